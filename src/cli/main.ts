@@ -1,0 +1,17 @@
+/** The `inferd` command line. */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { addServeCommand } from './serve.js';
+
+const program = new Command();
+program
+  .name('inferd')
+  .description('inferd: serve ONNX models over Open Inference Protocol v2')
+  .version(VERSION, '-v, --version')
+  .showHelpAfterError();
+addServeCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`inferd: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+/** `inferd serve`: runs the server until SIGTERM/SIGINT; the first signal drains, a second exits at once. */
+import type { Command } from 'commander';
+import { loadSettings, SettingsError, type SettingsInput } from '../config.js';
+import { startServer } from '../server.js';
+
+interface ServeFlags {
+  modelRepository?: string;
+  host?: string;
+  httpPort?: string;
+  maxBodyBytes?: string;
+  logLevel?: string;
+  strictReadiness?: boolean;
+  shutdownTimeoutMs?: string;
+  config?: string;
+}
+
+export function addServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve every model of a repository folder over Open Inference Protocol v2')
+    .option('--model-repository <dir>', 'model repository folder (env INFERD_MODEL_REPOSITORY)', undefined)
+    .option('--host <host>', 'address to listen on (env INFERD_HOST; default 0.0.0.0)')
+    .option('--http-port <port>', 'HTTP port (env INFERD_HTTP_PORT or PORT; default 8080)')
+    .option('--max-body-bytes <n>', 'largest request body in bytes (default 67108864 = 64 MiB)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
+    .option('--strict-readiness', 'ready only when every model is READY')
+    .option('--shutdown-timeout-ms <ms>', 'longest drain on SIGTERM (default 30000)')
+    .option('--config <file>', 'JSON file of settings (flags and env override it)')
+    .action(async (flags: ServeFlags) => {
+      const input: SettingsInput = {
+        modelRepository: flags.modelRepository,
+        host: flags.host,
+        httpPort: flags.httpPort,
+        maxBodyBytes: flags.maxBodyBytes,
+        logLevel: flags.logLevel,
+        strictReadiness: flags.strictReadiness,
+        shutdownTimeoutMs: flags.shutdownTimeoutMs,
+      };
+      let settings;
+      try {
+        settings = loadSettings(input, process.env, flags.config ?? process.env.INFERD_CONFIG);
+      } catch (err) {
+        if (err instanceof SettingsError) {
+          process.stderr.write(`inferd: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const server = await startServer(settings);
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        signals += 1;
+        if (signals > 1) {
+          server.logger.warn({ signal: sig }, 'second signal: exiting now');
+          process.exit(130);
+        }
+        server.logger.info({ signal: sig }, 'draining: readiness is now 503, finishing in-flight requests');
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            server.logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+}

@@ -1,0 +1,34 @@
+/** JSON infer responses → internal responses (the client side of the REST JSON encoding). */
+import { isDatatype, type InferenceResponse, type Tensor } from '../core/tensor.js';
+import { valuesToData } from '../protocol/tensor-values.js';
+import { ClientError } from './types.js';
+
+interface JsonResponse {
+  model_name: string;
+  model_version?: string;
+  id?: string;
+  parameters?: InferenceResponse['parameters'];
+  outputs: Array<{ name: string; datatype: string; shape: number[]; data: unknown[] }>;
+}
+
+function flatten(data: unknown, out: unknown[]): void {
+  if (Array.isArray(data)) for (const d of data) flatten(d, out);
+  else out.push(data);
+}
+
+export function decodeJsonOutputs(body: unknown): InferenceResponse {
+  const b = body as JsonResponse;
+  if (!b || !Array.isArray(b.outputs)) throw new ClientError('the server sent no outputs', 'invalid_response', 0);
+  const outputs: Tensor[] = b.outputs.map((o) => {
+    if (!isDatatype(o.datatype)) throw new ClientError(`unknown datatype ${o.datatype}`, 'invalid_response', 0);
+    const values: unknown[] = [];
+    flatten(o.data, values);
+    // JSON carries non-finite floats as null.
+    const clean = o.datatype.startsWith('FP') || o.datatype === 'BF16' ? values.map((v) => (v === null ? NaN : v)) : values;
+    return { name: o.name, datatype: o.datatype, shape: o.shape, data: valuesToData(o.datatype, clean, o.name) };
+  });
+  const res: InferenceResponse = { modelName: b.model_name, modelVersion: b.model_version ?? '', outputs };
+  if (b.id !== undefined) res.id = b.id;
+  if (b.parameters) res.parameters = b.parameters;
+  return res;
+}

@@ -1,0 +1,100 @@
+/**
+ * Server settings from flags, environment (INFERD_*) and an optional JSON config file, in that order
+ * of precedence, validated once at start-up. A bad value names the setting, where it came from and
+ * the allowed range.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const settingsSchema = z.object({
+  modelRepository: z.string().min(1).default('./models'),
+  host: z.string().min(1).default('0.0.0.0'),
+  /** `$PORT` (Cloud Run, SageMaker) when set, else 8080. */
+  httpPort: port.default(8080),
+  /** Largest request body; 64 MiB fits a 4k RGB FP32 image tensor in binary form. */
+  maxBodyBytes: z.coerce.number().int().min(1024).max(2048 * MiB).default(64 * MiB),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Ready only when every model is READY (Triton's --strict-readiness). */
+  strictReadiness: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(false),
+  /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
+  shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsInput = Partial<Record<keyof Settings, unknown>>;
+
+/** Flag and env names per setting, for messages and for reading the environment. */
+export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string }> = {
+  modelRepository: { flag: '--model-repository', env: 'INFERD_MODEL_REPOSITORY' },
+  host: { flag: '--host', env: 'INFERD_HOST' },
+  httpPort: { flag: '--http-port', env: 'INFERD_HTTP_PORT' },
+  maxBodyBytes: { flag: '--max-body-bytes', env: 'INFERD_MAX_BODY_BYTES' },
+  logLevel: { flag: '--log-level', env: 'INFERD_LOG_LEVEL' },
+  strictReadiness: { flag: '--strict-readiness', env: 'INFERD_STRICT_READINESS' },
+  shutdownTimeoutMs: { flag: '--shutdown-timeout-ms', env: 'INFERD_SHUTDOWN_TIMEOUT_MS' },
+};
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): SettingsInput {
+  const out: SettingsInput = {};
+  for (const [key, src] of Object.entries(SETTING_SOURCES) as [keyof Settings, { env: string }][]) {
+    if (env[src.env] !== undefined && env[src.env] !== '') out[key] = env[src.env];
+  }
+  if (out.httpPort === undefined && env.PORT) out.httpPort = env.PORT;
+  return out;
+}
+
+function fromFile(path: string): SettingsInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SettingsError(`config file '${path}' cannot be read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new SettingsError(`config file '${path}' is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new SettingsError(`config file '${path}' must hold a JSON object of settings`);
+  }
+  const unknown = Object.keys(raw).filter((k) => !(k in SETTING_SOURCES));
+  if (unknown.length > 0) {
+    throw new SettingsError(
+      `config file '${path}': unknown setting(s) ${unknown.join(', ')}; known: ${Object.keys(SETTING_SOURCES).join(', ')}`,
+    );
+  }
+  return raw as SettingsInput;
+}
+
+/** Merges file < env < flags and validates. */
+export function loadSettings(flags: SettingsInput, env: NodeJS.ProcessEnv = process.env, configFile?: string): Settings {
+  const merged: SettingsInput = { ...(configFile ? fromFile(configFile) : {}), ...fromEnv(env) };
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k as keyof Settings] = v;
+  const res = settingsSchema.safeParse(merged);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => {
+      const key = String(i.path[0]) as keyof Settings;
+      const src = SETTING_SOURCES[key];
+      const where = src ? ` (flag ${src.flag}, env ${src.env})` : '';
+      return `invalid setting ${key}${where}: ${i.message}, got ${JSON.stringify(merged[key])}`;
+    });
+    throw new SettingsError(lines.join('\n'));
+  }
+  return res.data;
+}

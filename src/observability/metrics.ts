@@ -1,0 +1,91 @@
+/**
+ * Every Prometheus metric name of inferd, in one file (DESIGN §5). Per model and version.
+ */
+import client from 'prom-client';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+export type ModelLabels = 'model' | 'version';
+
+export class Metrics {
+  readonly registry = new client.Registry();
+
+  readonly requestSuccess = new client.Counter<ModelLabels>({
+    name: 'inferd_request_success_total',
+    help: 'Inference requests that succeeded',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  readonly requestFailure = new client.Counter<ModelLabels | 'reason'>({
+    name: 'inferd_request_failure_total',
+    help: 'Inference requests that failed, by reason (rejected, timeout, canceled, invalid, backend)',
+    labelNames: ['model', 'version', 'reason'],
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new client.Histogram<ModelLabels>({
+    name: 'inferd_request_duration_seconds',
+    help: 'End-to-end inference request duration inside the server',
+    labelNames: ['model', 'version'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly queueDuration = new client.Histogram<ModelLabels>({
+    name: 'inferd_queue_duration_seconds',
+    help: 'Time a request waited in the scheduler queue',
+    labelNames: ['model', 'version'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly computeDuration = new client.Histogram<ModelLabels>({
+    name: 'inferd_compute_duration_seconds',
+    help: 'Time of one model execution (batch), including moving tensors to and from the worker',
+    labelNames: ['model', 'version'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly batchSize = new client.Histogram<ModelLabels>({
+    name: 'inferd_batch_size',
+    help: 'Batch rows per model execution',
+    labelNames: ['model', 'version'],
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly inferenceCount = new client.Counter<ModelLabels>({
+    name: 'inferd_inference_count_total',
+    help: 'Batch rows inferred (Triton inference_count)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  readonly executionCount = new client.Counter<ModelLabels>({
+    name: 'inferd_execution_count_total',
+    help: 'Model executions (Triton execution_count); inference/execution = average batch',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  readonly pending = new client.Gauge<ModelLabels>({
+    name: 'inferd_pending_requests',
+    help: 'Requests queued or executing',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  readonly modelState = new client.Gauge<ModelLabels | 'state'>({
+    name: 'inferd_model_state',
+    help: 'Model version load state: 1 for the current state, 0 otherwise',
+    labelNames: ['model', 'version', 'state'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'inferd_process_' });
+  }
+}

@@ -1,0 +1,52 @@
+/** Feeds one model version's events into Prometheus metrics and Triton statistics at once. */
+import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js';
+import { VersionStats } from '../scheduler/stats.js';
+import type { Metrics } from './metrics.js';
+
+const NS_PER_S = 1e9;
+
+export class ModelObserver implements SchedulerObserver {
+  readonly stats: VersionStats;
+  private readonly labels: { model: string; version: string };
+
+  constructor(
+    private readonly metrics: Metrics,
+    model: string,
+    version: string,
+  ) {
+    this.stats = new VersionStats(model, version);
+    this.labels = { model, version };
+  }
+
+  pendingChanged(pending: number): void {
+    this.metrics.pending.set(this.labels, pending);
+  }
+
+  executed(rows: number, requests: number, inputNs: number, inferNs: number, outputNs: number): void {
+    this.stats.recordExecution(rows, requests, inputNs, inferNs, outputNs);
+    this.metrics.batchSize.observe(this.labels, rows);
+    this.metrics.inferenceCount.inc(this.labels, rows);
+    this.metrics.executionCount.inc(this.labels);
+    this.metrics.computeDuration.observe(this.labels, (inputNs + inferNs + outputNs) / NS_PER_S);
+  }
+
+  dequeued(queueNs: number): void {
+    this.stats.recordQueue(queueNs);
+    this.metrics.queueDuration.observe(this.labels, queueNs / NS_PER_S);
+  }
+
+  succeeded(totalNs: number): void {
+    this.stats.recordRequest(true, totalNs);
+    this.metrics.requestSuccess.inc(this.labels);
+    this.metrics.requestDuration.observe(this.labels, totalNs / NS_PER_S);
+  }
+
+  failed(reason: FailureReason, totalNs: number): void {
+    this.stats.recordRequest(false, totalNs);
+    this.metrics.requestFailure.inc({ ...this.labels, reason });
+  }
+
+  stateChanged(state: string, all: readonly string[]): void {
+    for (const s of all) this.metrics.modelState.set({ ...this.labels, state: s }, s === state ? 1 : 0);
+  }
+}

@@ -1,0 +1,32 @@
+/** Maps any error to the Open Inference Protocol's error body `{"error": ...}` plus our stable `code`. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { InferdError, toInferdError } from '../../errors.js';
+
+/** Fastify's own errors (body parsing, limits) expressed in our catalogue. */
+export function fromFastifyError(err: FastifyError): InferdError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new InferdError('payload_too_large', `the request body is larger than the limit of ${err.message.match(/\d+/)?.[0] ?? 'the configured'} bytes (--max-body-bytes)`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new InferdError('unsupported_media_type', 'unsupported Content-Type: send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new InferdError('invalid_json', `the request body is not valid JSON: ${err.message}`);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new InferdError('invalid_request', err.message);
+    default:
+      if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+        return new InferdError('invalid_request', err.message);
+      }
+      return toInferdError(err);
+  }
+}
+
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = err instanceof InferdError ? err : fromFastifyError(err as FastifyError);
+  if (e.httpStatus >= 500 && e.code !== 'queue_full' && e.code !== 'model_unavailable' && e.code !== 'server_draining') {
+    request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
+  }
+  for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
+  return reply.code(e.httpStatus).type('application/json').send({ error: e.message, code: e.code });
+}

@@ -1,0 +1,119 @@
+/**
+ * Open Inference Protocol v2 JSON bodies ↔ internal requests and responses.
+ * `data` may be flat or nested (row-major either way); element counts must match the shape.
+ */
+import { elementCount, isDatatype, DATATYPES, type InferenceRequest, type InferenceResponse, type Parameters, type Tensor } from '../../core/tensor.js';
+import { InferdError } from '../../errors.js';
+import { dataToValues, valuesToData } from '../tensor-values.js';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseParameters(v: unknown, where: string): Parameters | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new InferdError('invalid_request', `${where} 'parameters' must be an object`);
+  for (const [k, val] of Object.entries(v)) {
+    if (!['string', 'number', 'boolean'].includes(typeof val)) {
+      throw new InferdError('invalid_request', `${where} parameter '${k}' must be a string, number or boolean`);
+    }
+  }
+  return v as Parameters;
+}
+
+function flatten(data: unknown, out: unknown[]): void {
+  if (Array.isArray(data)) for (const d of data) flatten(d, out);
+  else out.push(data);
+}
+
+export function parseShape(v: unknown, name: string): number[] {
+  if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+    throw new InferdError('invalid_request', `input '${name}': 'shape' must be an array of non-negative integers`);
+  }
+  return v as number[];
+}
+
+/** The header fields of one input (everything but its data). */
+export function parseInputHeader(raw: unknown, index: number): { name: string; shape: number[]; datatype: Tensor['datatype']; parameters?: Parameters } {
+  if (!isObject(raw)) throw new InferdError('invalid_request', `inputs[${index}] must be an object`);
+  if (typeof raw.name !== 'string' || raw.name === '') {
+    throw new InferdError('invalid_request', `inputs[${index}] needs a non-empty string 'name'`);
+  }
+  const name = raw.name;
+  const shape = parseShape(raw.shape, name);
+  if (!isDatatype(raw.datatype)) {
+    throw new InferdError(
+      'invalid_request',
+      `input '${name}': datatype ${JSON.stringify(raw.datatype)} is not one of ${DATATYPES.join(', ')}`,
+    );
+  }
+  const parameters = parseParameters(raw.parameters, `input '${name}'`);
+  return { name, shape, datatype: raw.datatype, ...(parameters ? { parameters } : {}) };
+}
+
+export function decodeJsonInput(raw: unknown, index: number): Tensor {
+  const head = parseInputHeader(raw, index);
+  const body = raw as Json;
+  if (body.data === undefined) {
+    throw new InferdError('invalid_request', `input '${head.name}' has no 'data'`);
+  }
+  const values: unknown[] = [];
+  flatten(body.data, values);
+  const expected = elementCount(head.shape);
+  if (values.length !== expected) {
+    throw new InferdError(
+      'invalid_input',
+      `input '${head.name}' has ${values.length} elements but its shape [${head.shape.join(', ')}] needs ${expected}`,
+    );
+  }
+  const base64 = head.parameters?.content_type === 'base64';
+  return { ...head, data: valuesToData(head.datatype, values, head.name, base64) };
+}
+
+/** The request envelope (id, parameters, outputs) shared by the JSON and binary encodings. */
+export function decodeEnvelope(body: unknown, modelName: string, modelVersion?: string): { json: Json; request: Omit<InferenceRequest, 'inputs'> } {
+  if (!isObject(body)) throw new InferdError('invalid_request', 'the request body must be a JSON object with "inputs"');
+  if (!Array.isArray(body.inputs)) throw new InferdError('invalid_request', `the request needs an 'inputs' array`);
+  if (body.id !== undefined && typeof body.id !== 'string') throw new InferdError('invalid_request', `'id' must be a string`);
+  const request: Omit<InferenceRequest, 'inputs'> = { modelName, modelVersion };
+  if (body.id !== undefined) request.id = body.id as string;
+  const parameters = parseParameters(body.parameters, 'request');
+  if (parameters) request.parameters = parameters;
+  if (body.outputs !== undefined) {
+    if (!Array.isArray(body.outputs)) throw new InferdError('invalid_request', `'outputs' must be an array`);
+    request.outputs = body.outputs.map((o: unknown, i: number) => {
+      if (!isObject(o) || typeof o.name !== 'string') {
+        throw new InferdError('invalid_request', `outputs[${i}] needs a string 'name'`);
+      }
+      const p = parseParameters(o.parameters, `output '${o.name}'`);
+      return p ? { name: o.name, parameters: p } : { name: o.name };
+    });
+  }
+  return { json: body, request };
+}
+
+export function decodeJsonRequest(body: unknown, modelName: string, modelVersion?: string): InferenceRequest {
+  const { json, request } = decodeEnvelope(body, modelName, modelVersion);
+  const inputs = (json.inputs as unknown[]).map((raw, i) => decodeJsonInput(raw, i));
+  return { ...request, inputs };
+}
+
+export interface JsonOutput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters?: Parameters;
+  data?: Array<number | boolean | string>;
+}
+
+export function encodeJsonOutput(t: Tensor): JsonOutput {
+  return { name: t.name, datatype: t.datatype, shape: t.shape, data: dataToValues(t.datatype, t.data) };
+}
+
+export function encodeJsonResponse(res: InferenceResponse, outputs: JsonOutput[] = res.outputs.map(encodeJsonOutput)): Json {
+  const out: Json = { model_name: res.modelName, model_version: res.modelVersion };
+  if (res.id !== undefined) out.id = res.id;
+  if (res.parameters) out.parameters = res.parameters;
+  out.outputs = outputs;
+  return out;
+}

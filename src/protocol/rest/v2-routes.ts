@@ -1,0 +1,127 @@
+/**
+ * Open Inference Protocol v2 REST endpoints (KServe/Triton paths), plus Triton's model repository
+ * and statistics extensions. Every route has a form with and without `/versions/{v}`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InferdError } from '../../errors.js';
+import type { InferenceService } from '../../service/inference-service.js';
+import { decodeJsonRequest, encodeJsonResponse } from './json-codec.js';
+
+type ModelParams = { model: string; version?: string };
+
+/** Per-request facts the access log line carries (set by the infer route). */
+export interface InferLogFields {
+  model?: string;
+  version?: string;
+  queueMs?: number;
+  computeMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    inferLog?: InferLogFields;
+  }
+}
+
+function isJsonType(ct: string | undefined): boolean {
+  if (!ct) return true; // Triton and KServe accept bodies without a Content-Type
+  const type = ct.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** Aborted when the client closes the connection before the response is sent. */
+function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  request.raw.once('aborted', () => controller.abort());
+  return controller.signal;
+}
+
+export function registerV2Routes(app: FastifyInstance, service: InferenceService): void {
+  app.get('/v2/health/live', async (_req, reply) => reply.code(service.live() ? 200 : 503).send());
+  app.get('/v2/health/ready', async (_req, reply) => reply.code(service.ready() ? 200 : 503).send());
+  app.get('/v2', async () => service.serverMetadata());
+
+  const metadata = async (req: FastifyRequest<{ Params: ModelParams }>) =>
+    service.modelMetadata(req.params.model, req.params.version);
+  app.get('/v2/models/:model', metadata);
+  app.get('/v2/models/:model/versions/:version', metadata);
+
+  const ready = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) =>
+    reply.code(service.modelReady(req.params.model, req.params.version) ? 200 : 503).send();
+  app.get('/v2/models/:model/ready', ready);
+  app.get('/v2/models/:model/versions/:version/ready', ready);
+
+  const config = async (req: FastifyRequest<{ Params: ModelParams }>) =>
+    service.modelConfig(req.params.model, req.params.version);
+  app.get('/v2/models/:model/config', config);
+  app.get('/v2/models/:model/versions/:version/config', config);
+
+  const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const { model, version } = req.params;
+    req.inferLog = { model, version };
+    if (!isJsonType(req.headers['content-type'])) {
+      throw new InferdError(
+        'unsupported_media_type',
+        `Content-Type '${req.headers['content-type']}' is not supported here: send application/json (curl: -H 'Content-Type: application/json')`,
+      );
+    }
+    const raw = req.body as Buffer | undefined;
+    if (!raw || raw.length === 0) throw new InferdError('invalid_json', 'the request body is empty; send a JSON object with "inputs"');
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const request = decodeJsonRequest(body, model, version);
+    request.signal = clientGone(req, reply);
+    const response = await service.infer(request, (t) => {
+      req.inferLog = { model, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
+    });
+    return reply.type('application/json').send(JSON.stringify(encodeJsonResponse(response)));
+  };
+  app.post('/v2/models/:model/infer', infer);
+  app.post('/v2/models/:model/versions/:version/infer', infer);
+
+  // Statistics extension (Triton's shape).
+  app.get('/v2/models/stats', async () => ({ model_stats: service.statistics() }));
+  const stats = async (req: FastifyRequest<{ Params: ModelParams }>) => ({
+    model_stats: service.statistics(req.params.model, req.params.version),
+  });
+  app.get('/v2/models/:model/stats', stats);
+  app.get('/v2/models/:model/versions/:version/stats', stats);
+
+  // Model repository extension.
+  app.post('/v2/repository/index', async (req) => {
+    const body = parseOptionalJson(req.body as Buffer | undefined);
+    const readyOnly = body?.ready === true;
+    const index = await service.repositoryIndex();
+    return readyOnly ? index.filter((e) => e.state === 'READY') : index;
+  });
+  app.post('/v2/repository/models/:model/load', async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
+    const body = parseOptionalJson(req.body as Buffer | undefined);
+    const params = body?.parameters;
+    if (params && typeof params === 'object' && Object.keys(params).some((k) => k === 'config' || k.startsWith('file:'))) {
+      throw new InferdError('unsupported', `loading with an override config or files is not supported; edit the repository and load again`);
+    }
+    await service.loadModel(req.params.model);
+    return reply.code(200).send();
+  });
+  app.post('/v2/repository/models/:model/unload', async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
+    await service.unloadModel(req.params.model);
+    return reply.code(200).send();
+  });
+}
+
+function parseOptionalJson(raw: Buffer | undefined): Record<string, unknown> | undefined {
+  if (!raw || raw.length === 0) return undefined;
+  try {
+    const v: unknown = JSON.parse(raw.toString('utf8'));
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch (err) {
+    throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

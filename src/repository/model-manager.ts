@@ -1,0 +1,234 @@
+/**
+ * Loads, reloads and unloads the models of one repository folder. A reload loads every new version
+ * fully before the versions it replaces stop serving (no failed request during a swap); a model
+ * that fails to load is UNAVAILABLE with its reason and the others keep serving.
+ */
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { InferdError } from '../errors.js';
+import { ModelObserver } from '../observability/model-observer.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { BackendFactory, ModelInvoker } from '../runtime/backend.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { backendName, type ModelConfig } from './model-config.js';
+import { ModelVersion } from './model-version.js';
+import { listModelNames, listVersions, modelExists, readModelConfig, selectVersions } from './scan.js';
+
+export interface ModelEntry {
+  name: string;
+  config: ModelConfig | undefined;
+  /** Version → its current ModelVersion. */
+  versions: Map<string, ModelVersion>;
+  /** Model-level failure (bad config, no versions); versions may still serve from an earlier load. */
+  error: string | undefined;
+  /** Explicitly unloaded through the repository API. */
+  unloaded: boolean;
+}
+
+export interface IndexEntry {
+  name: string;
+  version?: string;
+  state: string;
+  reason: string;
+}
+
+export interface ManagerOptions {
+  root: string;
+  backends: BackendFactory[];
+  metrics: Metrics;
+  logger: Logger;
+  /** Calls back into the serving path (pipelines call other models). */
+  invoker: ModelInvoker;
+}
+
+/** Queue bound when the config sets none: a few full batches per instance. */
+function defaultQueueSize(cfg: ModelConfig, concurrency: number): number {
+  return Math.max(64, 4 * Math.max(1, cfg.max_batch_size) * concurrency);
+}
+
+export class ModelManager {
+  readonly root: string;
+  private readonly entries = new Map<string, ModelEntry>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.root = resolve(opts.root);
+  }
+
+  get(name: string): ModelEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  all(): ModelEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Loads every model of the repository; never throws for a single bad model. */
+  async loadAll(): Promise<void> {
+    const names = await listModelNames(this.root);
+    await Promise.all(names.map((n) => this.load(n)));
+  }
+
+  /** True while any version is still loading. */
+  get loading(): boolean {
+    for (const e of this.entries.values()) for (const v of e.versions.values()) if (v.state === 'LOADING') return true;
+    return false;
+  }
+
+  /** Repository index: every model folder, loaded or not (Triton's RepositoryIndex). */
+  async index(): Promise<IndexEntry[]> {
+    const names = new Set([...(await listModelNames(this.root)), ...this.entries.keys()]);
+    const out: IndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const e = this.entries.get(name);
+      if (!e || (e.versions.size === 0 && !e.error)) {
+        out.push({ name, state: e?.unloaded ? 'UNAVAILABLE' : '', reason: e?.unloaded ? 'unloaded' : '' });
+        continue;
+      }
+      if (e.versions.size === 0) out.push({ name, state: 'UNAVAILABLE', reason: e.error ?? '' });
+      for (const v of e.versions.values()) out.push({ name, version: v.version, state: v.state, reason: v.reason });
+    }
+    return out;
+  }
+
+  load(name: string): Promise<void> {
+    return this.serialise(name, () => this.doLoad(name));
+  }
+
+  unload(name: string): Promise<void> {
+    return this.serialise(name, () => this.doUnload(name));
+  }
+
+  async unloadAll(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((n) => this.unload(n)));
+  }
+
+  private async serialise<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.locks.set(
+      name,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private entry(name: string): ModelEntry {
+    let e = this.entries.get(name);
+    if (!e) {
+      e = { name, config: undefined, versions: new Map(), error: undefined, unloaded: false };
+      this.entries.set(name, e);
+    }
+    return e;
+  }
+
+  private async doLoad(name: string): Promise<void> {
+    if (!(await modelExists(this.root, name))) {
+      throw new InferdError('model_not_found', `no model folder '${name}' in the repository ${this.root}`);
+    }
+    const entry = this.entry(name);
+    const dir = join(this.root, name);
+    let cfg: ModelConfig;
+    let versions: number[];
+    try {
+      cfg = await readModelConfig(dir, name);
+      versions = selectVersions(cfg, await listVersions(dir), name);
+      if (versions.length === 0) {
+        throw new InferdError('invalid_config', `model '${name}' has no integer version folder (e.g. ${name}/1/)`);
+      }
+    } catch (err) {
+      entry.error = err instanceof Error ? err.message : String(err);
+      this.opts.logger.error({ model: name, reason: entry.error }, 'model unavailable');
+      if (entry.versions.size === 0) return;
+      throw err instanceof InferdError ? err : new InferdError('invalid_config', entry.error);
+    }
+    // Load every selected version before touching the ones that serve now.
+    const fresh = await Promise.all(versions.map((v) => this.loadVersion(name, String(v), join(dir, String(v)), cfg)));
+    const next = new Map<string, ModelVersion>();
+    const retiring: ModelVersion[] = [];
+    for (const v of fresh) {
+      const old = entry.versions.get(v.version);
+      if (!v.ready && old?.ready) {
+        // A failed reload keeps the version that serves now (Triton's behaviour).
+        next.set(v.version, old);
+        this.opts.logger.error({ model: name, version: v.version, reason: v.reason }, 'reload failed; old version kept');
+        continue;
+      }
+      next.set(v.version, v);
+      if (old) {
+        old.detachStateMetric();
+        retiring.push(old);
+      }
+    }
+    for (const [version, old] of entry.versions) if (!next.has(version)) retiring.push(old);
+    entry.config = cfg;
+    entry.error = fresh.every((v) => !v.ready) ? fresh.map((v) => v.reason).join('; ') : undefined;
+    entry.unloaded = false;
+    entry.versions = next; // the swap: new requests now resolve to the new versions
+    await Promise.all(retiring.map((v) => v.retire('replaced by a reload')));
+  }
+
+  private async loadVersion(name: string, version: string, dir: string, cfg: ModelConfig): Promise<ModelVersion> {
+    const observer = new ModelObserver(this.opts.metrics, name, version);
+    const mv = new ModelVersion(name, version, cfg, observer);
+    const started = performance.now();
+    const wanted = backendName(cfg);
+    const factory = this.opts.backends.find((b) => b.name === wanted || b.platform === wanted);
+    try {
+      if (!factory) {
+        throw new InferdError(
+          'invalid_config',
+          `unknown backend/platform '${wanted}'; available: ${this.opts.backends.map((b) => b.name).join(', ')}`,
+        );
+      }
+      const backend = await factory.load({
+        modelName: name,
+        version,
+        versionDir: dir,
+        config: cfg,
+        invoker: this.opts.invoker,
+        logger: this.opts.logger,
+      });
+      const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
+      const db = cfg.dynamic_batching;
+      mv.backend = backend;
+      mv.metadata = backend.metadata;
+      mv.scheduler = new Scheduler(
+        backend,
+        {
+          maxBatchSize: cfg.max_batch_size,
+          batching: db !== undefined && cfg.max_batch_size > 0,
+          maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
+          preferredBatchSizes: db?.preferred_batch_size ?? [],
+          maxQueueSize: db?.max_queue_size ?? defaultQueueSize(cfg, concurrency),
+          concurrency,
+          retryAfterS: 1,
+        },
+        observer,
+      );
+      mv.setState('READY');
+      this.opts.logger.info(
+        { model: name, version, ms: Math.round(performance.now() - started), concurrency },
+        'model version ready',
+      );
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      mv.setState('UNAVAILABLE', reason);
+      this.opts.logger.error({ model: name, version, reason }, 'model version failed to load');
+    }
+    return mv;
+  }
+
+  private async doUnload(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry) {
+      if (await modelExists(this.root, name)) return;
+      throw new InferdError('model_not_found', `no model '${name}' in the repository`);
+    }
+    const versions = [...entry.versions.values()];
+    entry.versions = new Map();
+    entry.unloaded = true;
+    entry.error = undefined;
+    await Promise.all(versions.map((v) => v.retire('unloaded')));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * One version of one model and its lifecycle (Triton's model_lifecycle):
+ *   LOADING → READY | UNAVAILABLE(reason);  READY → UNLOADING → UNAVAILABLE('unloaded').
+ * A READY version owns its backend and scheduler.
+ */
+import type { BackendMetadata, Backend } from '../runtime/backend.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { ModelObserver } from '../observability/model-observer.js';
+import type { ModelConfig } from './model-config.js';
+
+export const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
+export type VersionState = (typeof STATES)[number];
+
+export class ModelVersion {
+  state: VersionState = 'LOADING';
+  reason = '';
+  backend: Backend | undefined;
+  scheduler: Scheduler | undefined;
+  metadata: BackendMetadata | undefined;
+  /** False once a newer load of the same version owns the (model, version) metric labels. */
+  private reportsState = true;
+
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly config: ModelConfig,
+    readonly observer: ModelObserver,
+  ) {
+    observer.stateChanged('LOADING', STATES);
+  }
+
+  setState(state: VersionState, reason = ''): void {
+    this.state = state;
+    this.reason = reason;
+    if (this.reportsState) this.observer.stateChanged(state, STATES);
+  }
+
+  detachStateMetric(): void {
+    this.reportsState = false;
+  }
+
+  get ready(): boolean {
+    return this.state === 'READY';
+  }
+
+  /** Stops taking requests, lets queued and executing ones finish, then releases the backend. */
+  async retire(reason: string): Promise<void> {
+    if (this.state === 'UNAVAILABLE' || this.state === 'UNLOADING') return;
+    this.setState('UNLOADING', reason);
+    if (this.scheduler) await this.scheduler.idle();
+    this.scheduler?.close(`model '${this.name}' version ${this.version} is unloaded`);
+    await this.backend?.unload();
+    this.backend = undefined;
+    this.setState('UNAVAILABLE', reason);
+  }
+}

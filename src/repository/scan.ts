@@ -1,0 +1,76 @@
+/**
+ * Reads a model repository folder in Triton's layout (DESIGN §4):
+ *   <root>/<model>/config.json   (optional for ONNX models)
+ *   <root>/<model>/<integer version>/model.onnx
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InferdError } from '../errors.js';
+import { parseModelConfig, type ModelConfig } from './model-config.js';
+
+/** Model names are folder names; hidden folders are skipped. */
+export async function listModelNames(root: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (err) {
+    throw new InferdError('invalid_config', `model repository '${root}' cannot be read: ${(err as Error).message}`);
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+}
+
+export async function modelExists(root: string, name: string): Promise<boolean> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) return false;
+  try {
+    return (await stat(join(root, name))).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function readModelConfig(modelDir: string, name: string): Promise<ModelConfig> {
+  let raw: unknown = {};
+  let text: string | undefined;
+  try {
+    text = await readFile(join(modelDir, 'config.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new InferdError('invalid_config', `model '${name}': config.json cannot be read: ${(err as Error).message}`);
+    }
+  }
+  if (text !== undefined) {
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new InferdError('invalid_config', `model '${name}': config.json is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return parseModelConfig(raw, name);
+}
+
+/** Integer-named version folders, ascending. */
+export async function listVersions(modelDir: string): Promise<number[]> {
+  const entries = await readdir(modelDir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+    .map((e) => Number(e.name))
+    .sort((a, b) => a - b);
+}
+
+/** Applies `version_policy` (latest N | all | specific) to the versions on disk. */
+export function selectVersions(cfg: ModelConfig, available: number[], name: string): number[] {
+  const p = cfg.version_policy;
+  if ('all' in p) return available;
+  if ('latest' in p) return available.slice(-p.latest.num_versions);
+  const missing = p.specific.versions.filter((v) => !available.includes(v));
+  if (missing.length > 0) {
+    throw new InferdError(
+      'invalid_config',
+      `model '${name}': version_policy asks for version(s) ${missing.join(', ')} but the folder has ${available.join(', ') || 'none'}`,
+    );
+  }
+  return [...p.specific.versions].sort((a, b) => a - b);
+}

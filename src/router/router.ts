@@ -1,0 +1,57 @@
+/**
+ * Resolves a model name plus an optional version or alias to one READY model version.
+ * No version: the highest READY version (Triton's default). Aliases come from config `aliases`.
+ */
+import { InferdError } from '../errors.js';
+import type { ModelEntry, ModelManager } from '../repository/model-manager.js';
+import type { ModelVersion } from '../repository/model-version.js';
+
+export class Router {
+  constructor(private readonly models: ModelManager) {}
+
+  entry(name: string): ModelEntry {
+    const e = this.models.get(name);
+    if (!e) throw new InferdError('model_not_found', `unknown model '${name}'`);
+    return e;
+  }
+
+  /** The version object, READY or not; throws when the model or version does not exist. */
+  find(name: string, version?: string): ModelVersion {
+    const e = this.entry(name);
+    if (version === undefined || version === '') {
+      const ready = [...e.versions.values()].filter((v) => v.ready).sort((a, b) => Number(b.version) - Number(a.version));
+      if (ready[0]) return ready[0];
+      const any = [...e.versions.values()].sort((a, b) => Number(b.version) - Number(a.version))[0];
+      if (any) return any;
+      const why = e.unloaded ? 'it is unloaded' : (e.error ?? 'it has no loaded version');
+      throw new InferdError('model_unavailable', `model '${name}' is not available: ${why}`);
+    }
+    const target = /^\d+$/.test(version) ? String(Number(version)) : e.config?.aliases[version];
+    if (target === undefined) {
+      throw new InferdError(
+        'version_not_found',
+        `model '${name}' has no version or alias '${version}'; versions: ${[...e.versions.keys()].join(', ') || 'none'}`,
+      );
+    }
+    const v = e.versions.get(target);
+    if (!v) {
+      throw new InferdError(
+        'version_not_found',
+        `model '${name}' has no loaded version ${target}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`,
+      );
+    }
+    return v;
+  }
+
+  /** A READY version, or `model_unavailable` with the reason it is not. */
+  resolve(name: string, version?: string): ModelVersion {
+    const v = this.find(name, version);
+    if (!v.ready) {
+      throw new InferdError(
+        'model_unavailable',
+        `model '${name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`,
+      );
+    }
+    return v;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The seam between the scheduler and the runtimes (Triton's backend API, narrowed).
+ * A backend owns one loaded model version. The scheduler owns batching and ordering; a backend
+ * only executes what it is given.
+ */
+import type { Datatype, InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
+import type { ModelConfig } from '../repository/model-config.js';
+import type { Logger } from 'pino';
+
+export interface TensorSpec {
+  name: string;
+  datatype: Datatype;
+  /** Full shape including the batch dim when the model batches; -1 marks a dynamic dim. */
+  shape: number[];
+}
+
+export interface BackendMetadata {
+  /** KServe/Triton platform string, e.g. `onnxruntime_onnx`, `pipeline`. */
+  platform: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+/** Calls another model of the repository (pipelines use it); the same path a client request takes. */
+export interface ModelInvoker {
+  infer(request: InferenceRequest): Promise<InferenceResponse>;
+}
+
+export interface LoadContext {
+  modelName: string;
+  version: string;
+  /** Absolute path of the version folder (holds model.onnx and friends). */
+  versionDir: string;
+  config: ModelConfig;
+  invoker: ModelInvoker;
+  logger: Logger;
+}
+
+export interface Backend {
+  readonly metadata: BackendMetadata;
+  /**
+   * Runs one execution. `inputs` are already validated against `metadata` and, when batched, are the
+   * concatenation of several requests along dim 0. Returns every output named in `outputNames`
+   * (all outputs when undefined). After the call the backend owns the input buffers (they may be
+   * transferred to another thread); callers must not read them again.
+   */
+  infer(inputs: Tensor[], outputNames?: string[], signal?: AbortSignal): Promise<Tensor[]>;
+  /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */
+  readonly concurrency?: number;
+  /** Releases sessions and workers. Idempotent. */
+  unload(): Promise<void>;
+}
+
+export interface BackendFactory {
+  /** Name used in config `backend` (or derived from `platform`). */
+  readonly name: string;
+  readonly platform: string;
+  load(ctx: LoadContext): Promise<Backend>;
+}

@@ -1,0 +1,119 @@
+/**
+ * One model instance: a worker thread owning one ONNX Runtime session (Triton's instance_group
+ * member). Answers one execution at a time.
+ */
+import { Worker } from 'node:worker_threads';
+import { InferdError } from '../../errors.js';
+import type { TensorSpec } from '../backend.js';
+import { transferables, type WireTensor } from './convert.js';
+import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+interface Pending {
+  resolve: (r: { outputs: WireTensor[]; computeNs: number }) => void;
+  reject: (e: Error) => void;
+}
+
+export class OnnxInstance {
+  private worker: Worker;
+  private pending: Pending | undefined;
+  private nextId = 1;
+  private exited = false;
+  private onUnloaded: (() => void) | undefined;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new Error(`worker thread exited with code ${code}`));
+      this.onUnloaded?.();
+    });
+  }
+
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Starts a worker and loads the session; resolves with the model's own input/output metadata. */
+  static async start(settings: SessionSettings): Promise<{ instance: OnnxInstance; inputs: TensorSpec[]; outputs: TensorSpec[] }> {
+    const worker = new Worker(WORKER_URL);
+    const loaded = await new Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>((resolve, reject) => {
+      const onMessage = (msg: FromWorker): void => {
+        cleanup();
+        if (msg.type === 'loaded') resolve({ inputs: msg.inputs, outputs: msg.outputs });
+        else if (msg.type === 'load_failed') reject(new Error(msg.message));
+        else reject(new Error(`unexpected worker message '${msg.type}' during load`));
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(new Error(`worker thread exited with code ${code} while loading`));
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ type: 'load', settings } satisfies ToWorker);
+    }).catch(async (err: unknown) => {
+      await worker.terminate();
+      throw err;
+    });
+    return { instance: new OnnxInstance(worker), ...loaded };
+  }
+
+  run(inputs: WireTensor[], outputNames: string[]): Promise<{ outputs: WireTensor[]; computeNs: number }> {
+    if (this.pending) throw new InferdError('internal', 'instance is busy');
+    if (this.exited) return Promise.reject(new InferdError('backend_error', 'the model instance has stopped'));
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      const msg: ToWorker = { type: 'infer', id: this.nextId++, inputs, outputNames };
+      this.worker.postMessage(msg, transferables(inputs));
+    });
+  }
+
+  /** Releases the session, then ends the thread. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      this.onUnloaded = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.worker.postMessage({ type: 'unload' } satisfies ToWorker);
+    });
+    await this.worker.terminate();
+  }
+
+  private onMessage(msg: FromWorker): void {
+    const p = this.pending;
+    if (msg.type === 'unloaded') {
+      this.onUnloaded?.();
+      return;
+    }
+    if (!p) return;
+    this.pending = undefined;
+    if (msg.type === 'result') p.resolve({ outputs: msg.outputs, computeNs: msg.computeNs });
+    else if (msg.type === 'failed') p.reject(new InferdError('backend_error', `inference failed: ${msg.message}`));
+  }
+
+  private fail(err: Error): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(new InferdError('backend_error', `model instance failed: ${err.message}`, { cause: err }));
+  }
+}

@@ -1,0 +1,23 @@
+/** Messages between the ONNX backend (main thread) and its worker threads. */
+import type { TensorSpec } from '../backend.js';
+import type { WireTensor } from './convert.js';
+
+export interface SessionSettings {
+  /** A file path, or the model bytes. */
+  model: string | Uint8Array;
+  intraOpNumThreads: number;
+  executionProvider: 'cpu' | 'cuda';
+  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export type ToWorker =
+  | { type: 'load'; settings: SessionSettings }
+  | { type: 'infer'; id: number; inputs: WireTensor[]; outputNames: string[] }
+  | { type: 'unload' };
+
+export type FromWorker =
+  | { type: 'loaded'; inputs: TensorSpec[]; outputs: TensorSpec[] }
+  | { type: 'load_failed'; message: string }
+  | { type: 'result'; id: number; outputs: WireTensor[]; computeNs: number }
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'unloaded' };

@@ -1,0 +1,95 @@
+/**
+ * One ONNX Runtime session in a worker thread. `session.run` blocks its thread for the whole
+ * inference (DESIGN §2), so it runs here and never on the main thread.
+ * Contract: one message at a time per worker; the backend never sends a second `infer` before
+ * the first answered.
+ */
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import type { TensorSpec } from '../backend.js';
+import { datatypeOf, ortType, transferables, type WireTensor } from './convert.js';
+import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
+
+if (!parentPort) throw new Error('worker.ts must run in a worker thread');
+const port = parentPort;
+let session: ort.InferenceSession | undefined;
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+type Meta = { name: string; isTensor: boolean; type?: string; shape?: ReadonlyArray<number | string> };
+
+function spec(m: Meta): TensorSpec {
+  if (!m.isTensor || m.type === undefined) {
+    throw new Error(`'${m.name}' is not a tensor (sequences and maps are not supported)`);
+  }
+  return {
+    name: m.name,
+    datatype: datatypeOf(m.type),
+    shape: (m.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
+  };
+}
+
+async function load(s: SessionSettings): Promise<void> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [s.executionProvider],
+    graphOptimizationLevel: s.graphOptimizationLevel,
+    intraOpNumThreads: s.intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // Spinning threads burn the cores that other workers and the event loop need.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+  session =
+    typeof s.model === 'string'
+      ? await ort.InferenceSession.create(s.model, options)
+      : await ort.InferenceSession.create(s.model, options);
+  const inputs = (session.inputMetadata as readonly Meta[]).map(spec);
+  const outputs = (session.outputMetadata as readonly Meta[]).map(spec);
+  post({ type: 'loaded', inputs, outputs });
+}
+
+async function infer(id: number, inputs: WireTensor[], outputNames: string[]): Promise<void> {
+  if (!session) throw new Error('session not loaded');
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const t of inputs) {
+    feeds[t.name] = new ort.Tensor(ortType(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+  }
+  const start = process.hrtime.bigint();
+  const results = await session.run(feeds, outputNames);
+  const computeNs = Number(process.hrtime.bigint() - start);
+  const outputs: WireTensor[] = outputNames.map((name) => {
+    const r = results[name];
+    if (!r) throw new Error(`the model produced no output '${name}'`);
+    return {
+      name,
+      datatype: datatypeOf(r.type),
+      shape: [...r.dims],
+      data: r.data as WireTensor['data'],
+    };
+  });
+  post({ type: 'result', id, outputs, computeNs }, transferables(outputs));
+}
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'load':
+      load(msg.settings).catch((err: unknown) =>
+        post({ type: 'load_failed', message: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    case 'infer':
+      infer(msg.id, msg.inputs, msg.outputNames).catch((err: unknown) =>
+        post({ type: 'failed', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    case 'unload': {
+      const s = session;
+      session = undefined;
+      // Always release: sessions that are dropped without release() leak native memory (DESIGN §2).
+      void (s ? s.release() : Promise.resolve()).finally(() => post({ type: 'unloaded' }));
+      break;
+    }
+  }
+});

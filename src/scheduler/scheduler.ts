@@ -1,0 +1,306 @@
+/**
+ * One scheduler per loaded model version: a bounded priority queue, a dynamic batcher, deadlines,
+ * cancellation and load shedding (Triton's dynamic_batch_scheduler, in one event loop).
+ *
+ * Contracts:
+ * - `enqueue` refuses at once with `queue_full` when `maxQueueSize` requests are waiting; the queue
+ *   never grows past its bound.
+ * - A request whose deadline passes, or whose signal aborts, while queued is removed and never computed.
+ * - After `enqueue` is called the scheduler owns the input tensors.
+ * - At most `concurrency` executions run at once (one per model instance).
+ */
+import type { Tensor } from '../core/tensor.js';
+import { InferdError } from '../errors.js';
+import type { Backend } from '../runtime/backend.js';
+import { batchKey, batchSize, concatInputs, splitOutputs } from './batch.js';
+import type { SchedulerObserver } from './observer.js';
+
+export interface SchedulerOptions {
+  /** 0 = the model has no batch dimension: every request runs alone. */
+  maxBatchSize: number;
+  /** Dynamic batching: combine queued requests into one execution. */
+  batching: boolean;
+  maxQueueDelayMs: number;
+  preferredBatchSizes: number[];
+  maxQueueSize: number;
+  /** Executions at once (model instances). */
+  concurrency: number;
+  /** Seconds a refused client should wait before retrying (Retry-After). */
+  retryAfterS: number;
+}
+
+export interface Job {
+  inputs: Tensor[];
+  outputNames?: string[];
+  /** Smaller is served first (Triton: 1 is the highest level). */
+  priority: number;
+  /** Absolute, on the performance.now() clock. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface JobResult {
+  outputs: Tensor[];
+  queueNs: number;
+  computeNs: number;
+  batchRows: number;
+}
+
+interface Item {
+  job: Job;
+  key: string;
+  rows: number;
+  enqueuedNs: bigint;
+  enqueuedMs: number;
+  done: boolean;
+  timer?: NodeJS.Timeout;
+  onAbort?: () => void;
+  resolve: (r: JobResult) => void;
+  reject: (e: InferdError) => void;
+}
+
+export class Scheduler {
+  /** Priority level → FIFO of items; removed items are flagged and skipped lazily. */
+  private readonly levels = new Map<number, Item[]>();
+  private sortedLevels: number[] = [];
+  private queued = 0;
+  private inFlight = 0;
+  private delayTimer: NodeJS.Timeout | undefined;
+  private closedReason: string | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly opts: SchedulerOptions,
+    private readonly observer: SchedulerObserver,
+  ) {}
+
+  /** Queued plus executing requests. */
+  get pending(): number {
+    return this.queued + this.inFlightRequests;
+  }
+  private inFlightRequests = 0;
+
+  enqueue(job: Job): Promise<JobResult> {
+    if (this.closedReason !== undefined) {
+      return Promise.reject(new InferdError('model_unavailable', this.closedReason));
+    }
+    if (job.signal?.aborted) return Promise.reject(new InferdError('canceled', 'the client canceled the request'));
+    if (this.queued >= this.opts.maxQueueSize) {
+      return Promise.reject(
+        new InferdError('queue_full', `the model's queue is full (${this.opts.maxQueueSize} requests); retry later`, {
+          headers: { 'retry-after': String(this.opts.retryAfterS) },
+        }),
+      );
+    }
+    return new Promise<JobResult>((resolve, reject) => {
+      const item: Item = {
+        job,
+        key: batchKey(job.inputs, job.outputNames),
+        rows: this.opts.maxBatchSize > 0 ? batchSize(job.inputs) : 1,
+        enqueuedNs: process.hrtime.bigint(),
+        enqueuedMs: performance.now(),
+        done: false,
+        resolve,
+        reject,
+      };
+      if (job.deadlineMs !== undefined) {
+        const wait = job.deadlineMs - item.enqueuedMs;
+        if (wait <= 0) {
+          reject(new InferdError('deadline_exceeded', 'the request timed out before it could be scheduled'));
+          return;
+        }
+        item.timer = setTimeout(() => this.expire(item), wait);
+      }
+      if (job.signal) {
+        item.onAbort = () => this.remove(item, new InferdError('canceled', 'the client canceled the request'));
+        job.signal.addEventListener('abort', item.onAbort, { once: true });
+      }
+      this.push(item);
+      this.schedule();
+    });
+  }
+
+  /** Refuses new work and fails what is still queued; executing batches finish. */
+  close(reason: string): void {
+    this.closedReason = reason;
+    for (const level of this.sortedLevels) {
+      for (const item of this.levels.get(level)!) {
+        if (!item.done) this.remove(item, new InferdError('model_unavailable', reason));
+      }
+    }
+  }
+
+  /** Resolves when nothing is queued or executing. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private push(item: Item): void {
+    let level = this.levels.get(item.job.priority);
+    if (!level) {
+      level = [];
+      this.levels.set(item.job.priority, level);
+      this.sortedLevels = [...this.levels.keys()].sort((a, b) => a - b);
+    }
+    level.push(item);
+    this.queued += 1;
+    this.observer.pendingChanged(this.pending);
+  }
+
+  private settle(item: Item): void {
+    item.done = true;
+    if (item.timer) clearTimeout(item.timer);
+    if (item.onAbort) item.job.signal?.removeEventListener('abort', item.onAbort);
+  }
+
+  /** Takes a queued item out without computing it. */
+  private remove(item: Item, err: InferdError): void {
+    if (item.done) return;
+    this.settle(item);
+    this.queued -= 1;
+    this.observer.pendingChanged(this.pending);
+    item.reject(err);
+    this.compact();
+    this.notifyIdle();
+  }
+
+  private expire(item: Item): void {
+    this.remove(item, new InferdError('deadline_exceeded', 'the request timed out while queued; it was not computed'));
+  }
+
+  /** Drops flagged items from the heads of the levels so the arrays do not keep garbage. */
+  private compact(): void {
+    for (const level of this.sortedLevels) {
+      const q = this.levels.get(level)!;
+      let i = 0;
+      while (i < q.length && q[i]!.done) i++;
+      if (i > 0) q.splice(0, i);
+    }
+  }
+
+  private *queuedItems(): Generator<Item> {
+    for (const level of this.sortedLevels) {
+      for (const item of this.levels.get(level)!) if (!item.done) yield item;
+    }
+  }
+
+  /** Picks the next batch: the head of the highest level plus compatible items, or undefined to wait. */
+  private nextBatch(now: number): Item[] | 'wait' | undefined {
+    let head: Item | undefined;
+    for (const item of this.queuedItems()) {
+      head = item;
+      break;
+    }
+    if (!head) return undefined;
+    if (!this.opts.batching || this.opts.maxBatchSize === 0) return [head];
+    const max = this.opts.maxBatchSize;
+    const batch: Item[] = [];
+    let rows = 0;
+    for (const item of this.queuedItems()) {
+      if (item.key !== head.key) continue;
+      if (rows + item.rows > max) {
+        if (batch.length === 0) batch.push(item); // an oversized single request still runs alone
+        break;
+      }
+      batch.push(item);
+      rows += item.rows;
+      if (rows === max) return batch;
+    }
+    const preferred = this.opts.preferredBatchSizes;
+    if (preferred.length > 0) {
+      // The largest preferred size the queue can fill exactly goes now (Triton's rule).
+      for (const size of [...preferred].sort((a, b) => b - a)) {
+        let acc = 0;
+        const cut: Item[] = [];
+        for (const item of batch) {
+          if (acc + item.rows > size) break;
+          acc += item.rows;
+          cut.push(item);
+        }
+        if (acc === size) return cut;
+      }
+    }
+    const waited = now - head.enqueuedMs;
+    if (waited < this.opts.maxQueueDelayMs) return 'wait';
+    return batch;
+  }
+
+  private schedule(): void {
+    while (this.inFlight < this.opts.concurrency && this.queued > 0) {
+      const now = performance.now();
+      const batch = this.nextBatch(now);
+      if (batch === undefined) return;
+      if (batch === 'wait') {
+        this.armDelayTimer(now);
+        return;
+      }
+      this.execute(batch);
+    }
+  }
+
+  private armDelayTimer(now: number): void {
+    if (this.delayTimer) return;
+    let oldest = Infinity;
+    for (const item of this.queuedItems()) oldest = Math.min(oldest, item.enqueuedMs);
+    const wait = Math.max(0, oldest + this.opts.maxQueueDelayMs - now);
+    this.delayTimer = setTimeout(() => {
+      this.delayTimer = undefined;
+      this.schedule();
+    }, wait);
+  }
+
+  private execute(batch: Item[]): void {
+    const startNs = process.hrtime.bigint();
+    for (const item of batch) {
+      this.settle(item);
+      this.observer.dequeued(Number(startNs - item.enqueuedNs));
+    }
+    this.queued -= batch.length;
+    this.inFlightRequests += batch.length;
+    this.inFlight += 1;
+    this.compact();
+    void this.run(batch, startNs);
+  }
+
+  private async run(batch: Item[], startNs: bigint): Promise<void> {
+    const rows = batch.reduce((n, i) => n + i.rows, 0);
+    try {
+      const inputs = concatInputs(batch.map((i) => i.job.inputs));
+      const inferStart = process.hrtime.bigint();
+      const outputs = await this.backend.infer(inputs, batch[0]!.job.outputNames);
+      const inferEnd = process.hrtime.bigint();
+      const split = this.opts.maxBatchSize > 0 ? splitOutputs(outputs, batch.map((i) => i.rows)) : [outputs];
+      const end = process.hrtime.bigint();
+      const inputNs = Number(inferStart - startNs);
+      const inferNs = Number(inferEnd - inferStart);
+      const outputNs = Number(end - inferEnd);
+      this.observer.executed(rows, batch.length, inputNs, inferNs, outputNs);
+      batch.forEach((item, i) =>
+        item.resolve({
+          outputs: split[i]!,
+          queueNs: Number(startNs - item.enqueuedNs),
+          computeNs: inputNs + inferNs + outputNs,
+          batchRows: rows,
+        }),
+      );
+    } catch (err) {
+      const e = err instanceof InferdError ? err : new InferdError('backend_error', String(err), { cause: err });
+      for (const item of batch) item.reject(e);
+    } finally {
+      this.inFlight -= 1;
+      this.inFlightRequests -= batch.length;
+      this.observer.pendingChanged(this.pending);
+      this.schedule();
+      this.notifyIdle();
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.pending !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The composition root: the only file that sees every module. Builds the model manager with its
+ * backends, the inference service, and the transports; owns start-up and graceful shutdown.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Settings } from './config.js';
+import { Metrics } from './observability/metrics.js';
+import { createLogger } from './observability/logger.js';
+import { createRestApp } from './protocol/rest/app.js';
+import { ModelManager } from './repository/model-manager.js';
+import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
+import { onnxBackend } from './runtime/onnx/backend.js';
+import { InferenceService } from './service/inference-service.js';
+import { VERSION } from './version.js';
+
+/** Protocol extensions actually implemented (GET /v2 lists exactly these). */
+export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy'];
+
+export const BACKENDS: BackendFactory[] = [onnxBackend];
+
+export interface RunningServer {
+  service: InferenceService;
+  app: FastifyInstance;
+  logger: Logger;
+  /** http://host:port actually bound (port 0 picks a free one). */
+  httpUrl: string;
+  /** Readiness 503 at once, in-flight requests finish (up to the shutdown timeout), models unload. */
+  close(): Promise<void>;
+}
+
+export async function startServer(settings: Settings, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const metrics = new Metrics();
+  let service: InferenceService | undefined;
+  // Pipelines call other models through the same service clients use.
+  const invoker: ModelInvoker = {
+    infer: (req) => {
+      if (!service) throw new Error('service not started');
+      return service.infer(req);
+    },
+  };
+  const models = new ModelManager({ root: settings.modelRepository, backends: BACKENDS, metrics, logger, invoker });
+  service = new InferenceService(models, {
+    name: 'inferd',
+    version: VERSION,
+    extensions: EXTENSIONS,
+    strictReadiness: settings.strictReadiness,
+  });
+  const app = createRestApp({ service, metrics, logger, maxBodyBytes: settings.maxBodyBytes });
+
+  const started = performance.now();
+  // Listen first so that liveness and the startup probe answer while models load.
+  await app.listen({ host: settings.host, port: settings.httpPort });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : settings.httpPort;
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  await models.loadAll();
+  service.markStarted();
+  const index = await models.index();
+  logger.info(
+    {
+      http: httpUrl,
+      repository: models.root,
+      readyMs: Math.round(performance.now() - started),
+      models: index.map((e) => `${e.name}${e.version ? `/${e.version}` : ''}:${e.state || 'UNLOADED'}`),
+    },
+    'inferd ready',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      service.startDraining();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
+      await Promise.race([app.close(), timeout]);
+      await models.unloadAll();
+      logger.info('inferd stopped');
+    })();
+    return closing;
+  };
+  return { service, app, logger, httpUrl, close };
+}

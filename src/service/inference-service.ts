@@ -1,0 +1,197 @@
+/**
+ * What every transport calls (REST, gRPC, the /v1 API, pipelines): the Open Inference Protocol's
+ * operations on the internal types. Transports only decode and encode.
+ */
+import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
+import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
+import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
+import type { ModelConfig } from '../repository/model-config.js';
+import type { ModelVersion } from '../repository/model-version.js';
+import type { ModelInvoker, TensorSpec } from '../runtime/backend.js';
+import { Router } from '../router/router.js';
+import type { FailureReason } from '../scheduler/observer.js';
+import type { ModelStatistics } from '../scheduler/stats.js';
+import { validateRequest } from './validate.js';
+
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+/** Per-request timing, for logs and transports. */
+export interface InferTiming {
+  queueMs: number;
+  computeMs: number;
+  version: string;
+}
+
+const FAILURE_REASON: Partial<Record<ErrorCode, FailureReason>> = {
+  queue_full: 'rejected',
+  model_unavailable: 'rejected',
+  server_draining: 'rejected',
+  deadline_exceeded: 'timeout',
+  canceled: 'canceled',
+  backend_error: 'backend',
+  internal: 'backend',
+  unsupported: 'backend',
+};
+
+/** Triton's priority: 1 is the highest level; 0 or absent means the model's default level. */
+const DEFAULT_PRIORITY_LEVELS = 3;
+
+export class InferenceService implements ModelInvoker {
+  readonly router: Router;
+  private draining = false;
+  private startupDone = false;
+
+  constructor(
+    readonly models: ModelManager,
+    private readonly info: { name: string; version: string; extensions: string[]; strictReadiness: boolean },
+  ) {
+    this.router = new Router(models);
+  }
+
+  live(): boolean {
+    return true;
+  }
+
+  /** Ready = start-up loading finished, no model loading, not draining; strict: every model READY. */
+  ready(): boolean {
+    if (this.draining || !this.startupDone || this.models.loading) return false;
+    if (!this.info.strictReadiness) return true;
+    return this.models.all().every((e) => e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready)));
+  }
+
+  markStarted(): void {
+    this.startupDone = true;
+  }
+
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  serverMetadata(): ServerMetadata {
+    return { name: this.info.name, version: this.info.version, extensions: [...this.info.extensions] };
+  }
+
+  modelMetadata(name: string, version?: string): ModelMetadata {
+    const v = this.router.resolve(name, version);
+    const meta = v.metadata!;
+    const versions = [...this.router.entry(name).versions.values()].filter((x) => x.ready).map((x) => x.version);
+    return {
+      name,
+      versions: version === undefined ? versions : [v.version],
+      platform: meta.platform,
+      inputs: meta.inputs,
+      outputs: meta.outputs,
+    };
+  }
+
+  modelReady(name: string, version?: string): boolean {
+    return this.router.find(name, version).ready;
+  }
+
+  modelConfig(name: string, version?: string): ModelConfig & { version: string } {
+    const v = this.router.find(name, version);
+    return { ...v.config, version: v.version };
+  }
+
+  async infer(req: InferenceRequest, timing?: (t: InferTiming) => void): Promise<InferenceResponse> {
+    if (this.draining) throw new InferdError('server_draining', 'the server is shutting down; retry on another replica');
+    const mv = this.router.resolve(req.modelName, req.modelVersion);
+    const started = process.hrtime.bigint();
+    try {
+      const job = this.prepare(req, mv);
+      const result = await mv.scheduler!.enqueue(job);
+      const totalNs = Number(process.hrtime.bigint() - started);
+      mv.observer.succeeded(totalNs);
+      timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
+      const res: InferenceResponse = { modelName: req.modelName, modelVersion: mv.version, outputs: result.outputs };
+      if (req.id !== undefined) res.id = req.id;
+      return res;
+    } catch (err) {
+      const e = toInferdError(err);
+      mv.observer.failed(FAILURE_REASON[e.code] ?? 'invalid', Number(process.hrtime.bigint() - started));
+      throw e;
+    }
+  }
+
+  private prepare(req: InferenceRequest, mv: ModelVersion): Parameters<NonNullable<ModelVersion['scheduler']>['enqueue']>[0] {
+    const cfg = mv.config;
+    const optional = new Set((cfg.input ?? []).filter((i) => i.optional).map((i) => i.name));
+    validateRequest(req, mv.metadata!, cfg.max_batch_size, optional);
+    const now = performance.now();
+    const p = req.parameters ?? {};
+    const deadlines: number[] = [];
+    if (req.deadlineMs !== undefined) deadlines.push(req.deadlineMs);
+    if (p.timeout !== undefined) {
+      const us = Number(p.timeout);
+      if (!Number.isFinite(us) || us < 0) {
+        throw new InferdError('invalid_request', `parameter 'timeout' must be a non-negative number of microseconds`);
+      }
+      if (us > 0) deadlines.push(now + us / 1000);
+    }
+    const defaultUs = cfg.dynamic_batching?.default_timeout_microseconds;
+    if (defaultUs) deadlines.push(now + defaultUs / 1000);
+    const levels = cfg.dynamic_batching?.priority_levels || DEFAULT_PRIORITY_LEVELS;
+    const defaultLevel = cfg.dynamic_batching?.default_priority_level || Math.ceil(levels / 2);
+    let priority = defaultLevel;
+    if (p.priority !== undefined) {
+      const n = Number(p.priority);
+      if (!Number.isInteger(n) || n < 0 || n > levels) {
+        throw new InferdError(
+          'invalid_request',
+          `parameter 'priority' must be an integer from 0 (default) to ${levels} (1 is the highest), got ${String(p.priority)}`,
+        );
+      }
+      if (n > 0) priority = n;
+    }
+    // Order inputs as the model declares them, so requests batch together whatever order clients use.
+    const order = mv.metadata!.inputs.map((s) => s.name);
+    const inputs = [...req.inputs].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    return {
+      inputs,
+      outputNames: req.outputs?.map((o) => o.name),
+      priority,
+      deadlineMs: deadlines.length > 0 ? Math.min(...deadlines) : undefined,
+      signal: req.signal,
+    };
+  }
+
+  repositoryIndex(): Promise<IndexEntry[]> {
+    return this.models.index();
+  }
+
+  loadModel(name: string): Promise<void> {
+    return this.models.load(name);
+  }
+
+  unloadModel(name: string): Promise<void> {
+    return this.models.unload(name);
+  }
+
+  /** Triton's statistics for all models, one model, or one version. */
+  statistics(name?: string, version?: string): ModelStatistics[] {
+    if (name === undefined) {
+      return this.models
+        .all()
+        .flatMap((e) => [...e.versions.values()])
+        .map((v) => v.observer.stats.snapshot());
+    }
+    if (version !== undefined) return [this.router.find(name, version).observer.stats.snapshot()];
+    return [...this.router.entry(name).versions.values()].map((v) => v.observer.stats.snapshot());
+  }
+}
