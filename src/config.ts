@@ -15,8 +15,15 @@ export const settingsSchema = z.object({
   host: z.string().min(1).default('0.0.0.0'),
   /** `$PORT` (Cloud Run, SageMaker) when set, else 8080. */
   httpPort: port.default(8080),
+  /** gRPC (GRPCInferenceService + grpc.health.v1) port; 0 picks a free one. */
+  grpcPort: port.default(8081),
   /** Largest request body; 64 MiB fits a 4k RGB FP32 image tensor in binary form. */
-  maxBodyBytes: z.coerce.number().int().min(1024).max(2048 * MiB).default(64 * MiB),
+  maxBodyBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2048 * MiB)
+    .default(64 * MiB),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Ready only when every model is READY (Triton's --strict-readiness). */
   strictReadiness: z
@@ -35,6 +42,7 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   modelRepository: { flag: '--model-repository', env: 'INFERD_MODEL_REPOSITORY' },
   host: { flag: '--host', env: 'INFERD_HOST' },
   httpPort: { flag: '--http-port', env: 'INFERD_HTTP_PORT' },
+  grpcPort: { flag: '--grpc-port', env: 'INFERD_GRPC_PORT' },
   maxBodyBytes: { flag: '--max-body-bytes', env: 'INFERD_MAX_BODY_BYTES' },
   logLevel: { flag: '--log-level', env: 'INFERD_LOG_LEVEL' },
   strictReadiness: { flag: '--strict-readiness', env: 'INFERD_STRICT_READINESS' },
@@ -83,7 +91,11 @@ function fromFile(path: string): SettingsInput {
 }
 
 /** Merges file < env < flags and validates. */
-export function loadSettings(flags: SettingsInput, env: NodeJS.ProcessEnv = process.env, configFile?: string): Settings {
+export function loadSettings(
+  flags: SettingsInput,
+  env: NodeJS.ProcessEnv = process.env,
+  configFile?: string,
+): Settings {
   const merged: SettingsInput = { ...(configFile ? fromFile(configFile) : {}), ...fromEnv(env) };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k as keyof Settings] = v;
   const res = settingsSchema.safeParse(merged);

@@ -80,7 +80,11 @@ export class InferdError extends Error {
   /** Extra response headers the transport should send (e.g. Retry-After), lower-case names. */
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'InferdError';
     this.code = code;

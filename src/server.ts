@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
+import { createGrpcServer } from './protocol/grpc/server.js';
 import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
@@ -15,7 +16,7 @@ import { InferenceService } from './service/inference-service.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
-export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy'];
+export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
 
 export const BACKENDS: BackendFactory[] = [onnxBackend];
 
@@ -25,29 +26,43 @@ export interface RunningServer {
   logger: Logger;
   /** http://host:port actually bound (port 0 picks a free one). */
   httpUrl: string;
+  /** host:port of the gRPC server actually bound (no scheme, as gRPC clients take it). */
+  grpcUrl: string;
   /** Readiness 503 at once, in-flight requests finish (up to the shutdown timeout), models unload. */
   close(): Promise<void>;
 }
 
-export async function startServer(settings: Settings, options: { logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(
+  settings: Settings,
+  options: { logger?: Logger } = {},
+): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = new Metrics();
-  let service: InferenceService | undefined;
-  // Pipelines call other models through the same service clients use.
+  // Pipelines call other models through the same service clients use (bound once it exists).
+  const late: { service?: InferenceService } = {};
   const invoker: ModelInvoker = {
     infer: (req) => {
-      if (!service) throw new Error('service not started');
-      return service.infer(req);
+      if (!late.service) throw new Error('service not started');
+      return late.service.infer(req, undefined, true);
     },
   };
-  const models = new ModelManager({ root: settings.modelRepository, backends: BACKENDS, metrics, logger, invoker });
-  service = new InferenceService(models, {
+  const models = new ModelManager({
+    root: settings.modelRepository,
+    backends: BACKENDS,
+    metrics,
+    logger,
+    invoker,
+  });
+  const service = new InferenceService(models, {
     name: 'inferd',
     version: VERSION,
     extensions: EXTENSIONS,
     strictReadiness: settings.strictReadiness,
   });
+  late.service = service;
   const app = createRestApp({ service, metrics, logger, maxBodyBytes: settings.maxBodyBytes });
+
+  const grpc = createGrpcServer(service, { logger, maxMessageBytes: settings.maxBodyBytes });
 
   const started = performance.now();
   // Listen first so that liveness and the startup probe answer while models load.
@@ -56,12 +71,15 @@ export async function startServer(settings: Settings, options: { logger?: Logger
   const port = typeof addr === 'object' && addr ? addr.port : settings.httpPort;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const grpcPort = await grpc.start(settings.host, settings.grpcPort);
+  const grpcUrl = `${host.includes(':') ? `[${host}]` : host}:${grpcPort}`;
   await models.loadAll();
   service.markStarted();
   const index = await models.index();
   logger.info(
     {
       http: httpUrl,
+      grpc: grpcUrl,
       repository: models.root,
       readyMs: Math.round(performance.now() - started),
       models: index.map((e) => `${e.name}${e.version ? `/${e.version}` : ''}:${e.state || 'UNLOADED'}`),
@@ -72,13 +90,16 @@ export async function startServer(settings: Settings, options: { logger?: Logger
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Readiness turns 503 now while the listener stays open, so probes see it; new inference
+      // requests get 503 server_draining; accepted ones finish (bounded by the shutdown timeout).
       service.startDraining();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
-      await Promise.race([app.close(), timeout]);
+      await Promise.race([service.idle(), timeout]);
+      await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
       await models.unloadAll();
       logger.info('inferd stopped');
     })();
     return closing;
   };
-  return { service, app, logger, httpUrl, close };
+  return { service, app, logger, httpUrl, grpcUrl, close };
 }

@@ -7,6 +7,7 @@ interface ServeFlags {
   modelRepository?: string;
   host?: string;
   httpPort?: string;
+  grpcPort?: string;
   maxBodyBytes?: string;
   logLevel?: string;
   strictReadiness?: boolean;
@@ -21,6 +22,7 @@ export function addServeCommand(program: Command): void {
     .option('--model-repository <dir>', 'model repository folder (env INFERD_MODEL_REPOSITORY)', undefined)
     .option('--host <host>', 'address to listen on (env INFERD_HOST; default 0.0.0.0)')
     .option('--http-port <port>', 'HTTP port (env INFERD_HTTP_PORT or PORT; default 8080)')
+    .option('--grpc-port <port>', 'gRPC port, 0 = any free port (env INFERD_GRPC_PORT; default 8081)')
     .option('--max-body-bytes <n>', 'largest request body in bytes (default 67108864 = 64 MiB)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
     .option('--strict-readiness', 'ready only when every model is READY')
@@ -31,6 +33,7 @@ export function addServeCommand(program: Command): void {
         modelRepository: flags.modelRepository,
         host: flags.host,
         httpPort: flags.httpPort,
+        grpcPort: flags.grpcPort,
         maxBodyBytes: flags.maxBodyBytes,
         logLevel: flags.logLevel,
         strictReadiness: flags.strictReadiness,

@@ -18,14 +18,24 @@ function flatten(data: unknown, out: unknown[]): void {
 
 export function decodeJsonOutputs(body: unknown): InferenceResponse {
   const b = body as JsonResponse;
-  if (!b || !Array.isArray(b.outputs)) throw new ClientError('the server sent no outputs', 'invalid_response', 0);
+  if (!b || !Array.isArray(b.outputs))
+    throw new ClientError('the server sent no outputs', 'invalid_response', 0);
   const outputs: Tensor[] = b.outputs.map((o) => {
-    if (!isDatatype(o.datatype)) throw new ClientError(`unknown datatype ${o.datatype}`, 'invalid_response', 0);
+    if (!isDatatype(o.datatype))
+      throw new ClientError(`unknown datatype ${o.datatype}`, 'invalid_response', 0);
     const values: unknown[] = [];
     flatten(o.data, values);
     // JSON carries non-finite floats as null.
-    const clean = o.datatype.startsWith('FP') || o.datatype === 'BF16' ? values.map((v) => (v === null ? NaN : v)) : values;
-    return { name: o.name, datatype: o.datatype, shape: o.shape, data: valuesToData(o.datatype, clean, o.name) };
+    const clean =
+      o.datatype.startsWith('FP') || o.datatype === 'BF16'
+        ? values.map((v) => (v === null ? NaN : v))
+        : values;
+    return {
+      name: o.name,
+      datatype: o.datatype,
+      shape: o.shape,
+      data: valuesToData(o.datatype, clean, o.name),
+    };
   });
   const res: InferenceResponse = { modelName: b.model_name, modelVersion: b.model_version ?? '', outputs };
   if (b.id !== undefined) res.id = b.id;

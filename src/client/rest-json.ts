@@ -27,9 +27,10 @@ export async function errorFrom(res: Response): Promise<ClientError> {
 }
 
 export function signalFor(options?: CallOptions): AbortSignal | undefined {
-  const signals = [options?.signal, options?.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(
-    (s): s is AbortSignal => s !== undefined,
-  );
+  const signals = [
+    options?.signal,
+    options?.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
+  ].filter((s): s is AbortSignal => s !== undefined);
   if (signals.length === 0) return undefined;
   return signals.length === 1 ? signals[0] : AbortSignal.any(signals);
 }

@@ -6,7 +6,14 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'inferd' },
     redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiKey', 'api_key', 'key'],
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        'authorization',
+        'apiKey',
+        'api_key',
+        'key',
+      ],
       censor: '[redacted]',
     },
   });

@@ -86,6 +86,6 @@ export class Metrics {
   });
 
   constructor() {
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'inferd_process_' });
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'inferd_' });
   }
 }

@@ -130,15 +130,13 @@ export function tensorProto(t: InitTensor): onnxProto.onnx.ITensorProto {
   }
 }
 
-function attribute(
-  name: string,
-  value: AttrValue,
-  asFloat: boolean,
-): onnxProto.onnx.IAttributeProto {
+function attribute(name: string, value: AttrValue, asFloat: boolean): onnxProto.onnx.IAttributeProto {
   const A = onnx.AttributeProto.AttributeType;
   if (typeof value === 'string') return { name, type: A.STRING, s: utf8.encode(value) };
   if (typeof value === 'number') {
-    return asFloat || !Number.isInteger(value) ? { name, type: A.FLOAT, f: value } : { name, type: A.INT, i: value };
+    return asFloat || !Number.isInteger(value)
+      ? { name, type: A.FLOAT, f: value }
+      : { name, type: A.INT, i: value };
   }
   if (value instanceof Float32Array) return { name, type: A.FLOATS, floats: Array.from(value) };
   if (Array.isArray(value)) {
@@ -174,7 +172,9 @@ export function buildModelProto(spec: GraphSpec): OnnxModelProto {
         domain: n.domain ?? '',
         input: n.inputs,
         output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v, n.floatAttrs?.includes(k) ?? false)),
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) =>
+          attribute(k, v, n.floatAttrs?.includes(k) ?? false),
+        ),
       })),
     },
   };

@@ -46,12 +46,18 @@ function toBigInt(v: unknown, input: string, i: number, unsigned: boolean): bigi
 /**
  * Flat element values → tensor storage. `base64` applies to BYTES (MLServer's content_type codec).
  */
-export function valuesToData(datatype: Datatype, values: readonly unknown[], input: string, base64 = false): TensorData {
+export function valuesToData(
+  datatype: Datatype,
+  values: readonly unknown[],
+  input: string,
+  base64 = false,
+): TensorData {
   const n = values.length;
   switch (datatype) {
     case 'BYTES':
       return values.map((v, i) => {
-        if (typeof v !== 'string') throw bad(input, i, v, 'is not a string (BYTES elements are strings in JSON)');
+        if (typeof v !== 'string')
+          throw bad(input, i, v, 'is not a string (BYTES elements are strings in JSON)');
         return base64 ? new Uint8Array(Buffer.from(v, 'base64')) : utf8.encode(v);
       });
     case 'BOOL': {

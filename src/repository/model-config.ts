@@ -47,7 +47,12 @@ export const modelConfigSchema = z.looseObject({
   backend: z.string().optional(),
   description: z.string().optional(),
   default_model_filename: z.string().default('model.onnx'),
-  max_batch_size: z.number().int().min(0).max(1 << 16).default(0),
+  max_batch_size: z
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 16)
+    .default(0),
   input: z.array(tensorConfig).optional(),
   output: z.array(tensorConfig).optional(),
   version_policy: versionPolicy.default({ latest: { num_versions: 1 } }),

@@ -71,7 +71,8 @@ export class ModelManager {
 
   /** True while any version is still loading. */
   get loading(): boolean {
-    for (const e of this.entries.values()) for (const v of e.versions.values()) if (v.state === 'LOADING') return true;
+    for (const e of this.entries.values())
+      for (const v of e.versions.values()) if (v.state === 'LOADING') return true;
     return false;
   }
 
@@ -86,7 +87,8 @@ export class ModelManager {
         continue;
       }
       if (e.versions.size === 0) out.push({ name, state: 'UNAVAILABLE', reason: e.error ?? '' });
-      for (const v of e.versions.values()) out.push({ name, version: v.version, state: v.state, reason: v.reason });
+      for (const v of e.versions.values())
+        out.push({ name, version: v.version, state: v.state, reason: v.reason });
     }
     return out;
   }
@@ -134,7 +136,10 @@ export class ModelManager {
       cfg = await readModelConfig(dir, name);
       versions = selectVersions(cfg, await listVersions(dir), name);
       if (versions.length === 0) {
-        throw new InferdError('invalid_config', `model '${name}' has no integer version folder (e.g. ${name}/1/)`);
+        throw new InferdError(
+          'invalid_config',
+          `model '${name}' has no integer version folder (e.g. ${name}/1/)`,
+        );
       }
     } catch (err) {
       entry.error = err instanceof Error ? err.message : String(err);
@@ -143,7 +148,9 @@ export class ModelManager {
       throw err instanceof InferdError ? err : new InferdError('invalid_config', entry.error);
     }
     // Load every selected version before touching the ones that serve now.
-    const fresh = await Promise.all(versions.map((v) => this.loadVersion(name, String(v), join(dir, String(v)), cfg)));
+    const fresh = await Promise.all(
+      versions.map((v) => this.loadVersion(name, String(v), join(dir, String(v)), cfg)),
+    );
     const next = new Map<string, ModelVersion>();
     const retiring: ModelVersion[] = [];
     for (const v of fresh) {
@@ -151,7 +158,10 @@ export class ModelManager {
       if (!v.ready && old?.ready) {
         // A failed reload keeps the version that serves now (Triton's behaviour).
         next.set(v.version, old);
-        this.opts.logger.error({ model: name, version: v.version, reason: v.reason }, 'reload failed; old version kept');
+        this.opts.logger.error(
+          { model: name, version: v.version, reason: v.reason },
+          'reload failed; old version kept',
+        );
         continue;
       }
       next.set(v.version, v);
@@ -168,7 +178,12 @@ export class ModelManager {
     await Promise.all(retiring.map((v) => v.retire('replaced by a reload')));
   }
 
-  private async loadVersion(name: string, version: string, dir: string, cfg: ModelConfig): Promise<ModelVersion> {
+  private async loadVersion(
+    name: string,
+    version: string,
+    dir: string,
+    cfg: ModelConfig,
+  ): Promise<ModelVersion> {
     const observer = new ModelObserver(this.opts.metrics, name, version);
     const mv = new ModelVersion(name, version, cfg, observer);
     const started = performance.now();

@@ -14,7 +14,10 @@ export async function listModelNames(root: string): Promise<string[]> {
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (err) {
-    throw new InferdError('invalid_config', `model repository '${root}' cannot be read: ${(err as Error).message}`);
+    throw new InferdError(
+      'invalid_config',
+      `model repository '${root}' cannot be read: ${(err as Error).message}`,
+    );
   }
   return entries
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
@@ -38,14 +41,20 @@ export async function readModelConfig(modelDir: string, name: string): Promise<M
     text = await readFile(join(modelDir, 'config.json'), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new InferdError('invalid_config', `model '${name}': config.json cannot be read: ${(err as Error).message}`);
+      throw new InferdError(
+        'invalid_config',
+        `model '${name}': config.json cannot be read: ${(err as Error).message}`,
+      );
     }
   }
   if (text !== undefined) {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new InferdError('invalid_config', `model '${name}': config.json is not valid JSON: ${(err as Error).message}`);
+      throw new InferdError(
+        'invalid_config',
+        `model '${name}': config.json is not valid JSON: ${(err as Error).message}`,
+      );
     }
   }
   return parseModelConfig(raw, name);

@@ -19,7 +19,9 @@ export class Router {
   find(name: string, version?: string): ModelVersion {
     const e = this.entry(name);
     if (version === undefined || version === '') {
-      const ready = [...e.versions.values()].filter((v) => v.ready).sort((a, b) => Number(b.version) - Number(a.version));
+      const ready = [...e.versions.values()]
+        .filter((v) => v.ready)
+        .sort((a, b) => Number(b.version) - Number(a.version));
       if (ready[0]) return ready[0];
       const any = [...e.versions.values()].sort((a, b) => Number(b.version) - Number(a.version))[0];
       if (any) return any;

@@ -85,12 +85,17 @@ export class Scheduler {
     if (this.closedReason !== undefined) {
       return Promise.reject(new InferdError('model_unavailable', this.closedReason));
     }
-    if (job.signal?.aborted) return Promise.reject(new InferdError('canceled', 'the client canceled the request'));
+    if (job.signal?.aborted)
+      return Promise.reject(new InferdError('canceled', 'the client canceled the request'));
     if (this.queued >= this.opts.maxQueueSize) {
       return Promise.reject(
-        new InferdError('queue_full', `the model's queue is full (${this.opts.maxQueueSize} requests); retry later`, {
-          headers: { 'retry-after': String(this.opts.retryAfterS) },
-        }),
+        new InferdError(
+          'queue_full',
+          `the model's queue is full (${this.opts.maxQueueSize} requests); retry later`,
+          {
+            headers: { 'retry-after': String(this.opts.retryAfterS) },
+          },
+        ),
       );
     }
     return new Promise<JobResult>((resolve, reject) => {
@@ -113,7 +118,8 @@ export class Scheduler {
         item.timer = setTimeout(() => this.expire(item), wait);
       }
       if (job.signal) {
-        item.onAbort = () => this.remove(item, new InferdError('canceled', 'the client canceled the request'));
+        item.onAbort = () =>
+          this.remove(item, new InferdError('canceled', 'the client canceled the request'));
         job.signal.addEventListener('abort', item.onAbort, { once: true });
       }
       this.push(item);
@@ -167,7 +173,10 @@ export class Scheduler {
   }
 
   private expire(item: Item): void {
-    this.remove(item, new InferdError('deadline_exceeded', 'the request timed out while queued; it was not computed'));
+    this.remove(
+      item,
+      new InferdError('deadline_exceeded', 'the request timed out while queued; it was not computed'),
+    );
   }
 
   /** Drops flagged items from the heads of the levels so the arrays do not keep garbage. */
@@ -271,7 +280,13 @@ export class Scheduler {
       const inferStart = process.hrtime.bigint();
       const outputs = await this.backend.infer(inputs, batch[0]!.job.outputNames);
       const inferEnd = process.hrtime.bigint();
-      const split = this.opts.maxBatchSize > 0 ? splitOutputs(outputs, batch.map((i) => i.rows)) : [outputs];
+      const split =
+        this.opts.maxBatchSize > 0
+          ? splitOutputs(
+              outputs,
+              batch.map((i) => i.rows),
+            )
+          : [outputs];
       const end = process.hrtime.bigint();
       const inputNs = Number(inferStart - startNs);
       const inferNs = Number(inferEnd - inferStart);
@@ -286,7 +301,8 @@ export class Scheduler {
         }),
       );
     } catch (err) {
-      const e = err instanceof InferdError ? err : new InferdError('backend_error', String(err), { cause: err });
+      const e =
+        err instanceof InferdError ? err : new InferdError('backend_error', String(err), { cause: err });
       for (const item of batch) item.reject(e);
     } finally {
       this.inFlight -= 1;

@@ -52,6 +52,8 @@ export class InferenceService implements ModelInvoker {
   readonly router: Router;
   private draining = false;
   private startupDone = false;
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     readonly models: ModelManager,
@@ -68,7 +70,9 @@ export class InferenceService implements ModelInvoker {
   ready(): boolean {
     if (this.draining || !this.startupDone || this.models.loading) return false;
     if (!this.info.strictReadiness) return true;
-    return this.models.all().every((e) => e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready)));
+    return this.models
+      .all()
+      .every((e) => e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready)));
   }
 
   markStarted(): void {
@@ -83,6 +87,17 @@ export class InferenceService implements ModelInvoker {
     return this.draining;
   }
 
+  /** Inference requests accepted and not yet answered, across every transport. */
+  get inflightRequests(): number {
+    return this.inflight;
+  }
+
+  /** Resolves once no inference request is in flight. */
+  idle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   serverMetadata(): ServerMetadata {
     return { name: this.info.name, version: this.info.version, extensions: [...this.info.extensions] };
   }
@@ -90,7 +105,9 @@ export class InferenceService implements ModelInvoker {
   modelMetadata(name: string, version?: string): ModelMetadata {
     const v = this.router.resolve(name, version);
     const meta = v.metadata!;
-    const versions = [...this.router.entry(name).versions.values()].filter((x) => x.ready).map((x) => x.version);
+    const versions = [...this.router.entry(name).versions.values()]
+      .filter((x) => x.ready)
+      .map((x) => x.version);
     return {
       name,
       versions: version === undefined ? versions : [v.version],
@@ -109,27 +126,54 @@ export class InferenceService implements ModelInvoker {
     return { ...v.config, version: v.version };
   }
 
-  async infer(req: InferenceRequest, timing?: (t: InferTiming) => void): Promise<InferenceResponse> {
-    if (this.draining) throw new InferdError('server_draining', 'the server is shutting down; retry on another replica');
+  /**
+   * `internal` marks calls made by a pipeline on behalf of a request already accepted: they are
+   * served while draining so that accepted requests can finish.
+   */
+  async infer(
+    req: InferenceRequest,
+    timing?: (t: InferTiming) => void,
+    internal = false,
+  ): Promise<InferenceResponse> {
+    if (this.draining && !internal) {
+      throw new InferdError('server_draining', 'the server is shutting down; retry on another replica', {
+        headers: { 'retry-after': '1' },
+      });
+    }
     const mv = this.router.resolve(req.modelName, req.modelVersion);
     const started = process.hrtime.bigint();
+    this.inflight += 1;
     try {
       const job = this.prepare(req, mv);
       const result = await mv.scheduler!.enqueue(job);
       const totalNs = Number(process.hrtime.bigint() - started);
       mv.observer.succeeded(totalNs);
       timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
-      const res: InferenceResponse = { modelName: req.modelName, modelVersion: mv.version, outputs: result.outputs };
+      const res: InferenceResponse = {
+        modelName: req.modelName,
+        modelVersion: mv.version,
+        outputs: result.outputs,
+      };
       if (req.id !== undefined) res.id = req.id;
       return res;
     } catch (err) {
       const e = toInferdError(err);
       mv.observer.failed(FAILURE_REASON[e.code] ?? 'invalid', Number(process.hrtime.bigint() - started));
       throw e;
+    } finally {
+      this.inflight -= 1;
+      if (this.inflight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
     }
   }
 
-  private prepare(req: InferenceRequest, mv: ModelVersion): Parameters<NonNullable<ModelVersion['scheduler']>['enqueue']>[0] {
+  private prepare(
+    req: InferenceRequest,
+    mv: ModelVersion,
+  ): Parameters<NonNullable<ModelVersion['scheduler']>['enqueue']>[0] {
     const cfg = mv.config;
     const optional = new Set((cfg.input ?? []).filter((i) => i.optional).map((i) => i.name));
     validateRequest(req, mv.metadata!, cfg.max_batch_size, optional);
@@ -140,7 +184,10 @@ export class InferenceService implements ModelInvoker {
     if (p.timeout !== undefined) {
       const us = Number(p.timeout);
       if (!Number.isFinite(us) || us < 0) {
-        throw new InferdError('invalid_request', `parameter 'timeout' must be a non-negative number of microseconds`);
+        throw new InferdError(
+          'invalid_request',
+          `parameter 'timeout' must be a non-negative number of microseconds`,
+        );
       }
       if (us > 0) deadlines.push(now + us / 1000);
     }

@@ -19,11 +19,15 @@ export function validateRequest(
   const seen = new Set<string>();
   let batch: number | undefined;
   for (const t of req.inputs) {
-    if (seen.has(t.name)) throw new InferdError('invalid_request', `input '${t.name}' is given more than once`);
+    if (seen.has(t.name))
+      throw new InferdError('invalid_request', `input '${t.name}' is given more than once`);
     seen.add(t.name);
     const spec = meta.inputs.find((s) => s.name === t.name);
     if (!spec) {
-      throw new InferdError('unknown_input', `${model} has no input '${t.name}'; its inputs are ${list(meta.inputs)}`);
+      throw new InferdError(
+        'unknown_input',
+        `${model} has no input '${t.name}'; its inputs are ${list(meta.inputs)}`,
+      );
     }
     if (spec.datatype !== t.datatype) {
       throw new InferdError(
@@ -58,12 +62,16 @@ export function validateRequest(
           `batch size ${rows} of input '${t.name}' exceeds the model's max_batch_size ${maxBatchSize}`,
         );
       }
-      if (rows === 0) throw new InferdError('invalid_input', `input '${t.name}' has an empty batch (dim 0 is 0)`);
+      if (rows === 0)
+        throw new InferdError('invalid_input', `input '${t.name}' has an empty batch (dim 0 is 0)`);
     }
   }
   const missing = meta.inputs.filter((s) => !seen.has(s.name) && !optionalInputs.has(s.name));
   if (missing.length > 0) {
-    throw new InferdError('missing_input', `${model} needs input(s) ${list(missing)} which the request does not give`);
+    throw new InferdError(
+      'missing_input',
+      `${model} needs input(s) ${list(missing)} which the request does not give`,
+    );
   }
   for (const o of req.outputs ?? []) {
     if (!meta.outputs.some((s) => s.name === o.name)) {

@@ -4,6 +4,16 @@ import { loadSettings, type SettingsInput } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 export async function startTestServer(repository: string, extra: SettingsInput = {}): Promise<RunningServer> {
-  const settings = loadSettings({ modelRepository: repository, host: '127.0.0.1', httpPort: 0, logLevel: 'silent', ...extra }, {});
+  const settings = loadSettings(
+    {
+      modelRepository: repository,
+      host: '127.0.0.1',
+      httpPort: 0,
+      grpcPort: 0,
+      logLevel: 'silent',
+      ...extra,
+    },
+    {},
+  );
   return startServer(settings, { logger: pino({ level: process.env.INFERD_TEST_LOG ?? 'silent' }) });
 }

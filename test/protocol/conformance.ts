@@ -17,7 +17,12 @@ import { bytes, f32, tensorFor } from './tensors.js';
 /** The body limit the suite's server runs with, so that "oversized" is cheap to reach. */
 export const SUITE_MAX_BODY_BYTES = 1024 * 1024;
 
-export async function expectError(p: Promise<unknown>, code: ErrorCode, client: InferClient, mentions?: string): Promise<ClientError> {
+export async function expectError(
+  p: Promise<unknown>,
+  code: ErrorCode,
+  client: InferClient,
+  mentions?: string,
+): Promise<ClientError> {
   const err = await p.then(
     () => assert.fail(`expected error ${code}, the call succeeded`),
     (e: unknown) => e,
@@ -31,9 +36,26 @@ export async function expectError(p: Promise<unknown>, code: ErrorCode, client: 
   return err;
 }
 
-const ALL_TYPES: Datatype[] = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'];
+const ALL_TYPES: Datatype[] = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+];
 
-const addInputs = (a: number[], b: number[], rows = 1): Tensor[] => [f32('a', [rows, 4], a), f32('b', [rows, 4], b)];
+const addInputs = (a: number[], b: number[], rows = 1): Tensor[] => [
+  f32('a', [rows, 4], a),
+  f32('b', [rows, 4], b),
+];
 
 export function runConformance(
   label: string,
@@ -97,7 +119,11 @@ export function runConformance(
       await expectError(client.modelMetadata('nope'), 'model_not_found', client, 'nope');
       await expectError(client.modelMetadata('add', '9'), 'version_not_found', client, '9');
       await expectError(client.modelReady('nope'), 'model_not_found', client);
-      await expectError(client.infer({ modelName: 'nope', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]) }), 'model_not_found', client);
+      await expectError(
+        client.infer({ modelName: 'nope', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]) }),
+        'model_not_found',
+        client,
+      );
       await expectError(
         client.infer({ modelName: 'add', modelVersion: '7', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]) }),
         'version_not_found',
@@ -112,7 +138,11 @@ export function runConformance(
     });
 
     test('infer: outputs, id echo, version', async () => {
-      const res = await client.infer({ id: 'req-42', modelName: 'add', inputs: addInputs([1, 2, 3, 4], [10, 20, 30, 40]) });
+      const res = await client.infer({
+        id: 'req-42',
+        modelName: 'add',
+        inputs: addInputs([1, 2, 3, 4], [10, 20, 30, 40]),
+      });
       assert.equal(res.id, 'req-42');
       assert.equal(res.modelName, 'add');
       assert.equal(res.modelVersion, '1');
@@ -126,7 +156,11 @@ export function runConformance(
 
     test('infer: explicit version and alias', async () => {
       for (const v of ['1', 'production']) {
-        const res = await client.infer({ modelName: 'add', modelVersion: v, inputs: addInputs([1, 1, 1, 1], [1, 1, 1, 1]) });
+        const res = await client.infer({
+          modelName: 'add',
+          modelVersion: v,
+          inputs: addInputs([1, 1, 1, 1], [1, 1, 1, 1]),
+        });
         assert.equal(res.modelVersion, '1');
       }
     });
@@ -151,7 +185,10 @@ export function runConformance(
         outputs: [{ name: 'sum' }],
       });
       assert.deepEqual(res.outputs[0]!.shape, [3, 4]);
-      assert.deepEqual(Array.from(res.outputs[0]!.data as Float32Array), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      assert.deepEqual(
+        Array.from(res.outputs[0]!.data as Float32Array),
+        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+      );
     });
 
     test('infer: every datatype round-trips exactly', async () => {
@@ -163,12 +200,19 @@ export function runConformance(
         const input = inputs.find((i) => i.name === `in_${dt}`)!;
         assert.equal(out.datatype, dt);
         assert.deepEqual(out.shape, [2, 3]);
-        assert.deepEqual(Array.from(out.data as ArrayLike<unknown>), Array.from(input.data as ArrayLike<unknown>), dt);
+        assert.deepEqual(
+          Array.from(out.data as ArrayLike<unknown>),
+          Array.from(input.data as ArrayLike<unknown>),
+          dt,
+        );
       }
     });
 
     test('infer: strings (BYTES) through a string model', async () => {
-      const res = await client.infer({ modelName: 'upper', inputs: [bytes('text', ['hello', 'Grüne Äpfel', ''])] });
+      const res = await client.infer({
+        modelName: 'upper',
+        inputs: [bytes('text', ['hello', 'Grüne Äpfel', ''])],
+      });
       const out = res.outputs[0]!;
       assert.equal(out.datatype, 'BYTES');
       assert.deepEqual(out.shape, [3]);
@@ -180,26 +224,44 @@ export function runConformance(
 
     test('bad input: unknown, missing, wrong datatype, wrong shape, unknown output', async () => {
       await expectError(
-        client.infer({ modelName: 'add', inputs: [...addInputs([1, 2, 3, 4], [1, 1, 1, 1]), f32('c', [1, 4], [1, 1, 1, 1])] }),
+        client.infer({
+          modelName: 'add',
+          inputs: [...addInputs([1, 2, 3, 4], [1, 1, 1, 1]), f32('c', [1, 4], [1, 1, 1, 1])],
+        }),
         'unknown_input',
         client,
         "'c'",
       );
-      await expectError(client.infer({ modelName: 'add', inputs: [f32('a', [1, 4], [1, 2, 3, 4])] }), 'missing_input', client, "'b'");
       await expectError(
-        client.infer({ modelName: 'add', inputs: [f32('a', [1, 4], [1, 2, 3, 4]), tensorFor('INT32', 'b', [1, 4])] }),
+        client.infer({ modelName: 'add', inputs: [f32('a', [1, 4], [1, 2, 3, 4])] }),
+        'missing_input',
+        client,
+        "'b'",
+      );
+      await expectError(
+        client.infer({
+          modelName: 'add',
+          inputs: [f32('a', [1, 4], [1, 2, 3, 4]), tensorFor('INT32', 'b', [1, 4])],
+        }),
         'datatype_mismatch',
         client,
         "'b'",
       );
       await expectError(
-        client.infer({ modelName: 'add', inputs: [f32('a', [1, 3], [1, 2, 3]), f32('b', [1, 3], [1, 2, 3])] }),
+        client.infer({
+          modelName: 'add',
+          inputs: [f32('a', [1, 3], [1, 2, 3]), f32('b', [1, 3], [1, 2, 3])],
+        }),
         'shape_mismatch',
         client,
         "'a'",
       );
       await expectError(
-        client.infer({ modelName: 'add', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]), outputs: [{ name: 'product' }] }),
+        client.infer({
+          modelName: 'add',
+          inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]),
+          outputs: [{ name: 'product' }],
+        }),
         'unknown_output',
         client,
         'product',
@@ -213,7 +275,12 @@ export function runConformance(
     });
 
     test('unavailable model answers with its reason; the rest keep serving', async () => {
-      await expectError(client.infer({ modelName: 'corrupt', inputs: [] }), 'model_unavailable', client, 'corrupt|ONNX');
+      await expectError(
+        client.infer({ modelName: 'corrupt', inputs: [] }),
+        'model_unavailable',
+        client,
+        'corrupt|ONNX',
+      );
       const res = await client.infer({ modelName: 'add', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]) });
       assert.equal(res.outputs.length, 2);
     });
@@ -221,7 +288,10 @@ export function runConformance(
     test('oversized message is refused and the server keeps serving', async () => {
       const n = Math.ceil(SUITE_MAX_BODY_BYTES / 4) + 1024;
       await expectError(
-        client.infer({ modelName: 'identity', inputs: [f32('in_FP32', [1, n], new Array<number>(n).fill(0.5))] }),
+        client.infer({
+          modelName: 'identity',
+          inputs: [f32('in_FP32', [1, n], new Array<number>(n).fill(0.5))],
+        }),
         'payload_too_large',
         client,
       );

@@ -29,16 +29,26 @@ export function tensorFor(datatype: Datatype, name: string, shape: number[]): Te
   const n = shape.reduce((a, b) => a * b, 1);
   if (datatype === 'BYTES') {
     const words = ['alpha', '', 'grüße', '日本', 'a b\nc', 'x'.repeat(300)];
-    return bytes(name, Array.from({ length: n }, (_, i) => words[i % words.length]!), shape);
+    return bytes(
+      name,
+      Array.from({ length: n }, (_, i) => words[i % words.length]!),
+      shape,
+    );
   }
   if (datatype === 'FP16' || datatype === 'BF16') {
     const vals = [-2, -0.5, 0, 1, 1.5, 65504];
-    return { name, datatype, shape, data: Uint16Array.from({ length: n }, (_, i) => toHalf(vals[i % vals.length]!)) };
+    return {
+      name,
+      datatype,
+      shape,
+      data: Uint16Array.from({ length: n }, (_, i) => toHalf(vals[i % vals.length]!)),
+    };
   }
   const vals = SAMPLES[datatype];
   const Ctor = TYPED_ARRAY[datatype];
   const big = datatype === 'INT64' || datatype === 'UINT64';
   const data = new Ctor(n);
-  for (let i = 0; i < n; i++) (data as Float64Array)[i] = (big ? BigInt(vals[i % vals.length]!) : vals[i % vals.length]!) as number;
+  for (let i = 0; i < n; i++)
+    (data as Float64Array)[i] = (big ? BigInt(vals[i % vals.length]!) : vals[i % vals.length]!) as number;
   return { name, datatype, shape, data };
 }

@@ -40,7 +40,9 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);

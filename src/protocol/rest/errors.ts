@@ -6,7 +6,10 @@ import { InferdError, toInferdError } from '../../errors.js';
 export function fromFastifyError(err: FastifyError): InferdError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new InferdError('payload_too_large', `the request body is larger than the limit of ${err.message.match(/\d+/)?.[0] ?? 'the configured'} bytes (--max-body-bytes)`);
+      return new InferdError(
+        'payload_too_large',
+        `the request body is larger than the limit of ${err.message.match(/\d+/)?.[0] ?? 'the configured'} bytes (--max-body-bytes)`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new InferdError('unsupported_media_type', 'unsupported Content-Type: send application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -24,7 +27,12 @@ export function fromFastifyError(err: FastifyError): InferdError {
 
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = err instanceof InferdError ? err : fromFastifyError(err as FastifyError);
-  if (e.httpStatus >= 500 && e.code !== 'queue_full' && e.code !== 'model_unavailable' && e.code !== 'server_draining') {
+  if (
+    e.httpStatus >= 500 &&
+    e.code !== 'queue_full' &&
+    e.code !== 'model_unavailable' &&
+    e.code !== 'server_draining'
+  ) {
     request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   }
   for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);

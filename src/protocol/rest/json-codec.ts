@@ -2,7 +2,15 @@
  * Open Inference Protocol v2 JSON bodies ↔ internal requests and responses.
  * `data` may be flat or nested (row-major either way); element counts must match the shape.
  */
-import { elementCount, isDatatype, DATATYPES, type InferenceRequest, type InferenceResponse, type Parameters, type Tensor } from '../../core/tensor.js';
+import {
+  elementCount,
+  isDatatype,
+  DATATYPES,
+  type InferenceRequest,
+  type InferenceResponse,
+  type Parameters,
+  type Tensor,
+} from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import { dataToValues, valuesToData } from '../tensor-values.js';
 
@@ -15,7 +23,10 @@ export function parseParameters(v: unknown, where: string): Parameters | undefin
   if (!isObject(v)) throw new InferdError('invalid_request', `${where} 'parameters' must be an object`);
   for (const [k, val] of Object.entries(v)) {
     if (!['string', 'number', 'boolean'].includes(typeof val)) {
-      throw new InferdError('invalid_request', `${where} parameter '${k}' must be a string, number or boolean`);
+      throw new InferdError(
+        'invalid_request',
+        `${where} parameter '${k}' must be a string, number or boolean`,
+      );
     }
   }
   return v as Parameters;
@@ -28,13 +39,19 @@ function flatten(data: unknown, out: unknown[]): void {
 
 export function parseShape(v: unknown, name: string): number[] {
   if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-    throw new InferdError('invalid_request', `input '${name}': 'shape' must be an array of non-negative integers`);
+    throw new InferdError(
+      'invalid_request',
+      `input '${name}': 'shape' must be an array of non-negative integers`,
+    );
   }
   return v as number[];
 }
 
 /** The header fields of one input (everything but its data). */
-export function parseInputHeader(raw: unknown, index: number): { name: string; shape: number[]; datatype: Tensor['datatype']; parameters?: Parameters } {
+export function parseInputHeader(
+  raw: unknown,
+  index: number,
+): { name: string; shape: number[]; datatype: Tensor['datatype']; parameters?: Parameters } {
   if (!isObject(raw)) throw new InferdError('invalid_request', `inputs[${index}] must be an object`);
   if (typeof raw.name !== 'string' || raw.name === '') {
     throw new InferdError('invalid_request', `inputs[${index}] needs a non-empty string 'name'`);
@@ -71,10 +88,17 @@ export function decodeJsonInput(raw: unknown, index: number): Tensor {
 }
 
 /** The request envelope (id, parameters, outputs) shared by the JSON and binary encodings. */
-export function decodeEnvelope(body: unknown, modelName: string, modelVersion?: string): { json: Json; request: Omit<InferenceRequest, 'inputs'> } {
-  if (!isObject(body)) throw new InferdError('invalid_request', 'the request body must be a JSON object with "inputs"');
-  if (!Array.isArray(body.inputs)) throw new InferdError('invalid_request', `the request needs an 'inputs' array`);
-  if (body.id !== undefined && typeof body.id !== 'string') throw new InferdError('invalid_request', `'id' must be a string`);
+export function decodeEnvelope(
+  body: unknown,
+  modelName: string,
+  modelVersion?: string,
+): { json: Json; request: Omit<InferenceRequest, 'inputs'> } {
+  if (!isObject(body))
+    throw new InferdError('invalid_request', 'the request body must be a JSON object with "inputs"');
+  if (!Array.isArray(body.inputs))
+    throw new InferdError('invalid_request', `the request needs an 'inputs' array`);
+  if (body.id !== undefined && typeof body.id !== 'string')
+    throw new InferdError('invalid_request', `'id' must be a string`);
   const request: Omit<InferenceRequest, 'inputs'> = { modelName, modelVersion };
   if (body.id !== undefined) request.id = body.id as string;
   const parameters = parseParameters(body.parameters, 'request');
@@ -110,7 +134,10 @@ export function encodeJsonOutput(t: Tensor): JsonOutput {
   return { name: t.name, datatype: t.datatype, shape: t.shape, data: dataToValues(t.datatype, t.data) };
 }
 
-export function encodeJsonResponse(res: InferenceResponse, outputs: JsonOutput[] = res.outputs.map(encodeJsonOutput)): Json {
+export function encodeJsonResponse(
+  res: InferenceResponse,
+  outputs: JsonOutput[] = res.outputs.map(encodeJsonOutput),
+): Json {
   const out: Json = { model_name: res.modelName, model_version: res.modelVersion };
   if (res.id !== undefined) out.id = res.id;
   if (res.parameters) out.parameters = res.parameters;

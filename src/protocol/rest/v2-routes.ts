@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
 import type { InferenceService } from '../../service/inference-service.js';
-import { decodeJsonRequest, encodeJsonResponse } from './json-codec.js';
+import { decodeInferBody, encodeInferBody } from './infer-body.js';
 
 type ModelParams = { model: string; version?: string };
 
@@ -21,12 +21,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     inferLog?: InferLogFields;
   }
-}
-
-function isJsonType(ct: string | undefined): boolean {
-  if (!ct) return true; // Triton and KServe accept bodies without a Content-Type
-  const type = ct.split(';')[0]!.trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 /** Aborted when the client closes the connection before the response is sent. */
@@ -62,26 +56,16 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
   const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const { model, version } = req.params;
     req.inferLog = { model, version };
-    if (!isJsonType(req.headers['content-type'])) {
-      throw new InferdError(
-        'unsupported_media_type',
-        `Content-Type '${req.headers['content-type']}' is not supported here: send application/json (curl: -H 'Content-Type: application/json')`,
-      );
-    }
-    const raw = req.body as Buffer | undefined;
-    if (!raw || raw.length === 0) throw new InferdError('invalid_json', 'the request body is empty; send a JSON object with "inputs"');
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-    }
-    const request = decodeJsonRequest(body, model, version);
+    // JSON, or Triton's binary tensor extension when Inference-Header-Content-Length is present.
+    const request = decodeInferBody(service, req.headers, req.body as Buffer | undefined, model, version);
     request.signal = clientGone(req, reply);
     const response = await service.infer(request, (t) => {
       req.inferLog = { model, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
     });
-    return reply.type('application/json').send(JSON.stringify(encodeJsonResponse(response)));
+    const encoded = encodeInferBody(request, response);
+    if (encoded.headerLength !== undefined)
+      void reply.header('inference-header-content-length', encoded.headerLength);
+    return reply.type(encoded.contentType).send(encoded.body);
   };
   app.post('/v2/models/:model/infer', infer);
   app.post('/v2/models/:model/versions/:version/infer', infer);
@@ -101,19 +85,32 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
     const index = await service.repositoryIndex();
     return readyOnly ? index.filter((e) => e.state === 'READY') : index;
   });
-  app.post('/v2/repository/models/:model/load', async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
-    const body = parseOptionalJson(req.body as Buffer | undefined);
-    const params = body?.parameters;
-    if (params && typeof params === 'object' && Object.keys(params).some((k) => k === 'config' || k.startsWith('file:'))) {
-      throw new InferdError('unsupported', `loading with an override config or files is not supported; edit the repository and load again`);
-    }
-    await service.loadModel(req.params.model);
-    return reply.code(200).send();
-  });
-  app.post('/v2/repository/models/:model/unload', async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
-    await service.unloadModel(req.params.model);
-    return reply.code(200).send();
-  });
+  app.post(
+    '/v2/repository/models/:model/load',
+    async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
+      const body = parseOptionalJson(req.body as Buffer | undefined);
+      const params = body?.parameters;
+      if (
+        params &&
+        typeof params === 'object' &&
+        Object.keys(params).some((k) => k === 'config' || k.startsWith('file:'))
+      ) {
+        throw new InferdError(
+          'unsupported',
+          `loading with an override config or files is not supported; edit the repository and load again`,
+        );
+      }
+      await service.loadModel(req.params.model);
+      return reply.code(200).send();
+    },
+  );
+  app.post(
+    '/v2/repository/models/:model/unload',
+    async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
+      await service.unloadModel(req.params.model);
+      return reply.code(200).send();
+    },
+  );
 }
 
 function parseOptionalJson(raw: Buffer | undefined): Record<string, unknown> | undefined {

@@ -25,7 +25,10 @@ export function resolveModelFile(versionDir: string, filename: string): string {
     try {
       return require.resolve(spec);
     } catch {
-      throw new InferdError('invalid_config', `model file '${filename}' not found: is the package '${spec}' installed?`);
+      throw new InferdError(
+        'invalid_config',
+        `model file '${filename}' not found: is the package '${spec}' installed?`,
+      );
     }
   }
   return isAbsolute(filename) ? filename : join(versionDir, filename);
@@ -44,9 +47,16 @@ function mergeSpecs(kind: 'input' | 'output', model: TensorSpec[], cfg: ModelCon
       );
     }
     if (m.datatype !== d.data_type) {
-      throw new InferdError('invalid_config', `config declares ${kind} '${d.name}' as ${d.data_type} but the model says ${m.datatype}`);
+      throw new InferdError(
+        'invalid_config',
+        `config declares ${kind} '${d.name}' as ${d.data_type} but the model says ${m.datatype}`,
+      );
     }
-    return { name: d.name, datatype: d.data_type, shape: cfg.max_batch_size > 0 ? [-1, ...d.dims] : [...d.dims] };
+    return {
+      name: d.name,
+      datatype: d.data_type,
+      shape: cfg.max_batch_size > 0 ? [-1, ...d.dims] : [...d.dims],
+    };
   });
 }
 
@@ -117,7 +127,9 @@ export const onnxBackend: BackendFactory = {
       executionProvider: ortCfg?.execution_provider ?? 'cpu',
       graphOptimizationLevel: ortCfg?.graph_optimization_level ?? 'all',
     } as const;
-    const started = await Promise.allSettled(Array.from({ length: count }, () => OnnxInstance.start(settings)));
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => OnnxInstance.start(settings)),
+    );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
@@ -137,7 +149,13 @@ export const onnxBackend: BackendFactory = {
       await Promise.all(ok.map((s) => s.instance.stop()));
       throw err;
     }
-    ctx.logger.debug({ model: ctx.modelName, version: ctx.version, instances: count, threads: settings.intraOpNumThreads }, 'onnx sessions ready');
-    return new OnnxBackend(metadata, ok.map((s) => s.instance));
+    ctx.logger.debug(
+      { model: ctx.modelName, version: ctx.version, instances: count, threads: settings.intraOpNumThreads },
+      'onnx sessions ready',
+    );
+    return new OnnxBackend(
+      metadata,
+      ok.map((s) => s.instance),
+    );
   },
 };

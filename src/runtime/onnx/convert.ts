@@ -27,7 +27,8 @@ const DATATYPE_OF: Record<string, Datatype> = Object.fromEntries(
 
 export function ortType(datatype: Datatype): string {
   const t = ORT_TYPE[datatype];
-  if (!t) throw new InferdError('unsupported', `datatype ${datatype} is not supported by the ONNX Runtime backend`);
+  if (!t)
+    throw new InferdError('unsupported', `datatype ${datatype} is not supported by the ONNX Runtime backend`);
   return t;
 }
 
@@ -51,16 +52,36 @@ const encoder = new TextEncoder();
 
 export function toWire(t: Tensor): WireTensor {
   if (t.datatype === 'BYTES') {
-    return { name: t.name, datatype: t.datatype, shape: t.shape, data: (t.data as Uint8Array[]).map((b) => decoder.decode(b)) };
+    return {
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      data: (t.data as Uint8Array[]).map((b) => decoder.decode(b)),
+    };
   }
-  return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.data as Exclude<TensorData, Uint8Array[]> };
+  return {
+    name: t.name,
+    datatype: t.datatype,
+    shape: t.shape,
+    data: t.data as Exclude<TensorData, Uint8Array[]>,
+  };
 }
 
 export function fromWire(w: WireTensor): Tensor {
   if (w.datatype === 'BYTES') {
-    return { name: w.name, datatype: 'BYTES', shape: w.shape, data: (w.data as string[]).map((s) => encoder.encode(s)) };
+    return {
+      name: w.name,
+      datatype: 'BYTES',
+      shape: w.shape,
+      data: (w.data as string[]).map((s) => encoder.encode(s)),
+    };
   }
-  return { name: w.name, datatype: w.datatype, shape: w.shape, data: w.data as Exclude<TensorData, Uint8Array[]> };
+  return {
+    name: w.name,
+    datatype: w.datatype,
+    shape: w.shape,
+    data: w.data as Exclude<TensorData, Uint8Array[]>,
+  };
 }
 
 /**
@@ -73,7 +94,11 @@ export function transferables(tensors: WireTensor[]): ArrayBuffer[] {
   for (const t of tensors) {
     if (Array.isArray(t.data)) continue;
     let data = t.data;
-    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
+    if (
+      data.byteOffset !== 0 ||
+      data.byteLength !== data.buffer.byteLength ||
+      !(data.buffer instanceof ArrayBuffer)
+    ) {
       data = data.slice() as typeof data;
       t.data = data;
     }

@@ -42,7 +42,9 @@ export class OnnxInstance {
   }
 
   /** Starts a worker and loads the session; resolves with the model's own input/output metadata. */
-  static async start(settings: SessionSettings): Promise<{ instance: OnnxInstance; inputs: TensorSpec[]; outputs: TensorSpec[] }> {
+  static async start(
+    settings: SessionSettings,
+  ): Promise<{ instance: OnnxInstance; inputs: TensorSpec[]; outputs: TensorSpec[] }> {
     const worker = new Worker(WORKER_URL);
     const loaded = await new Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }>((resolve, reject) => {
       const onMessage = (msg: FromWorker): void => {
@@ -77,7 +79,8 @@ export class OnnxInstance {
 
   run(inputs: WireTensor[], outputNames: string[]): Promise<{ outputs: WireTensor[]; computeNs: number }> {
     if (this.pending) throw new InferdError('internal', 'instance is busy');
-    if (this.exited) return Promise.reject(new InferdError('backend_error', 'the model instance has stopped'));
+    if (this.exited)
+      return Promise.reject(new InferdError('backend_error', 'the model instance has stopped'));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       const msg: ToWorker = { type: 'infer', id: this.nextId++, inputs, outputNames };
@@ -108,7 +111,8 @@ export class OnnxInstance {
     if (!p) return;
     this.pending = undefined;
     if (msg.type === 'result') p.resolve({ outputs: msg.outputs, computeNs: msg.computeNs });
-    else if (msg.type === 'failed') p.reject(new InferdError('backend_error', `inference failed: ${msg.message}`));
+    else if (msg.type === 'failed')
+      p.reject(new InferdError('backend_error', `inference failed: ${msg.message}`));
   }
 
   private fail(err: Error): void {

@@ -1,0 +1,32 @@
+/**
+ * Per-call deadline and cancellation, translated for the core: the gRPC deadline (wall clock)
+ * becomes `deadlineMs` on the performance.now() clock, and a cancelled call (client gone, deadline
+ * passed) aborts the request's AbortSignal so queued work is dropped.
+ */
+import type * as grpc from '@grpc/grpc-js';
+
+/** What both unary and streaming server calls offer. */
+export interface ServerCallLike {
+  getDeadline(): grpc.Deadline;
+  once(event: 'cancelled', listener: () => void): unknown;
+}
+
+export interface CallContext {
+  deadlineMs?: number;
+  signal: AbortSignal;
+}
+
+/** The call's deadline on the performance.now() clock; undefined when the client set none. */
+export function deadlineOf(call: ServerCallLike): number | undefined {
+  const d = call.getDeadline();
+  const at = d instanceof Date ? d.getTime() : d;
+  if (!Number.isFinite(at)) return undefined;
+  return performance.now() + (at - Date.now());
+}
+
+export function callContext(call: ServerCallLike): CallContext {
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort());
+  const deadlineMs = deadlineOf(call);
+  return deadlineMs === undefined ? { signal: controller.signal } : { deadlineMs, signal: controller.signal };
+}

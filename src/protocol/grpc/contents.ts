@@ -1,0 +1,80 @@
+/**
+ * InferTensorContents (the typed repeated fields) ↔ tensor storage. Each datatype has exactly one
+ * field; FP16 and BF16 have none and travel only as raw contents (as the proto documents).
+ */
+import { elementCount, type Datatype, type TensorData } from '../../core/tensor.js';
+import { InferdError } from '../../errors.js';
+import { valuesToData } from '../tensor-values.js';
+import type { WireContents } from './wire-types.js';
+
+export const CONTENTS_FIELD: Record<Datatype, keyof WireContents | undefined> = {
+  BOOL: 'bool_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  FP16: undefined,
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BF16: undefined,
+  BYTES: 'bytes_contents',
+};
+
+/** True when the datatype has a typed field (else it must be sent raw). */
+export function hasTypedContents(datatype: Datatype): boolean {
+  return CONTENTS_FIELD[datatype] !== undefined;
+}
+
+export function contentsToData(
+  datatype: Datatype,
+  shape: number[],
+  contents: WireContents,
+  name: string,
+): TensorData {
+  const field = CONTENTS_FIELD[datatype];
+  if (field === undefined) {
+    throw new InferdError(
+      'invalid_input',
+      `input '${name}': ${datatype} has no typed contents field; send it in raw_input_contents`,
+    );
+  }
+  for (const [k, v] of Object.entries(contents)) {
+    if (k !== field && Array.isArray(v) && v.length > 0) {
+      throw new InferdError(
+        'invalid_input',
+        `input '${name}' is ${datatype}: put its values in '${field}', not '${k}'`,
+      );
+    }
+  }
+  const values = (contents[field] ?? []) as unknown[];
+  const expected = elementCount(shape);
+  if (values.length !== expected) {
+    throw new InferdError(
+      'invalid_input',
+      `input '${name}' has ${values.length} elements in ${field} but its shape [${shape.join(', ')}] needs ${expected}`,
+    );
+  }
+  if (datatype === 'BYTES') return (values as Uint8Array[]).map((b) => new Uint8Array(b));
+  return valuesToData(datatype, values, name);
+}
+
+export function dataToContents(datatype: Datatype, data: TensorData): WireContents {
+  const field = CONTENTS_FIELD[datatype];
+  if (field === undefined) throw new Error(`${datatype} has no typed contents field`);
+  switch (datatype) {
+    case 'BYTES':
+      return { bytes_contents: data as Uint8Array[] };
+    case 'BOOL':
+      return { bool_contents: Array.from(data as Uint8Array, (v) => v !== 0) };
+    case 'INT64':
+    case 'UINT64':
+      // Decimal strings keep all 64 bits (protobufjs parses them with Long).
+      return { [field]: Array.from(data as BigInt64Array, (v) => v.toString()) };
+    default:
+      return { [field]: Array.from(data as Float32Array) };
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * ModelInferRequest / ModelInferResponse ↔ internal requests and responses, both directions (the
+ * server decodes requests and encodes responses; the gRPC client does the reverse).
+ *
+ * Contract: a request carries its tensors either all in `raw_input_contents` or all in typed
+ * `contents`. The response mirrors that choice (raw in → raw out), except that typed responses
+ * switch to raw when an output is FP16/BF16, which has no typed field.
+ */
+import {
+  isDatatype,
+  DATATYPES,
+  type InferenceRequest,
+  type InferenceResponse,
+  type Tensor,
+} from '../../core/tensor.js';
+import { InferdError } from '../../errors.js';
+import { dataToRaw, rawToData } from '../raw-tensor.js';
+import { contentsToData, dataToContents, hasTypedContents } from './contents.js';
+import { decodeParameters, encodeParameters } from './parameters.js';
+import type { Long64, WireContents, WireInferRequest, WireInferResponse, WireTensor } from './wire-types.js';
+
+export type Encoding = 'raw' | 'typed';
+
+function hasValues(c: WireContents | null | undefined): boolean {
+  return !!c && Object.values(c).some((v) => Array.isArray(v) && v.length > 0);
+}
+
+export function parseWireShape(shape: Long64[], name: string): number[] {
+  const dims = shape.map(Number);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new InferdError(
+      'invalid_request',
+      `input '${name}': shape [${shape.join(', ')}] must hold non-negative integers`,
+    );
+  }
+  return dims;
+}
+
+function tensorHeader(w: WireTensor, index: number): Omit<Tensor, 'data'> {
+  if (!w.name) throw new InferdError('invalid_request', `inputs[${index}] needs a non-empty 'name'`);
+  if (!isDatatype(w.datatype)) {
+    throw new InferdError(
+      'invalid_request',
+      `input '${w.name}': datatype ${JSON.stringify(w.datatype)} is not one of ${DATATYPES.join(', ')}`,
+    );
+  }
+  const parameters = decodeParameters(w.parameters);
+  return {
+    name: w.name,
+    datatype: w.datatype,
+    shape: parseWireShape(w.shape, w.name),
+    ...(parameters ? { parameters } : {}),
+  };
+}
+
+/** Server side: a wire request → an internal request (no deadline or signal yet) and its encoding. */
+export function decodeInferRequest(w: WireInferRequest): { request: InferenceRequest; encoding: Encoding } {
+  if (!w.model_name) throw new InferdError('invalid_request', `'model_name' is required`);
+  const raw = w.raw_input_contents ?? [];
+  const encoding: Encoding = raw.length > 0 ? 'raw' : 'typed';
+  if (encoding === 'raw' && raw.length !== w.inputs.length) {
+    throw new InferdError(
+      'invalid_request',
+      `raw_input_contents has ${raw.length} entries but there are ${w.inputs.length} inputs; send one per input, in input order`,
+    );
+  }
+  const inputs = w.inputs.map((t, i): Tensor => {
+    const head = tensorHeader(t, i);
+    if (encoding === 'raw') {
+      if (hasValues(t.contents)) {
+        throw new InferdError(
+          'invalid_request',
+          `input '${t.name}' has typed contents, but raw_input_contents is used: put every input in one or the other`,
+        );
+      }
+      return { ...head, data: rawToData(head.datatype, head.shape, raw[i]!, head.name) };
+    }
+    return { ...head, data: contentsToData(head.datatype, head.shape, t.contents ?? {}, head.name) };
+  });
+  const request: InferenceRequest = { modelName: w.model_name, inputs };
+  if (w.model_version) request.modelVersion = w.model_version;
+  if (w.id) request.id = w.id;
+  const parameters = decodeParameters(w.parameters);
+  if (parameters) request.parameters = parameters;
+  if (w.outputs && w.outputs.length > 0) {
+    request.outputs = w.outputs.map((o) => {
+      const p = decodeParameters(o.parameters);
+      return p ? { name: o.name, parameters: p } : { name: o.name };
+    });
+  }
+  return { request, encoding };
+}
+
+function encodeTensors(
+  tensors: Tensor[],
+  preferred: Encoding,
+): { tensors: WireTensor[]; raw?: Uint8Array[] } {
+  const raw = preferred === 'raw' || tensors.some((t) => !hasTypedContents(t.datatype));
+  const wire = tensors.map((t): WireTensor => ({
+    name: t.name,
+    datatype: t.datatype,
+    shape: t.shape,
+    parameters: encodeParameters(t.parameters),
+    ...(raw ? {} : { contents: dataToContents(t.datatype, t.data) }),
+  }));
+  return raw ? { tensors: wire, raw: tensors.map((t) => dataToRaw(t.datatype, t.data)) } : { tensors: wire };
+}
+
+/** Server side: an internal response → wire, in the request's encoding. */
+export function encodeInferResponse(res: InferenceResponse, encoding: Encoding): WireInferResponse {
+  const { tensors, raw } = encodeTensors(res.outputs, encoding);
+  return {
+    model_name: res.modelName,
+    model_version: res.modelVersion,
+    id: res.id ?? '',
+    parameters: encodeParameters(res.parameters),
+    outputs: tensors,
+    raw_output_contents: raw ?? [],
+  };
+}
+
+/** Client side: an internal request → wire. */
+export function encodeInferRequest(
+  req: Omit<InferenceRequest, 'signal'>,
+  encoding: Encoding,
+): WireInferRequest {
+  const { tensors, raw } = encodeTensors(req.inputs, encoding);
+  return {
+    model_name: req.modelName,
+    model_version: req.modelVersion ?? '',
+    id: req.id ?? '',
+    parameters: encodeParameters(req.parameters),
+    inputs: tensors,
+    outputs: (req.outputs ?? []).map((o) => ({ name: o.name, parameters: encodeParameters(o.parameters) })),
+    raw_input_contents: raw ?? [],
+  };
+}
+
+/** Client side: a wire response → internal; accepts raw or typed outputs. */
+export function decodeInferResponse(w: WireInferResponse): InferenceResponse {
+  const raw = w.raw_output_contents ?? [];
+  const outputs = w.outputs.map((t, i): Tensor => {
+    const head = tensorHeader(t, i);
+    const data =
+      raw.length > 0
+        ? rawToData(head.datatype, head.shape, raw[i] ?? new Uint8Array(0), head.name)
+        : contentsToData(head.datatype, head.shape, t.contents ?? {}, head.name);
+    return { ...head, data };
+  });
+  const res: InferenceResponse = { modelName: w.model_name, modelVersion: w.model_version, outputs };
+  if (w.id) res.id = w.id;
+  const parameters = decodeParameters(w.parameters);
+  if (parameters) res.parameters = parameters;
+  return res;
+}

@@ -1,0 +1,117 @@
+/**
+ * The raw tensor encoding shared by Triton's REST binary extension and gRPC `raw_input_contents` /
+ * `raw_output_contents`: little-endian, row-major, no padding; BOOL is one byte (0 or 1); each BYTES
+ * element is a 4-byte little-endian unsigned length followed by its bytes.
+ *
+ * Typed arrays use the host's byte order; every platform Node and ONNX Runtime ship for (x64, arm64)
+ * is little-endian, which `assertLittleEndian` checks once at import.
+ */
+import { elementCount, TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
+import { InferdError } from '../errors.js';
+
+function assertLittleEndian(): void {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    throw new Error('inferd needs a little-endian host for raw tensor data');
+  }
+}
+assertLittleEndian();
+
+/** Decodes one tensor's raw bytes; `name` is for messages. The result never aliases `raw`. */
+export function rawToData(
+  datatype: Datatype,
+  shape: readonly number[],
+  raw: Uint8Array,
+  name: string,
+): TensorData {
+  const count = elementCount(shape);
+  if (datatype === 'BYTES') return splitBytes(raw, count, name);
+  const Ctor = TYPED_ARRAY[datatype];
+  const expected = count * Ctor.BYTES_PER_ELEMENT;
+  if (raw.byteLength !== expected) {
+    throw new InferdError(
+      'invalid_input',
+      `input '${name}': raw data has ${raw.byteLength} bytes but shape [${shape.join(', ')}] of ${datatype} needs ${expected}`,
+    );
+  }
+  const data = new Ctor(copyBytes(raw, 0, raw.byteLength).buffer, 0, count);
+  if (datatype === 'BOOL') {
+    const b = data as Uint8Array;
+    for (let i = 0; i < count; i++) {
+      if (b[i]! > 1) {
+        throw new InferdError(
+          'invalid_input',
+          `input '${name}' element ${i}: BOOL byte ${b[i]} is not 0 or 1`,
+        );
+      }
+    }
+  }
+  return data;
+}
+
+/**
+ * A copy in a fresh, aligned ArrayBuffer the backend may take ownership of. (Buffer#slice would
+ * return a view into a shared pool, so Uint8Array#slice semantics are spelled out here.)
+ */
+function copyBytes(raw: Uint8Array, start: number, end: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(end - start);
+  out.set(raw.subarray(start, end));
+  return out;
+}
+
+function splitBytes(raw: Uint8Array, count: number, name: string): Uint8Array[] {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out: Uint8Array[] = [];
+  let off = 0;
+  while (off < raw.byteLength) {
+    if (off + 4 > raw.byteLength) {
+      throw new InferdError(
+        'invalid_input',
+        `input '${name}': BYTES element ${out.length} has a truncated 4-byte length`,
+      );
+    }
+    const len = view.getUint32(off, true);
+    off += 4;
+    if (off + len > raw.byteLength) {
+      throw new InferdError(
+        'invalid_input',
+        `input '${name}': BYTES element ${out.length} declares ${len} bytes but only ${raw.byteLength - off} remain`,
+      );
+    }
+    out.push(copyBytes(raw, off, off + len));
+    off += len;
+  }
+  if (out.length !== count) {
+    throw new InferdError(
+      'invalid_input',
+      `input '${name}': raw data holds ${out.length} BYTES elements but its shape needs ${count}`,
+    );
+  }
+  return out;
+}
+
+/** Encodes tensor storage as raw bytes; fixed-size types are a view, not a copy. */
+export function dataToRaw(datatype: Datatype, data: TensorData): Uint8Array {
+  if (datatype !== 'BYTES') {
+    const t = data as Exclude<TensorData, Uint8Array[]>;
+    return new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
+  }
+  const items = data as Uint8Array[];
+  let total = 0;
+  for (const b of items) total += 4 + b.byteLength;
+  const out = Buffer.allocUnsafe(total);
+  let off = 0;
+  for (const b of items) {
+    out.writeUInt32LE(b.byteLength, off);
+    out.set(b, off + 4);
+    off += 4 + b.byteLength;
+  }
+  return out;
+}
+
+/** Size in bytes of a tensor's raw encoding (for `binary_data_size`). */
+export function rawByteLength(datatype: Datatype, data: TensorData): number {
+  if (datatype !== 'BYTES') return (data as Exclude<TensorData, Uint8Array[]>).byteLength;
+  let total = 0;
+  for (const b of data as Uint8Array[]) total += 4 + b.byteLength;
+  return total;
+}

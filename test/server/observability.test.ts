@@ -1,0 +1,101 @@
+/** Statistics (Triton's shape) and Prometheus metrics after real requests. */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../src/server.js';
+import { makeFixtureRepository } from '../fixtures/repository.js';
+import { startTestServer } from '../helpers/server.js';
+
+describe('statistics and metrics', () => {
+  let server: RunningServer;
+  let repo: string;
+  before(async () => {
+    repo = makeFixtureRepository({ broken: true });
+    server = await startTestServer(repo);
+  });
+  after(async () => {
+    await server.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  const infer = (data: number[], cols = 4) =>
+    fetch(server.httpUrl + '/v2/models/add/infer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [
+          { name: 'a', shape: [1, cols], datatype: 'FP32', data },
+          { name: 'b', shape: [1, cols], datatype: 'FP32', data },
+        ],
+      }),
+    });
+
+  it('counts successes, failures, queue and compute in Triton fields', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await infer([1, 2, 3, 4])).status, 200);
+    // A shape the model refuses: counted as a failure of this model version (reason "invalid").
+    assert.equal((await infer([1, 2, 3], 3)).status, 400);
+    const res = await fetch(server.httpUrl + '/v2/models/add/stats');
+    const body = (await res.json()) as {
+      model_stats: Array<
+        Record<string, unknown> & { inference_stats: Record<string, { count: number; ns: number }> }
+      >;
+    };
+    const s = body.model_stats[0]!;
+    assert.equal(s.name, 'add');
+    assert.equal(s.version, '1');
+    assert.equal(s.inference_stats.success!.count, 3);
+    assert.equal(s.inference_stats.fail!.count, 1);
+    assert.equal(s.inference_stats.queue!.count, 3);
+    assert.equal(s.inference_stats.compute_infer!.count, 3);
+    assert.ok(s.inference_stats.compute_infer!.ns > 0);
+    assert.equal(s.inference_count, 3);
+    assert.ok((s.execution_count as number) >= 1 && (s.execution_count as number) <= 3);
+    const all = (await (await fetch(server.httpUrl + '/v2/models/stats')).json()) as {
+      model_stats: unknown[];
+    };
+    assert.ok(all.model_stats.length >= 3);
+    const v = await fetch(server.httpUrl + '/v2/models/add/versions/1/stats');
+    assert.equal(v.status, 200);
+  });
+
+  it('exposes the DESIGN §5 metric names', async () => {
+    await infer([1, 1, 1, 1]);
+    const text = await (await fetch(server.httpUrl + '/metrics')).text();
+    for (const name of [
+      'inferd_request_success_total{model="add",version="1"}',
+      'inferd_request_failure_total{model="add",version="1",reason="invalid"}',
+      'inferd_request_duration_seconds_bucket',
+      'inferd_queue_duration_seconds_bucket',
+      'inferd_compute_duration_seconds_bucket',
+      'inferd_batch_size_bucket',
+      'inferd_inference_count_total',
+      'inferd_execution_count_total',
+      'inferd_pending_requests',
+      'inferd_model_state{model="add",version="1",state="READY"} 1',
+      'inferd_model_state{model="corrupt",version="1",state="UNAVAILABLE"} 1',
+      'inferd_process_resident_memory_bytes',
+    ]) {
+      assert.ok(text.includes(name), `missing ${name}`);
+    }
+  });
+
+  it('repository index lists every model with state and reason', async () => {
+    const res = await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST' });
+    const index = (await res.json()) as Array<{
+      name: string;
+      version?: string;
+      state: string;
+      reason: string;
+    }>;
+    const byName = new Map(index.map((e) => [e.name, e]));
+    assert.equal(byName.get('add')!.state, 'READY');
+    assert.equal(byName.get('bad_config')!.state, 'UNAVAILABLE');
+    assert.match(byName.get('bad_config')!.reason, /config\.json/);
+    assert.match(byName.get('corrupt')!.reason, /ONNX Runtime could not load/);
+    assert.match(byName.get('missing_file')!.reason, /model file not found/);
+    const ready = (await (
+      await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST', body: '{"ready": true}' })
+    ).json()) as unknown[];
+    assert.ok(ready.length < index.length);
+  });
+});
