@@ -104,6 +104,33 @@ describe('gRPC extras', () => {
     assert.equal(ok.id, 'after');
   });
 
+  it('a cancelled call is dropped from the queue and never computed', async () => {
+    const statsOf = async () => {
+      const r = await rawCall<{ model_stats: Array<{ execution_count: string }> }>(
+        client.stub,
+        'ModelStatistics',
+        { name: 'slow' },
+      );
+      return Number(r.res!.model_stats[0]!.execution_count);
+    };
+    const req = { modelName: 'slow', inputs: [f32('x', [1, 1], [1])] };
+    // One execution at a time, in order: once this call is answered, earlier executions (e.g. the
+    // deadline test's, which kept running after its caller gave up) are counted.
+    await client.infer(req);
+    const before = await statsOf();
+    const first = client.infer(req);
+    const controller = new AbortController();
+    const second = client.infer(req, { signal: controller.signal });
+    // The slow model runs one execution at a time: wait until both calls reached the service,
+    // so the second is queued behind the first when it is cancelled.
+    while (server.service.inflightRequests < 2) await new Promise((r) => setTimeout(r, 2));
+    controller.abort();
+    await assert.rejects(second, (e: Error & { status?: number }) => e.status === grpc.status.CANCELLED);
+    await first;
+    while (server.service.inflightRequests > 0) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(await statsOf(), before + 1, 'only the first call was computed');
+  });
+
   it('ModelStreamInfer: one response per request, errors per message, the stream survives them', async () => {
     const call = openStream<grpc.ClientDuplexStream<unknown, WireStreamResponse>>(
       client.stub,
@@ -125,6 +152,10 @@ describe('gRPC extras', () => {
     assert.equal(byId.get('s1')!.error_message, '');
     assert.equal(byId.get('s1')!.infer_response!.raw_output_contents!.length, 2);
     assert.match(byId.get('s2')!.error_message, /nope/);
+    assert.deepEqual(byId.get('s2')!.infer_response!.parameters!['inferd-error-code'], {
+      string_param: 'model_not_found',
+      parameter_choice: 'string_param',
+    });
     assert.equal(byId.get('s3')!.error_message, '');
     assert.deepEqual(
       byId.get('s3')!.infer_response!.outputs.find((o) => o.name === 'sum')!.contents!.fp32_contents,
@@ -197,6 +228,22 @@ describe('gRPC extras', () => {
       assert.match(fileOf(answers[2]!), /grpc\.health\.v1/);
       assert.equal((answers[3]!.error_response as { error_code: number }).error_code, grpc.status.NOT_FOUND);
     }
+  });
+
+  it('RepositoryModelUnload then RepositoryModelLoad round-trips a model', async () => {
+    const unload = await rawCall(client.stub, 'RepositoryModelUnload', { model_name: 'add_noconfig' });
+    assert.equal(unload.err, null);
+    const index = await rawCall<{ models: Array<{ name: string; state: string }> }>(
+      client.stub,
+      'RepositoryIndex',
+      { ready: true },
+    );
+    assert.ok(!index.res!.models.some((m) => m.name === 'add_noconfig'), 'not READY after unload');
+    const load = await rawCall(client.stub, 'RepositoryModelLoad', { model_name: 'add_noconfig' });
+    assert.equal(load.err, null);
+    assert.equal(await client.modelReady('add_noconfig'), true);
+    const missing = await rawCall(client.stub, 'RepositoryModelLoad', { model_name: '' });
+    assert.equal(missing.err?.code, grpc.status.INVALID_ARGUMENT);
   });
 
   // Last: it drains the server.

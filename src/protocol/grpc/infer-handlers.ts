@@ -4,8 +4,8 @@
  *
  * Streaming contract: requests on one stream run concurrently (so they can batch together), and
  * each produces exactly one ModelStreamInferResponse, in completion order; match them by `id`.
- * A failed request does not end the stream: its response carries `error_message` (and an
- * infer_response naming the model and id). The stream ends once the client half-closes and every
+ * A failed request does not end the stream: its response carries `error_message` and an
+ * infer_response naming the model and id, with our stable code in parameters['inferd-error-code']. The stream ends once the client half-closes and every
  * request has been answered.
  */
 import type * as grpc from '@grpc/grpc-js';
@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { toInferdError } from '../../errors.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { callContext } from './call-context.js';
-import { toServiceError } from './errors.js';
+import { ERROR_CODE_KEY, toServiceError } from './errors.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
 import type { WireInferRequest, WireInferResponse, WireStreamResponse } from './wire-types.js';
 
@@ -80,13 +80,15 @@ export function inferHandlers(service: InferenceService, logger: Logger): grpc.U
         .then(
           (res) => ({ error_message: '', infer_response: res }),
           (err: unknown) => {
-            const e = toServiceError(err, logger);
+            const e = toInferdError(err);
+            toServiceError(e, logger); // logs server faults as unary calls do
             return {
-              error_message: e.details ?? 'inference failed',
+              error_message: e.message,
               infer_response: {
                 model_name: wire.model_name,
                 model_version: wire.model_version ?? '',
                 id: wire.id ?? '',
+                parameters: { [ERROR_CODE_KEY]: { string_param: e.code } },
                 outputs: [],
               },
             };
