@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
 import { ClientError, type InferClient } from '../../src/client/types.js';
-import type { Datatype, Tensor } from '../../src/core/tensor.js';
+import { DATATYPES, type Datatype, type Tensor } from '../../src/core/tensor.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../src/errors.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
@@ -36,21 +36,8 @@ export async function expectError(
   return err;
 }
 
-const ALL_TYPES: Datatype[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
+/** Every datatype but BF16, which ONNX Runtime's Node binding cannot hold. */
+const ALL_TYPES: Datatype[] = DATATYPES.filter((d) => d !== 'BF16');
 
 const addInputs = (a: number[], b: number[], rows = 1): Tensor[] => [
   f32('a', [rows, 4], a),

@@ -1,0 +1,80 @@
+/** The command line: help, version, and settings validated once with messages that name the setting. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadSettings, SettingsError } from '../../src/config.js';
+
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/inferd.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PORT: '' },
+  });
+
+describe('cli', () => {
+  it('--version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const r = run('--version');
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it('--help lists the serve command and serve --help its flags', () => {
+    assert.match(run('--help').stdout, /serve/);
+    const serve = run('serve', '--help').stdout;
+    for (const flag of ['--model-repository', '--http-port', '--grpc-port', '--host', '--max-body-bytes']) {
+      assert.ok(serve.includes(flag), flag);
+    }
+  });
+
+  it('a bad flag value exits 2 naming the setting, the flag, the env var and the range', () => {
+    const r = run('serve', '--http-port', '70000');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /httpPort \(flag --http-port, env INFERD_HTTP_PORT\)/);
+    assert.match(r.stderr, /65535/);
+  });
+});
+
+describe('settings', () => {
+  it('defaults, then file < env < flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferd-cfg-'));
+    try {
+      const file = join(dir, 'inferd.json');
+      writeFileSync(file, JSON.stringify({ httpPort: 7000, host: '127.0.0.1', logLevel: 'debug' }));
+      const d = loadSettings({}, {});
+      assert.equal(d.httpPort, 8080);
+      assert.equal(d.modelRepository, './models');
+      assert.equal(d.maxBodyBytes, 64 * 1024 * 1024);
+      assert.equal(loadSettings({}, { PORT: '9999' }).httpPort, 9999, 'PORT as on Cloud Run');
+      const s = loadSettings({ logLevel: 'warn' }, { INFERD_HTTP_PORT: '7100' }, file);
+      assert.equal(s.httpPort, 7100);
+      assert.equal(s.host, '127.0.0.1');
+      assert.equal(s.logLevel, 'warn');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses unknown keys and bad values with actionable messages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferd-cfg-'));
+    try {
+      const file = join(dir, 'bad.json');
+      writeFileSync(file, JSON.stringify({ httpPrt: 1 }));
+      assert.throws(
+        () => loadSettings({}, {}, file),
+        (e: unknown) => e instanceof SettingsError && /unknown setting\(s\) httpPrt/.test(e.message),
+      );
+      writeFileSync(file, '{ nope');
+      assert.throws(() => loadSettings({}, {}, file), /not valid JSON/);
+      assert.throws(
+        () => loadSettings({}, { INFERD_LOG_LEVEL: 'loud' }),
+        /logLevel \(flag --log-level, env INFERD_LOG_LEVEL\)/,
+      );
+      assert.throws(() => loadSettings({ maxBodyBytes: '12' }, {}), /maxBodyBytes.*1024/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
