@@ -1,6 +1,7 @@
 /** The `inferd` command line. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { addTrainCommands } from './commands/train.js';
 import { addServeCommand } from './serve.js';
 
 const program = new Command();
@@ -10,6 +11,7 @@ program
   .version(VERSION, '-v, --version')
   .showHelpAfterError();
 addServeCommand(program);
+addTrainCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`inferd: ${err instanceof Error ? err.message : String(err)}\n`);
