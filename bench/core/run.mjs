@@ -28,18 +28,39 @@ const freePort = () =>
 async function startServer(repo) {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['bin/inferd.js', 'serve', '--model-repository', repo, '--http-port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/inferd.js',
+      'serve',
+      '--model-repository',
+      repo,
+      '--http-port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     try {
       if ((await fetch(url + '/v2/health/ready')).status === 200) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
   return { child, url, readyMs: performance.now() - t0 };
 }
 
-const stop = (child) => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+const stop = (child) =>
+  new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
 
 const repo = makeFixtureRepository();
 const cold = [];
@@ -70,7 +91,9 @@ for (const connections of [1, 16]) {
     });
     if (r.non2xx || r.errors) throw new Error(`errors during the run: non2xx=${r.non2xx} errors=${r.errors}`);
     results[connections].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
-    console.error(`c=${connections} run ${i + 1}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    console.error(
+      `c=${connections} run ${i + 1}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`,
+    );
   }
 }
 await stop(server.child);
