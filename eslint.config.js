@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/', 'coverage/', '.inferd/'] },
+  { ignores: ['dist/', 'node_modules/', 'models/', 'coverage/', '.inferd/', 'scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

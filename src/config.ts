@@ -32,6 +32,23 @@ export const settingsSchema = z.object({
     .default(false),
   /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
+  auth: z.enum(['on', 'off']).default('on'),
+  /** Folder of the embedded store (`<dataDir>/inferd.db`), shared by `inferd serve` and `inferd keys`. */
+  dataDir: z.string().min(1).default('./.inferd'),
+  /** postgres://… : keys and usage in PostgreSQL (shared by replicas) instead of SQLite. */
+  databaseUrl: z.string().optional(),
+  /** PostgreSQL schema holding inferd's tables (one per deployment or test run). */
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('inferd'),
+  /** redis://… : rate limits and quotas shared by replicas instead of in-process. */
+  redisUrl: z.string().optional(),
+  /** JSON file replacing the default plans and model weights (src/gateway/plans.ts). */
+  plansFile: z.string().optional(),
+  /** Bearer token of the /admin API; the admin API is disabled when unset. At least 16 characters. */
+  adminToken: z.string().min(16).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -47,6 +64,13 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   logLevel: { flag: '--log-level', env: 'INFERD_LOG_LEVEL' },
   strictReadiness: { flag: '--strict-readiness', env: 'INFERD_STRICT_READINESS' },
   shutdownTimeoutMs: { flag: '--shutdown-timeout-ms', env: 'INFERD_SHUTDOWN_TIMEOUT_MS' },
+  auth: { flag: '--auth', env: 'INFERD_AUTH' },
+  dataDir: { flag: '--data-dir', env: 'INFERD_DATA_DIR' },
+  databaseUrl: { flag: '--database-url', env: 'INFERD_DATABASE_URL' },
+  databaseSchema: { flag: '--database-schema', env: 'INFERD_DATABASE_SCHEMA' },
+  redisUrl: { flag: '--redis-url', env: 'INFERD_REDIS_URL' },
+  plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
+  adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
 };
 
 export class SettingsError extends Error {

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
+import { setupGateway } from './gateway/setup.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
@@ -12,13 +13,14 @@ import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
 import { onnxBackend } from './runtime/onnx/backend.js';
+import { pipelineBackend } from './runtime/pipeline/backend.js';
 import { InferenceService } from './service/inference-service.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
 export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
 
-export const BACKENDS: BackendFactory[] = [onnxBackend];
+export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
 
 export interface RunningServer {
   service: InferenceService;
@@ -61,6 +63,8 @@ export async function startServer(
   });
   late.service = service;
   const app = createRestApp({ service, metrics, logger, maxBodyBytes: settings.maxBodyBytes });
+  // Customer API (/v1), admin API, OpenAPI and docs: mounted before listen.
+  const gateway = await setupGateway(app, settings, service, logger);
 
   const grpc = createGrpcServer(service, { logger, maxMessageBytes: settings.maxBodyBytes });
 
@@ -96,6 +100,7 @@ export async function startServer(
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
       await Promise.race([service.idle(), timeout]);
       await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
+      await gateway.close();
       await models.unloadAll();
       logger.info('inferd stopped');
     })();

@@ -1,6 +1,8 @@
 /** The `inferd` command line. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { addBenchCommand } from './commands/bench.js';
+import { addKeysCommands } from './commands/keys.js';
 import { addTrainCommands } from './commands/train.js';
 import { addServeCommand } from './serve.js';
 
@@ -11,6 +13,8 @@ program
   .version(VERSION, '-v, --version')
   .showHelpAfterError();
 addServeCommand(program);
+addKeysCommands(program);
+addBenchCommand(program);
 addTrainCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

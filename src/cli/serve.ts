@@ -12,6 +12,13 @@ interface ServeFlags {
   logLevel?: string;
   strictReadiness?: boolean;
   shutdownTimeoutMs?: string;
+  auth?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  databaseSchema?: string;
+  redisUrl?: string;
+  plansFile?: string;
+  adminToken?: string;
   config?: string;
 }
 
@@ -27,6 +34,19 @@ export function addServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
     .option('--strict-readiness', 'ready only when every model is READY')
     .option('--shutdown-timeout-ms <ms>', 'longest drain on SIGTERM (default 30000)')
+    .option('--auth <on|off>', 'customer API keys, limits and metering on /v1 (env INFERD_AUTH; default on)')
+    .option(
+      '--data-dir <dir>',
+      'folder of the embedded key/usage store (env INFERD_DATA_DIR; default ./.inferd)',
+    )
+    .option(
+      '--database-url <url>',
+      'PostgreSQL for keys and usage, shared by replicas (env INFERD_DATABASE_URL)',
+    )
+    .option('--database-schema <name>', 'PostgreSQL schema (env INFERD_DATABASE_SCHEMA; default inferd)')
+    .option('--redis-url <url>', 'Redis for rate limits shared by replicas (env INFERD_REDIS_URL)')
+    .option('--plans-file <file>', 'JSON file of plans and model weights (env INFERD_PLANS_FILE)')
+    .option('--admin-token <token>', 'enables /admin with this bearer token (prefer env INFERD_ADMIN_TOKEN)')
     .option('--config <file>', 'JSON file of settings (flags and env override it)')
     .action(async (flags: ServeFlags) => {
       const input: SettingsInput = {
@@ -38,6 +58,13 @@ export function addServeCommand(program: Command): void {
         logLevel: flags.logLevel,
         strictReadiness: flags.strictReadiness,
         shutdownTimeoutMs: flags.shutdownTimeoutMs,
+        auth: flags.auth,
+        dataDir: flags.dataDir,
+        databaseUrl: flags.databaseUrl,
+        databaseSchema: flags.databaseSchema,
+        redisUrl: flags.redisUrl,
+        plansFile: flags.plansFile,
+        adminToken: flags.adminToken,
       };
       let settings;
       try {

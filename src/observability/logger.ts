@@ -18,3 +18,11 @@ export function createLogger(level: string): Logger {
     },
   });
 }
+
+/** Query parameters whose values never reach a log line (people do put keys in URLs). */
+const SECRET_QUERY = /([?&](?:api_key|apikey|key|access_token|token)=)[^&#]*/gi;
+
+/** The URL with secret-looking query values replaced, for access logs. */
+export function redactUrl(url: string): string {
+  return url.includes('?') ? url.replace(SECRET_QUERY, '$1[redacted]') : url;
+}

@@ -66,6 +66,7 @@ export class Scheduler {
   private queued = 0;
   private inFlight = 0;
   private delayTimer: NodeJS.Timeout | undefined;
+  private dispatchSoon: NodeJS.Immediate | undefined;
   private closedReason: string | undefined;
   private idleWaiters: Array<() => void> = [];
 
@@ -81,23 +82,31 @@ export class Scheduler {
   }
   private inFlightRequests = 0;
 
+  /**
+   * True when `enqueue` would refuse with `queue_full` right now. Transports check it before reading
+   * a request body, so that shedding load costs no body parsing (a 20 KB JSON body of 1024 floats
+   * is ~100 µs of the event loop; refusing after parsing it kept the event loop saturated at 10×
+   * overload and pushed refusal latency into seconds — bench/results/scheduler-*.md).
+   */
+  get full(): boolean {
+    return this.closedReason === undefined && this.queued >= this.opts.maxQueueSize;
+  }
+
+  queueFullError(): InferdError {
+    return new InferdError(
+      'queue_full',
+      `the model's queue is full (${this.opts.maxQueueSize} requests); retry later`,
+      { headers: { 'retry-after': String(this.opts.retryAfterS) } },
+    );
+  }
+
   enqueue(job: Job): Promise<JobResult> {
     if (this.closedReason !== undefined) {
       return Promise.reject(new InferdError('model_unavailable', this.closedReason));
     }
     if (job.signal?.aborted)
       return Promise.reject(new InferdError('canceled', 'the client canceled the request'));
-    if (this.queued >= this.opts.maxQueueSize) {
-      return Promise.reject(
-        new InferdError(
-          'queue_full',
-          `the model's queue is full (${this.opts.maxQueueSize} requests); retry later`,
-          {
-            headers: { 'retry-after': String(this.opts.retryAfterS) },
-          },
-        ),
-      );
-    }
+    if (this.full) return Promise.reject(this.queueFullError());
     return new Promise<JobResult>((resolve, reject) => {
       const item: Item = {
         job,
@@ -123,6 +132,26 @@ export class Scheduler {
         job.signal.addEventListener('abort', item.onAbort, { once: true });
       }
       this.push(item);
+      this.scheduleAfterIo();
+    });
+  }
+
+  /**
+   * With dynamic batching, dispatch waits for the end of the current event-loop turn: every request
+   * whose body was parsed in the same I/O phase then joins one batch and one worker message, instead
+   * of the first going alone because the instance happened to be idle. Measured on the 2-core bench
+   * machine (spam model, 64 connections): the main thread, not ONNX Runtime, was the bottleneck and
+   * postMessage alone took 7.6% of it with dispatch-per-request (see bench/results/scheduler-*.md).
+   * The added wait is one setImmediate (µs), not a timer.
+   */
+  private scheduleAfterIo(): void {
+    if (!this.opts.batching || this.opts.maxBatchSize === 0) {
+      this.schedule();
+      return;
+    }
+    if (this.dispatchSoon) return;
+    this.dispatchSoon = setImmediate(() => {
+      this.dispatchSoon = undefined;
       this.schedule();
     });
   }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { InferdError } from '../../errors.js';
+import { redactUrl } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { sendError } from './errors.js';
@@ -52,7 +53,7 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
     const line = {
       reqId: req.id,
       method: req.method,
-      url: req.url,
+      url: redactUrl(req.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 100) / 100,
       ...(req.inferLog ?? {}),

@@ -67,8 +67,24 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
       void reply.header('inference-header-content-length', encoded.headerLength);
     return reply.type(encoded.contentType).send(encoded.body);
   };
-  app.post('/v2/models/:model/infer', infer);
-  app.post('/v2/models/:model/versions/:version/infer', infer);
+  // Load shedding before the body is read or parsed (see Scheduler.full): a full queue answers 503
+  // at once; Node discards the unread body so the connection stays usable.
+  const shed = async (req: FastifyRequest<{ Params: ModelParams }>) => {
+    if (service.isDraining) return;
+    let mv;
+    try {
+      mv = service.router.resolve(req.params.model, req.params.version);
+    } catch {
+      return; // unknown model or version: the handler reports it with the usual error
+    }
+    if (mv.scheduler?.full) {
+      mv.observer.failed('rejected', 0);
+      req.inferLog = { model: req.params.model, version: mv.version };
+      throw mv.scheduler.queueFullError();
+    }
+  };
+  app.post('/v2/models/:model/infer', { onRequest: shed }, infer);
+  app.post('/v2/models/:model/versions/:version/infer', { onRequest: shed }, infer);
 
   // Statistics extension (Triton's shape).
   app.get('/v2/models/stats', async () => ({ model_stats: service.statistics() }));

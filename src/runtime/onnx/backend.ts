@@ -2,9 +2,8 @@
  * The ONNX Runtime backend: `instance_group.count` worker threads, each with its own session.
  * The main thread only moves tensors; it never calls `session.run`.
  */
-import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
 import { access } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import type { Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { ModelConfig } from '../../repository/model-config.js';
@@ -12,25 +11,15 @@ import type { Backend, BackendFactory, BackendMetadata, LoadContext, TensorSpec 
 import { defaultIntraOpThreads } from '../cpu-quota.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
-
-const require = createRequire(import.meta.url);
+import { resolveConfigPath } from '../pipeline/npm-path.js';
 
 /**
  * Where the model file is: `default_model_filename` inside the version folder, an absolute path,
- * or `npm:<package>/<path>` resolved with Node's module resolution (models shipped in npm packages).
+ * or `npm:<package>/<path>` for a model shipped in an npm package (resolved on Node's lookup path,
+ * also for packages whose `exports` map hides their files).
  */
 export function resolveModelFile(versionDir: string, filename: string): string {
-  if (filename.startsWith('npm:')) {
-    const spec = filename.slice(4);
-    try {
-      return require.resolve(spec);
-    } catch {
-      throw new InferdError(
-        'invalid_config',
-        `model file '${filename}' not found: is the package '${spec}' installed?`,
-      );
-    }
-  }
+  if (filename.startsWith('npm:')) return resolveConfigPath(filename, versionDir);
   return isAbsolute(filename) ? filename : join(versionDir, filename);
 }
 

@@ -1,0 +1,218 @@
+// Side-by-side comparison for the scheduler issue: naive server, HTTP ceiling, inferd without and
+// with dynamic batching, and the in-process compute limit, on an overhead-bound model (spam, or the
+// `add` fixture until spam exists) and a compute-bound MLP; then an overload step at 10× the
+// sustainable rate. Every server runs in its own process; runs are interleaved round-robin so that
+// drift on this shared machine hits every server alike. Writes bench/results/scheduler-<date>.md.
+// Usage: npm run build && node bench/compare.mjs [--duration 10] [--runs 3] [--models small,mlp]
+//          [--no-overload]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultIntraOpThreads } from '../dist/src/runtime/cpu-quota.js';
+import { benchModels, makeRepos } from './models.mjs';
+import { overload } from './overload.mjs';
+import { cannon, cpuSeconds, machine, median, rssMiB, runJson, startServer, stopServer } from './procs.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : dflt);
+const duration = Number(opt('duration', '10'));
+const runs = Number(opt('runs', '3'));
+const which = opt('models', 'small,mlp').split(',');
+// inferd's own default (cpu quota / 1 instance); the baselines get the same intra-op thread count.
+const threads = defaultIntraOpThreads(1);
+const log = (m) => process.stderr.write(`[compare] ${m}\n`);
+
+const models = benchModels(join(tmpdir(), 'inferd-bench-models'));
+const plans = {
+  small: { model: models.small, concurrency: [64] },
+  mlp: { model: models.mlp, concurrency: [1, 8, 64] },
+};
+
+const inferdArgs = (repo) => (port) => [
+  'bin/inferd.js',
+  'serve',
+  '--model-repository',
+  repo,
+  '--host',
+  '127.0.0.1',
+  '--http-port',
+  String(port),
+  '--grpc-port',
+  '0',
+  '--log-level',
+  'warn',
+];
+
+async function compareModel(plan) {
+  const m = plan.model;
+  const repos = makeRepos(m);
+  const reqFile = join(repos.base, 'request.json');
+  const body = JSON.stringify(m.request);
+  writeFileSync(reqFile, body);
+  const path = `/v2/models/${m.name}/infer`;
+  const servers = [];
+  servers.push(await startServer('inferd (no batching)', inferdArgs(repos.nobatchRepo)));
+  const batched = await startServer('inferd (dynamic batching)', inferdArgs(repos.batchRepo));
+  servers.push(batched);
+  // The ceiling answers the exact bytes inferd answers for this request.
+  const respFile = join(repos.base, 'response.json');
+  const resp = await fetch(batched.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  writeFileSync(respFile, Buffer.from(await resp.arrayBuffer()));
+  servers.unshift(
+    await startServer('HTTP ceiling', (port) => [
+      'bench/baselines/http-ceiling.mjs',
+      '--name',
+      m.name,
+      '--port',
+      String(port),
+      '--response',
+      respFile,
+    ]),
+  );
+  servers.unshift(
+    await startServer('naive', (port) => [
+      'bench/baselines/naive.mjs',
+      '--model',
+      m.file,
+      '--name',
+      m.name,
+      '--port',
+      String(port),
+      '--threads',
+      String(threads),
+    ]),
+  );
+
+  const results = new Map(servers.map((s) => [s.label, new Map(plan.concurrency.map((c) => [c, []]))]));
+  for (const s of servers) await cannon(s.url + path, body, 8, 1); // warm-up: JIT, ORT arenas
+  for (let run = 1; run <= runs; run++) {
+    for (const s of servers) {
+      for (const c of plan.concurrency) {
+        const cpu0 = cpuSeconds(s.child.pid);
+        const r = await cannon(s.url + path, body, c, duration);
+        const cpu1 = cpuSeconds(s.child.pid);
+        // Server CPU per answered request, µs: all threads, and the event-loop thread alone.
+        const answered = Math.max(1, r.rps * duration);
+        r.cpuUs = ((cpu1.total - cpu0.total) * 1e6) / answered;
+        r.mainUs = ((cpu1.main - cpu0.main) * 1e6) / answered;
+        results.get(s.label).get(c).push(r);
+        log(
+          `${m.name} run ${run} ${s.label} c=${c}: ${r.rps.toFixed(0)} req/s p99 ${r.p99} ms errors ${r.non2xx + r.errors}`,
+        );
+      }
+    }
+  }
+  const peaks = Object.fromEntries(servers.map((s) => [s.label, rssMiB(s.child.pid).peak]));
+  for (const s of servers) await stopServer(s);
+
+  const batches = m.name === 'mlp' ? '1,2,4,8,16,32,64' : '1,8,64';
+  const limits = [];
+  for (let run = 1; run <= runs; run++) {
+    const r = runJson([
+      'bench/baselines/compute-limit.mjs',
+      '--model',
+      m.file,
+      '--request',
+      reqFile,
+      '--threads',
+      String(threads),
+      '--batches',
+      batches,
+      '--duration',
+      String(Math.max(1, duration / 3)),
+    ]);
+    limits.push(r.best);
+    log(`${m.name} run ${run} compute limit: ${r.best.rowsPerS.toFixed(0)} rows/s at batch ${r.best.batch}`);
+  }
+  return { m, repos, reqFile, results, peaks, limits, servers: servers.map((s) => s.label) };
+}
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function table(r, plan) {
+  const limit = median(r.limits.map((l) => l.rowsPerS));
+  const naive = (c) =>
+    median(
+      r.results
+        .get('naive')
+        .get(c)
+        .map((x) => x.rps),
+    );
+  const lines = [
+    `| server | concurrency | req/s (median) | p50 ms | p99 ms (median) | vs naive | vs compute limit | errors | runs req/s | server CPU µs/req (event loop) | peak RSS MiB |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const label of r.servers) {
+    for (const c of plan.concurrency) {
+      const xs = r.results.get(label).get(c);
+      const rps = median(xs.map((x) => x.rps));
+      lines.push(
+        `| ${label} | ${c} | ${fmt(rps)} | ${fmt(median(xs.map((x) => x.p50)))} | ${fmt(median(xs.map((x) => x.p99)))} | ` +
+          `${fmt(rps / naive(c), 2)}× | ${label === 'HTTP ceiling' ? '-' : `${fmt((100 * rps) / limit)}%`} | ` +
+          `${xs.reduce((n, x) => n + x.non2xx + x.errors, 0)} | ${xs.map((x) => fmt(x.rps)).join(', ')} | ` +
+          `${fmt(median(xs.map((x) => x.cpuUs)))} (${fmt(median(xs.map((x) => x.mainUs)))}) | ${fmt(r.peaks[label])} |`,
+      );
+    }
+  }
+  const best = r.limits.map((l) => `${fmt(l.rowsPerS)} (batch ${l.batch})`).join(', ');
+  lines.push(
+    `| compute limit (in-process ORT, no HTTP) | - | ${fmt(limit)} rows/s | - | - | ${fmt(limit / naive(plan.concurrency.at(-1)), 2)}× | 100% | - | ${best} | - |`,
+  );
+  return lines.join('\n');
+}
+
+const started = new Date();
+const info = machine();
+const sections = [];
+const overloadRuns = [];
+for (const key of which) {
+  const plan = plans[key];
+  log(`model ${plan.model.name}: ${runs} runs × ${duration} s per server and concurrency`);
+  const r = await compareModel(plan);
+  sections.push({ plan, r, text: table(r, plan) });
+  if (!argv.includes('--no-overload') && key === 'mlp') {
+    const sustainable = median(
+      r.results
+        .get('inferd (dynamic batching)')
+        .get(64)
+        .map((x) => x.rps),
+    );
+    overloadRuns.push(
+      await overload({
+        m: plan.model,
+        repo: r.repos.batchRepo,
+        reqFile: r.reqFile,
+        sustainable,
+        duration,
+        inferdArgs,
+      }),
+    );
+  }
+}
+
+const date = started.toISOString().slice(0, 10);
+const md = [
+  `# Scheduler comparison (${date})`,
+  '',
+  `Machine: ${info.nproc} CPUs (nproc), ${info.model}, Node ${info.node}. Started ${started.toISOString()}.`,
+  `Command: \`npm run build && node bench/compare.mjs ${argv.join(' ')}\` — autocannon closed loop, ${runs} runs × ${duration} s per server and concurrency, interleaved; client and server share the machine. ORT intra-op threads: ${threads} for every server (inferd's default policy). See docs/benchmarks.md.`,
+  '',
+  ...sections.flatMap(({ plan, text }) => [
+    `## ${plan.model.name} (${plan.model.name === 'mlp' ? 'compute-bound: FP32 MLP 1024→4096→4096→1024' : 'overhead-bound'}; max_batch_size ${plan.model.maxBatch}, max_queue_delay_microseconds ${plan.model.delayUs})`,
+    '',
+    `Request: \`${JSON.stringify(plan.model.request).slice(0, 160)}${JSON.stringify(plan.model.request).length > 160 ? '…' : ''}\``,
+    '',
+    text,
+    '',
+  ]),
+  ...overloadRuns.map((o) => o.markdown),
+].join('\n');
+mkdirSync('bench/results', { recursive: true });
+const out = `bench/results/scheduler-${date}.md`;
+writeFileSync(out, md + '\n');
+log(`wrote ${out}`);
+process.stdout.write(md + '\n');

@@ -1,0 +1,92 @@
+/**
+ * Plans: what a key may do. Rates are in requests, quotas in units (a call costs its model's weight,
+ * e.g. ocr 5, spam 1). A JSON file (setting `plansFile`) replaces the default set entirely.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const planSchema = z.object({
+  /** Sustained rate: tokens refill at this many requests per minute. */
+  requestsPerMinute: z.number().int().min(1),
+  /** Bucket size: requests that may arrive at once after a quiet period. */
+  burst: z.number().int().min(1),
+  /** Requests in flight at the same time per key. */
+  concurrentRequests: z.number().int().min(1),
+  /** Units per calendar month (UTC); null = unlimited. */
+  monthlyQuotaUnits: z.number().int().min(1).nullable(),
+  /** Largest request body for this plan. */
+  maxPayloadBytes: z.number().int().min(1),
+});
+
+export const plansFileSchema = z.object({
+  plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), planSchema),
+  /** Units per call by model name; models not listed cost `defaultWeight`. */
+  modelWeights: z.record(z.string(), z.number().int().min(0)).default({}),
+  defaultWeight: z.number().int().min(0).default(1),
+});
+
+export type Plan = z.infer<typeof planSchema>;
+export type PlanSet = z.infer<typeof plansFileSchema>;
+
+export const DEFAULT_PLANS: PlanSet = {
+  plans: {
+    free: {
+      requestsPerMinute: 60,
+      burst: 10,
+      concurrentRequests: 2,
+      monthlyQuotaUnits: 10_000,
+      maxPayloadBytes: 2 * MiB,
+    },
+    pro: {
+      requestsPerMinute: 600,
+      burst: 100,
+      concurrentRequests: 16,
+      monthlyQuotaUnits: 1_000_000,
+      maxPayloadBytes: 20 * MiB,
+    },
+    unlimited: {
+      requestsPerMinute: 1_000_000,
+      burst: 100_000,
+      concurrentRequests: 1024,
+      monthlyQuotaUnits: null,
+      maxPayloadBytes: 64 * MiB,
+    },
+  },
+  // OCR runs detection + recognition (several model calls and image decoding) per request.
+  modelWeights: { ocr: 5, spam: 1 },
+  defaultWeight: 1,
+};
+
+export function loadPlans(file?: string): PlanSet {
+  if (!file) return DEFAULT_PLANS;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`plans file '${file}' cannot be read as JSON: ${(err as Error).message}`);
+  }
+  const res = plansFileSchema.safeParse(raw);
+  if (!res.success) {
+    const why = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`plans file '${file}' is invalid: ${why}`);
+  }
+  for (const [name, p] of Object.entries(res.data.plans)) {
+    if (p.burst < 1) throw new Error(`plans file '${file}': plan ${name} needs burst >= 1`);
+  }
+  return res.data;
+}
+
+export function modelWeight(plans: PlanSet, model: string): number {
+  return plans.modelWeights[model] ?? plans.defaultWeight;
+}
+
+/** Start (inclusive) and end (exclusive) of the UTC calendar month holding `ms`. */
+export function monthWindow(ms: number): { start: number; end: number; id: string } {
+  const d = new Date(ms);
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return { start, end, id: new Date(start).toISOString().slice(0, 7) };
+}

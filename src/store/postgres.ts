@@ -1,0 +1,172 @@
+/**
+ * PostgreSQL store (pg Pool), for replicas that share keys and usage. A usage write resolves after
+ * COMMIT, so it is durable when the response goes out. Tables live in one schema (default `inferd`)
+ * so tests can use a fresh schema per run.
+ */
+import pg from 'pg';
+import {
+  KEY_COLUMNS,
+  keyFromRow,
+  keyToValues,
+  totalFromRow,
+  usageFromRow,
+  usageWhere,
+  type KeyRow,
+  type TotalRow,
+  type UsageRow,
+} from './rows.js';
+import type { ApiKeyRecord, Store, UsageQuery, UsageRecord, UsageTotal } from './types.js';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY, prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+     owner TEXT, plan TEXT NOT NULL, scopes TEXT, created_at BIGINT NOT NULL,
+     expires_at BIGINT, revoked_at BIGINT, rotated_from TEXT);
+   CREATE TABLE usage (
+     id BIGSERIAL PRIMARY KEY, key_id TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL,
+     status INTEGER NOT NULL, units BIGINT NOT NULL, latency_ms DOUBLE PRECISION NOT NULL,
+     time BIGINT NOT NULL);
+   CREATE INDEX usage_key_time ON usage (key_id, time);`,
+];
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+const $ = (i: number): string => `$${i}`;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly schema: string,
+  ) {}
+
+  /** Connects, creates the schema if needed and applies pending migrations (serialised by a lock). */
+  static async open(url: string, schema = 'inferd'): Promise<PostgresStore> {
+    if (!SCHEMA.test(schema)) throw new Error(`invalid PostgreSQL schema name '${schema}'`);
+    const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}` });
+    const store = new PostgresStore(pool, schema);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      // One migrator at a time across replicas starting together.
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('inferd_migrations'))");
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+      const done = new Set(
+        (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+          (r) => r.version,
+        ),
+      );
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        if (done.has(i + 1)) continue;
+        await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+      }
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async createKey(key: ApiKeyRecord): Promise<void> {
+    const ph = keyToValues(key).map((_, i) => $(i + 1));
+    await this.pool.query(
+      `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (${ph.join(', ')})`,
+      keyToValues(key),
+    );
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const r = await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
+    return r.rows[0] ? keyFromRow(r.rows[0]) : undefined;
+  }
+
+  async getKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const r = await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+    return r.rows[0] ? keyFromRow(r.rows[0]) : undefined;
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    const r = await this.pool.query<KeyRow>(
+      `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC`,
+    );
+    return r.rows.map(keyFromRow);
+  }
+
+  async revokeKey(id: string, at: number): Promise<boolean> {
+    const r = await this.pool.query(
+      'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2',
+      [at, id],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async setExpiry(id: string, at: number | null): Promise<boolean> {
+    const r = await this.pool.query('UPDATE api_keys SET expires_at = $1 WHERE id = $2', [at, id]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async recordUsage(records: UsageRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = records.map((u) => {
+      values.push(u.keyId, u.model, u.version, u.status, u.units, u.latencyMs, u.time);
+      const b = values.length - 7;
+      return `(${[1, 2, 3, 4, 5, 6, 7].map((j) => $(b + j)).join(', ')})`;
+    });
+    await this.pool.query(
+      `INSERT INTO usage (key_id, model, version, status, units, latency_ms, time) VALUES ${tuples.join(', ')}`,
+      values,
+    );
+  }
+
+  async unitsUsed(keyId: string, from: number, to: number): Promise<number> {
+    const r = await this.pool.query<{ n: string }>(
+      'SELECT COALESCE(SUM(units), 0) AS n FROM usage WHERE key_id = $1 AND time >= $2 AND time < $3',
+      [keyId, from, to],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async usageTotals(q: UsageQuery): Promise<UsageTotal[]> {
+    const w = usageWhere(q, $);
+    const r = await this.pool.query<TotalRow>(
+      `SELECT key_id, to_char(to_timestamp(time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, model,
+              COUNT(*) AS requests, SUM(units) AS units,
+              SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors
+       FROM usage ${w.sql} GROUP BY key_id, day, model ORDER BY day, key_id, model`,
+      w.params,
+    );
+    return r.rows.map(totalFromRow);
+  }
+
+  async usageRecords(q: UsageQuery): Promise<UsageRecord[]> {
+    const w = usageWhere(q, $);
+    const r = await this.pool.query<UsageRow>(
+      `SELECT key_id, model, version, status, units, latency_ms, time FROM usage ${w.sql} ORDER BY time, id`,
+      w.params,
+    );
+    return r.rows.map(usageFromRow);
+  }
+
+  /** Drops this store's schema (tests only: each run uses its own). */
+  async dropSchema(): Promise<void> {
+    await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The gateway's data store: API keys and usage records. One interface, two implementations
+ * (SQLite for one machine, PostgreSQL when replicas share state), one conformance suite
+ * (test/store/conformance.ts). Times are milliseconds since the Unix epoch, UTC.
+ */
+
+export interface ApiKeyRecord {
+  /** Stable public id (`key_<hex>`), safe to show and log. */
+  id: string;
+  /** First 8 characters of the secret part, shown in listings so people can tell keys apart. */
+  prefix: string;
+  /** Hex SHA-256 of the full key; the key itself is never stored. */
+  hash: string;
+  name: string;
+  owner: string | null;
+  plan: string;
+  /** Model names the key may call; null = every model. */
+  scopes: string[] | null;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  /** Id of the key this one replaced by rotation. */
+  rotatedFrom: string | null;
+}
+
+export interface UsageRecord {
+  keyId: string;
+  model: string;
+  version: string;
+  /** HTTP status returned to the client. */
+  status: number;
+  /** Billable units (the model's weight; 0 for calls that failed before inference). */
+  units: number;
+  latencyMs: number;
+  time: number;
+}
+
+/** One row of a usage report: totals per UTC day and model. */
+export interface UsageTotal {
+  keyId: string;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  model: string;
+  requests: number;
+  units: number;
+  errors: number;
+}
+
+export interface UsageQuery {
+  keyId?: string;
+  /** Inclusive lower bound (ms). */
+  from?: number;
+  /** Exclusive upper bound (ms). */
+  to?: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Fails with a duplicate error when id or hash already exists. */
+  createKey(key: ApiKeyRecord): Promise<void>;
+  findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  getKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Newest first. */
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /** Sets revoked_at once; returns false when the key does not exist. Revoking twice keeps the first time. */
+  revokeKey(id: string, at: number): Promise<boolean>;
+  /** Sets (or clears, with null) the expiry; used by rotation's grace period. */
+  setExpiry(id: string, at: number | null): Promise<boolean>;
+  /** Durable when the promise resolves (the metering contract relies on it). */
+  recordUsage(records: UsageRecord[]): Promise<void>;
+  /** Units used by a key in [from, to), for seeding monthly quotas. */
+  unitsUsed(keyId: string, from: number, to: number): Promise<number>;
+  usageTotals(q: UsageQuery): Promise<UsageTotal[]>;
+  /** Raw records in time order, for export. */
+  usageRecords(q: UsageQuery): Promise<UsageRecord[]>;
+  close(): Promise<void>;
+}
+
+/** ISO day (UTC) of a millisecond time. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

@@ -1,0 +1,74 @@
+/**
+ * Dispatch coalescing (bench/results/scheduler-*.md): with dynamic batching, requests enqueued in the
+ * same event-loop turn join one execution even when an instance is idle and the queue delay is 0;
+ * without batching each request still runs alone and is dispatched at once.
+ * Uses an in-memory backend; asserts execution counts, never timings.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Tensor } from '../../src/core/tensor.js';
+import type { Backend } from '../../src/runtime/backend.js';
+import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
+
+/** Echoes its input; records the batch size of every execution. */
+function echoBackend(): { backend: Backend; batches: number[] } {
+  const batches: number[] = [];
+  const backend: Backend = {
+    metadata: {
+      platform: 'test',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 1] }],
+      outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 1] }],
+    },
+    async infer(inputs: Tensor[]): Promise<Tensor[]> {
+      batches.push(inputs[0]!.shape[0]!);
+      await new Promise((r) => setTimeout(r, 1));
+      return inputs;
+    },
+    async unload() {},
+  };
+  return { backend, batches };
+}
+
+const observer = { pendingChanged() {}, executed() {}, dequeued() {} };
+const options = (o: Partial<SchedulerOptions>): SchedulerOptions => ({
+  maxBatchSize: 8,
+  batching: true,
+  maxQueueDelayMs: 0,
+  preferredBatchSizes: [],
+  maxQueueSize: 100,
+  concurrency: 1,
+  retryAfterS: 1,
+  ...o,
+});
+const job = (v: number) => ({
+  inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1, 1], data: new Float32Array([v]) }],
+  priority: 1,
+});
+
+describe('scheduler dispatch', () => {
+  it('batches requests enqueued in one turn into one execution, each gets its own row back', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(backend, options({}), observer);
+    const results = await Promise.all([1, 2, 3, 4, 5].map((v) => s.enqueue(job(v))));
+    assert.deepEqual(batches, [5]);
+    assert.deepEqual(
+      results.map((r) => Array.from(r.outputs[0]!.data as Float32Array)),
+      [[1], [2], [3], [4], [5]],
+    );
+    assert.ok(results.every((r) => r.batchRows === 5));
+  });
+
+  it('splits a turn larger than max_batch_size into full batches', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(backend, options({ maxBatchSize: 4 }), observer);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => s.enqueue(job(i))));
+    assert.deepEqual(batches, [4, 4, 2]);
+  });
+
+  it('without dynamic batching, each request runs alone', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(backend, options({ batching: false }), observer);
+    await Promise.all([1, 2, 3].map((v) => s.enqueue(job(v))));
+    assert.deepEqual(batches, [1, 1, 1]);
+  });
+});

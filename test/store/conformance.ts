@@ -1,0 +1,120 @@
+/**
+ * The Store conformance suite: every implementation runs exactly these cases
+ * (test/store/sqlite.test.ts, test/store/postgres.test.ts). None are skipped by either.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ApiKeyRecord, Store } from '../../src/store/types.js';
+
+export function key(id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id,
+    prefix: id.slice(-8).padStart(8, 'x'),
+    hash: `hash-${id}`,
+    name: `name ${id}`,
+    owner: 'ops@example.com',
+    plan: 'free',
+    scopes: null,
+    createdAt: 1_700_000_000_000,
+    expiresAt: null,
+    revokedAt: null,
+    rotatedFrom: null,
+    ...over,
+  };
+}
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 10, 1, 23, 0, 0);
+
+export function storeConformance(
+  name: string,
+  open: () => Promise<Store>,
+  cleanup: (s: Store) => Promise<void>,
+) {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await cleanup(store);
+    });
+
+    it('creates a key and finds it by hash and by id with every field intact', async () => {
+      const k = key('key_a1', { scopes: ['spam', 'ocr'], expiresAt: T0 + DAY, rotatedFrom: 'key_old' });
+      await store.createKey(k);
+      assert.deepEqual(await store.findKeyByHash('hash-key_a1'), k);
+      assert.deepEqual(await store.getKey('key_a1'), k);
+      assert.equal(await store.findKeyByHash('nope'), undefined);
+      assert.equal(await store.getKey('nope'), undefined);
+    });
+
+    it('refuses a duplicate hash', async () => {
+      await store.createKey(key('key_d1', { hash: 'dup' }));
+      await assert.rejects(store.createKey(key('key_d2', { hash: 'dup' })));
+    });
+
+    it('lists keys newest first', async () => {
+      await store.createKey(key('key_l1', { createdAt: T0 + 10 }));
+      await store.createKey(key('key_l2', { createdAt: T0 + 20 }));
+      const ids = (await store.listKeys()).map((k) => k.id);
+      assert.ok(ids.indexOf('key_l2') < ids.indexOf('key_l1'), ids.join(','));
+    });
+
+    it('revokes once (the first time stays) and reports unknown ids', async () => {
+      await store.createKey(key('key_r1'));
+      assert.equal(await store.revokeKey('key_r1', T0), true);
+      assert.equal(await store.revokeKey('key_r1', T0 + 5), true);
+      assert.equal((await store.getKey('key_r1'))?.revokedAt, T0);
+      assert.equal(await store.revokeKey('key_missing', T0), false);
+    });
+
+    it('sets and clears an expiry', async () => {
+      await store.createKey(key('key_e1'));
+      assert.equal(await store.setExpiry('key_e1', T0 + 7), true);
+      assert.equal((await store.getKey('key_e1'))?.expiresAt, T0 + 7);
+      assert.equal(await store.setExpiry('key_e1', null), true);
+      assert.equal((await store.getKey('key_e1'))?.expiresAt, null);
+      assert.equal(await store.setExpiry('key_missing', 1), false);
+    });
+
+    it('records usage and totals it per UTC day and model', async () => {
+      const u = (model: string, time: number, status = 200, units = 1) => ({
+        keyId: 'key_u1',
+        model,
+        version: '1',
+        status,
+        units,
+        latencyMs: 2.5,
+        time,
+      });
+      await store.recordUsage([u('spam', T0), u('spam', T0 + 1, 429, 0), u('ocr', T0 + 2, 200, 5)]);
+      // one hour later is the next UTC day (T0 is 23:00)
+      await store.recordUsage([u('spam', T0 + 3_600_000)]);
+      await store.recordUsage([{ ...u('spam', T0), keyId: 'key_u2' }]);
+      await store.recordUsage([]);
+      const totals = await store.usageTotals({ keyId: 'key_u1' });
+      assert.deepEqual(totals, [
+        { keyId: 'key_u1', day: '2026-11-01', model: 'ocr', requests: 1, units: 5, errors: 0 },
+        { keyId: 'key_u1', day: '2026-11-01', model: 'spam', requests: 2, units: 1, errors: 1 },
+        { keyId: 'key_u1', day: '2026-11-02', model: 'spam', requests: 1, units: 1, errors: 0 },
+      ]);
+      assert.equal(await store.unitsUsed('key_u1', T0, T0 + 3), 6);
+      assert.equal(await store.unitsUsed('key_u1', T0, T0 + DAY), 7);
+      assert.equal(await store.unitsUsed('key_nobody', 0, T0 + DAY), 0);
+      const recs = await store.usageRecords({ keyId: 'key_u1', from: T0 + 1, to: T0 + 3 });
+      assert.deepEqual(
+        recs.map((r) => [r.model, r.status, r.units, r.latencyMs, r.time]),
+        [
+          ['spam', 429, 0, 2.5, T0 + 1],
+          ['ocr', 200, 5, 2.5, T0 + 2],
+        ],
+      );
+      const all = await store.usageTotals({ from: T0, to: T0 + 1 });
+      assert.deepEqual(
+        all.map((t) => t.keyId),
+        ['key_u1', 'key_u2'],
+      );
+    });
+  });
+}
