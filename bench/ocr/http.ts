@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { startTestServer } from '../../test/helpers/server.js';
-import { ensurePipelineBackend, inferOverHttp, makeOcrRepository } from '../../test/ocr/helpers/repo.js';
+import { inferOverHttp, makeOcrRepository } from '../../test/ocr/helpers/repo.js';
 import { HEIGHT, WIDTH, renderDocument } from './document.js';
 
 const perCell = Number(process.argv[2] ?? 40);
@@ -17,7 +17,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-ensurePipelineBackend();
 const repo = makeOcrRepository();
 const server = await startTestServer(repo.dir);
 try {

@@ -9,13 +9,12 @@ import type { RunningServer } from '../../src/server.js';
 import { startTestServer } from '../helpers/server.js';
 import { renderedSet } from './helpers/dataset.js';
 import { cerParts } from './helpers/render.js';
-import { ensurePipelineBackend, inferOverHttp, makeOcrRepository } from './helpers/repo.js';
+import { inferOverHttp, makeOcrRepository } from './helpers/repo.js';
 
 let server: RunningServer;
 let repo: ReturnType<typeof makeOcrRepository>;
 
 before(async () => {
-  ensurePipelineBackend();
   repo = makeOcrRepository();
   server = await startTestServer(repo.dir);
 });

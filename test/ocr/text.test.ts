@@ -11,7 +11,7 @@ import { planRecBatches } from '../../src/pipelines/ocr/recognize.js';
 import { clsWindows } from '../../src/pipelines/ocr/classify.js';
 import { cropQuads, straightenedCorners } from '../../src/pipelines/ocr/crop.js';
 import type { Quad } from '../../src/pipelines/ocr/geometry.js';
-import { resolveConfigPath } from '../../src/runtime/pipeline/npm-path.js';
+import { resolveConfigPath } from '../../src/runtime/npm-path.js';
 import { InferdError } from '../../src/errors.js';
 
 /** One-hot-ish probabilities: each step puts `p` on its class and spreads the rest. */

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InferdError } from '../../errors.js';
 import type { StepDefinition, StepLoadContext } from '../../runtime/pipeline/registry.js';
-import { resolveConfigPath } from '../../runtime/pipeline/npm-path.js';
+import { resolveConfigPath } from '../../runtime/npm-path.js';
 import { CLS_DEFAULTS, classifyAndFlip } from './classify.js';
 import { quadsFromTensor, quadsToTensor } from './crop.js';
 import { loadDictionary } from './ctc.js';

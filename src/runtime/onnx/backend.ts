@@ -11,7 +11,7 @@ import type { Backend, BackendFactory, BackendMetadata, LoadContext, TensorSpec 
 import { defaultIntraOpThreads } from '../cpu-quota.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
-import { resolveConfigPath } from '../pipeline/npm-path.js';
+import { resolveConfigPath } from '../npm-path.js';
 
 /**
  * Where the model file is: `default_model_filename` inside the version folder, an absolute path,

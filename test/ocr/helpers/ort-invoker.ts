@@ -12,7 +12,7 @@ import { InferdError } from '../../../src/errors.js';
 import { parseModelConfig } from '../../../src/repository/model-config.js';
 import type { ModelInvoker } from '../../../src/runtime/backend.js';
 import { pipelineBackend, type PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
-import { resolveConfigPath } from '../../../src/runtime/pipeline/npm-path.js';
+import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
 
 export const REPO = resolve('models');
 

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { InferdError } from '../../errors.js';
+import { InferdError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
