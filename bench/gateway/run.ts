@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import type { PlanSet } from '../../src/gateway/plans.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { exited, spawnServer } from '../../test/api/spawn.js';
+import { exited, spawnServer } from '../../test/helpers/spawn.js';
 
 const { values } = parseArgs({
   options: {

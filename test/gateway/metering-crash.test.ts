@@ -11,7 +11,7 @@ import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import { DEFAULT_PLANS } from '../../src/gateway/plans.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makeApiRepository } from '../api/fixtures.js';
-import { exited, spawnServer } from '../api/spawn.js';
+import { exited, spawnServer } from '../helpers/spawn.js';
 
 it('kill -9 after N acknowledged calls: all N usage records survive', async () => {
   const repo = makeApiRepository();

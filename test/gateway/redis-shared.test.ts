@@ -8,7 +8,7 @@ import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import type { PlanSet } from '../../src/gateway/plans.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makeApiRepository } from '../api/fixtures.js';
-import { exited, spawnServer, type Child } from '../api/spawn.js';
+import { exited, spawnServer, type Child } from '../helpers/spawn.js';
 
 const url = process.env.REDIS_URL;
 

@@ -1,32 +1,9 @@
 /** SIGTERM drains: readiness 503 at once, in-flight requests all complete, then exit 0. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makeFixtureRepository } from '../fixtures/repository.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(url + '/v2/health/ready')).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not become ready');
-}
+import { spawnServer } from '../helpers/spawn.js';
 
 describe('graceful shutdown', () => {
   let repo: string;
@@ -36,28 +13,15 @@ describe('graceful shutdown', () => {
   after(() => rmSync(repo, { recursive: true, force: true }));
 
   it('SIGTERM: in-flight requests complete, readiness is 503, exit code 0', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/inferd.js',
-        'serve',
-        '--model-repository',
-        repo,
-        '--http-port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--log-level',
-        'warn',
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const { proc: child, url } = await spawnServer([
+      '--model-repository',
+      repo,
+      '--auth',
+      'off',
+      '--data-dir',
+      repo,
+    ]);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await waitReady(url);
     const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [5] }] });
     const inflight = Array.from({ length: 4 }, () =>
       fetch(url + '/v2/models/slow/infer', {
