@@ -9,7 +9,6 @@ import {
 } from '../../src/pipelines/ocr/reading-order.js';
 import { planRecBatches } from '../../src/pipelines/ocr/recognize.js';
 import { clsWindows } from '../../src/pipelines/ocr/classify.js';
-import { cropQuads, straightenedCorners } from '../../src/pipelines/ocr/crop.js';
 import type { Quad } from '../../src/pipelines/ocr/geometry.js';
 import { resolveConfigPath } from '../../src/runtime/npm-path.js';
 import { InferdError } from '../../src/errors.js';
@@ -107,34 +106,4 @@ test('clsWindows judges long lines on native-scale windows spread along them', (
     { index: 0, x0: 404, w: 192 },
     { index: 0, x0: 808, w: 192 },
   ]);
-});
-
-test('cropQuads straightens a box to height 48 and turns tall boxes counter-clockwise', () => {
-  // 40×10 image: left half black, right half white.
-  const width = 40;
-  const height = 10;
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++)
-    for (let x = 20; x < width; x++) data.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
-  const wide: Quad = [
-    [0, 0],
-    [39, 0],
-    [39, 9],
-    [0, 9],
-  ];
-  const { batch } = cropQuads({ data, width, height }, [wide]);
-  assert.equal(batch.height, 48);
-  assert.equal(batch.widths[0], Math.round((39 / 9) * 48));
-  assert.equal(batch.data[0], 0); // top-left is black
-  assert.equal(batch.data[(batch.widths[0] - 1) * 3], 255); // top-right is white
-  const tall: Quad = [
-    [0, 0],
-    [5, 0],
-    [5, 30],
-    [0, 30],
-  ];
-  const s = straightenedCorners(tall);
-  assert.deepEqual(s.corners[0], [5, 0]); // the old top-right becomes the top-left
-  assert.equal(s.width, 30);
-  assert.equal(s.height, 5);
 });
