@@ -1,9 +1,11 @@
 // Model repositories for bench/compare.mjs, written into a temp folder:
-// - the compute-bound MLP (FP32 x [N, 1024] → 4096 → 4096 → y [N, 1024], ReLU between; 24 M
-//   weights = 96 MB, ~48 MFLOP per row) generated with our ONNX builder, and
+// - the compute-bound CNN (see cnnModel) generated with our ONNX builder,
+// - the MLP (FP32 x [N, 1024] → 4096 → 4096 → y [N, 1024], ReLU between; 24 M weights = 96 MB,
+//   ~48 MFLOP per row against 20 KB of JSON each way: between the two regimes), and
 // - the overhead-bound model: models/spam/1/model.onnx when it exists, else the `add` fixture.
-// Each model gets two repositories that differ only in config: `batch` (max_batch_size +
-// dynamic_batching) and `nobatch` (same max_batch_size, no dynamic_batching: one request per run).
+// Each model gets repositories that differ only in config: `batch` (max_batch_size +
+// dynamic_batching), `nobatch` (same max_batch_size, no dynamic_batching: one request per run) and
+// `overload` (dynamic batching with a latency-bounded queue).
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +55,71 @@ export function mlpModel(dims = [1024, 4096, 4096, 1024]) {
   });
 }
 
+/**
+ * The compute-bound CNN: x [N, 1, 28, 28] (an MNIST-sized image) → six 3×3 convolutions with ReLU
+ * (64, 128, 128, 256, 512, 512 channels; 2×2 max-pools after the 3rd and 5th) → global average
+ * pool → y [N, 10]. 4.5 M weights (18 MB) but ~1.2 GFLOP per row: one inference takes several
+ * milliseconds even on both cores, and compute dwarfs the 784-number request.
+ */
+export function cnnModel() {
+  const layers = [
+    [1, 64, false],
+    [64, 128, false],
+    [128, 128, true],
+    [128, 256, false],
+    [256, 512, true],
+    [512, 512, false],
+  ];
+  const initializers = [];
+  const nodes = [];
+  let h = 'x';
+  layers.forEach(([cin, cout, pool], i) => {
+    initializers.push({
+      name: `k${i}`,
+      type: 'FLOAT',
+      dims: [cout, cin, 3, 3],
+      values: weights(cin * 9, cout, i + 11),
+    });
+    initializers.push({
+      name: `c${i}`,
+      type: 'FLOAT',
+      dims: [cout],
+      values: new Float32Array(cout).fill(0.01),
+    });
+    nodes.push({
+      op: 'Conv',
+      inputs: [h, `k${i}`, `c${i}`],
+      outputs: [`conv${i}`],
+      attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+    });
+    nodes.push({ op: 'Relu', inputs: [`conv${i}`], outputs: [`relu${i}`] });
+    h = `relu${i}`;
+    if (pool) {
+      nodes.push({
+        op: 'MaxPool',
+        inputs: [h],
+        outputs: [`pool${i}`],
+        attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+      });
+      h = `pool${i}`;
+    }
+  });
+  initializers.push({ name: 'fc_shape', type: 'INT64', dims: [2], values: [0, -1] });
+  const last = layers.at(-1)[1];
+  initializers.push({ name: 'fc_w', type: 'FLOAT', dims: [last, 10], values: weights(last, 10, 99) });
+  initializers.push({ name: 'fc_b', type: 'FLOAT', dims: [10], values: new Float32Array(10) });
+  nodes.push({ op: 'GlobalAveragePool', inputs: [h], outputs: ['gap'] });
+  nodes.push({ op: 'Reshape', inputs: ['gap', 'fc_shape'], outputs: ['flat'] });
+  nodes.push({ op: 'MatMul', inputs: ['flat', 'fc_w'], outputs: ['fc'] });
+  nodes.push({ op: 'Add', inputs: ['fc', 'fc_b'], outputs: ['y'] });
+  return buildModel({
+    inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 1, 28, 28] }],
+    outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 10] }],
+    initializers,
+    nodes,
+  });
+}
+
 function writeRepo(root, name, modelFile, config) {
   mkdirSync(join(root, name, '1'), { recursive: true });
   copyFileSync(modelFile, join(root, name, '1', 'model.onnx'));
@@ -61,21 +128,44 @@ function writeRepo(root, name, modelFile, config) {
 }
 
 /**
- * `spec`: { name, file (the .onnx), maxBatch, delayUs, request (a one-row JSON OIP body) }.
- * The batched config bounds the queue at maxBatch requests.
- * Returns { batchRepo, nobatchRepo } for `inferd serve --model-repository`.
+ * `spec`: { name, file (the .onnx), maxBatch, delayUs, request (a one-row JSON OIP body), threads?,
+ * instances?, nice?, overload? ({ maxBatch, queue }) }.
+ * Returns { batchRepo, nobatchRepo, overloadRepo, overloadConfig } for `inferd serve --model-repository`.
+ * The closed-loop repositories keep inferd's default queue bound (max(64, 4 × max_batch_size)), so
+ * that 64 closed-loop clients are never refused. The overload repository bounds the queue for
+ * latency: an admitted request then waits behind at most `queue` rows.
  */
 export function makeRepos(spec) {
   const base = mkdtempSync(join(tmpdir(), `inferd-bench-${spec.name}-`));
-  // Queue bound = one full batch: under overload an admitted request then waits for at most the
-  // batch in flight plus its own, instead of the default 4 batches (max(64, 4 × max_batch_size)).
-  const dyn = { max_queue_delay_microseconds: spec.delayUs, max_queue_size: spec.maxBatch };
+  const ortCfg = {
+    ...(spec.threads ? { intra_op_num_threads: spec.threads } : {}),
+    ...(spec.nice !== undefined ? { thread_nice: spec.nice } : {}),
+    ...(spec.depth !== undefined ? { pipeline_depth: spec.depth } : {}),
+  };
+  const common = {
+    ...(Object.keys(ortCfg).length > 0 ? { onnxruntime: ortCfg } : {}),
+    ...(spec.instances ? { instance_group: [{ count: spec.instances, kind: 'KIND_CPU' }] } : {}),
+  };
+  const over = spec.overload ?? { maxBatch: spec.maxBatch, queue: spec.maxBatch };
+  const overloadConfig = {
+    max_batch_size: over.maxBatch,
+    dynamic_batching: { max_queue_delay_microseconds: spec.delayUs, max_queue_size: over.queue },
+    ...common,
+    // Waiting requests stay in the scheduler's bounded queue, never in a worker's.
+    onnxruntime: { ...common.onnxruntime, pipeline_depth: 1 },
+  };
   return {
     batchRepo: writeRepo(join(base, 'batch'), spec.name, spec.file, {
       max_batch_size: spec.maxBatch,
-      dynamic_batching: dyn,
+      dynamic_batching: { max_queue_delay_microseconds: spec.delayUs },
+      ...common,
     }),
-    nobatchRepo: writeRepo(join(base, 'nobatch'), spec.name, spec.file, { max_batch_size: spec.maxBatch }),
+    nobatchRepo: writeRepo(join(base, 'nobatch'), spec.name, spec.file, {
+      max_batch_size: spec.maxBatch,
+      ...common,
+    }),
+    overloadRepo: writeRepo(join(base, 'overload'), spec.name, spec.file, overloadConfig),
+    overloadConfig,
     base,
   };
 }
@@ -89,6 +179,7 @@ export function benchModels(dir) {
   if (!existsSync(mlpFile)) writeFileSync(mlpFile, mlpModel());
   const mlp = {
     name: 'mlp',
+    summary: 'FP32 MLP 1024→4096→4096→1024: 96 MB of weights, 20 KB of JSON each way per row',
     file: mlpFile,
     maxBatch: 64,
     delayUs: 0,
@@ -96,11 +187,42 @@ export function benchModels(dir) {
       inputs: [{ name: 'x', shape: [1, 1024], datatype: 'FP32', data: rowOf(1024, (i) => Math.sin(i)) }],
     },
   };
+  const cnnFile = join(dir, 'cnn-64-512.onnx');
+  // The file name carries the architecture, so that a changed cnnModel() is never served stale.
+  if (!existsSync(cnnFile)) writeFileSync(cnnFile, cnnModel());
+  const cnn = {
+    name: 'cnn',
+    summary: 'compute-bound: FP32 CNN, 6 conv layers, ~1.2 GFLOP per 28×28 row',
+    file: cnnFile,
+    maxBatch: 16,
+    delayUs: 0,
+    // Two single-threaded instances: no intra-op barrier for the event loop to stall, 10% more
+    // rows/s than one two-threaded instance on the 2-core bench machine.
+    instances: 2,
+    threads: 1,
+    // Overload: no batching gain to win for this model, and a one-request queue: an admitted
+    // request waits for at most one execution ahead of its own.
+    overload: { maxBatch: 1, queue: 1 },
+    request: {
+      inputs: [
+        {
+          name: 'x',
+          shape: [1, 1, 28, 28],
+          datatype: 'FP32',
+          data: rowOf(784, (i) => Number((0.5 + 0.5 * Math.sin(i / 7)).toFixed(4))),
+        },
+      ],
+    },
+  };
   const spamFile = 'models/spam/1/model.onnx';
   const small = existsSync(spamFile)
     ? {
         name: 'spam',
+        summary:
+          'overhead-bound: the embedded spam model; inferd: 1 ORT thread (its ops are too small to share), pipeline_depth 2',
         file: spamFile,
+        threads: 1,
+        depth: 2,
         maxBatch: 64,
         delayUs: 0,
         request: {
@@ -119,6 +241,7 @@ export function benchModels(dir) {
         writeFileSync(f, addModel());
         return {
           name: 'add',
+          summary: 'overhead-bound: the add fixture',
           file: f,
           maxBatch: 64,
           delayUs: 0,
@@ -130,5 +253,5 @@ export function benchModels(dir) {
           },
         };
       })();
-  return { small, mlp };
+  return { small, mlp, cnn };
 }

@@ -41,11 +41,14 @@ function probe(url, body, everyMs = 20) {
 
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
-export async function overload({ m, repo, reqFile, sustainable, duration, inferdArgs, runs = 3 }) {
+export async function overload({ m, repo, config, reqFile, sustainable, duration, inferdArgs, runs = 3 }) {
   const server = await startServer('inferd (dynamic batching)', inferdArgs(repo));
   const body = readFileSync(reqFile);
   const common = ['--url', server.url, '--model', m.name, '--input', reqFile, '--duration', String(duration)];
   const low = Math.max(1, Math.round(sustainable / 10));
+  // The probe adds 5% of the sustainable rate at most (50 req/s for fast models), so that it does
+  // not itself load the "unloaded" server.
+  const probeEveryMs = Math.max(20, Math.round(1000 / (0.05 * sustainable)));
   const high = Math.round(sustainable * 10);
   const rows = [];
   const rssBefore = rssMiB(server.child.pid).rss;
@@ -53,7 +56,7 @@ export async function overload({ m, repo, reqFile, sustainable, duration, inferd
     for (const rate of [low, high]) {
       let maxRss = 0;
       const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid).rss)), 200);
-      const stopProbe = probe(`${server.url}/v2/models/${m.name}/infer`, body);
+      const stopProbe = probe(`${server.url}/v2/models/${m.name}/infer`, body, probeEveryMs);
       const report = await inferdBench([...common, '--rate', String(rate)]);
       const probed = stopProbe();
       clearInterval(sampler);
@@ -78,7 +81,8 @@ export async function overload({ m, repo, reqFile, sustainable, duration, inferd
   const lines = [
     `## Overload: ${m.name}, inferd with dynamic batching, open loop (\`inferd bench --rate\`)`,
     '',
-    `Sustainable rate = median closed-loop throughput at concurrency 64 = ${fmt(sustainable, 0)} req/s. ` +
+    `Model config: \`${JSON.stringify(config)}\` (the closed-loop runs above use the default queue bound instead, so that 64 clients are never refused). ` +
+      `Sustainable rate = median closed-loop throughput of inferd with dynamic batching at concurrency 64 = ${fmt(sustainable, 0)} req/s. ` +
       `Unloaded = ${low} req/s (10%), overload = ${high} req/s (10×), ${duration} s each, ${runs} runs alternating. ` +
       `Latency is measured from each request's scheduled send time; "send lag" shows how far the load generator itself fell behind (it shares the 2 CPUs with the server).`,
     '',
@@ -96,7 +100,7 @@ export async function overload({ m, repo, reqFile, sustainable, duration, inferd
     `Medians: unloaded p99 ${fmt(unloadedP99)} ms; overloaded admitted p99 ${fmt(loadedP99)} ms (${fmt(loadedP99 / unloadedP99, 2)}× unloaded); ` +
       `refusal latency p50 ${fmt(median(at(high).map((r) => r.s.refusalMs.p50)), 2)} ms, p99 ${fmt(median(at(high).map((r) => r.s.refusalMs.p99)), 2)} ms ` +
       `(from actual send: p50 ${fmt(median(at(high).map((r) => r.s.refusalFromSendMs.p50)), 2)} ms, p99 ${fmt(median(at(high).map((r) => r.s.refusalFromSendMs.p99)), 2)} ms). ` +
-      `Probe (independent client, 50 req/s, see overload.mjs) during overload: refusal p50 ${fmt(median(at(high).map((r) => pct(r.probed.refused, 0.5))), 2)} ms, ` +
+      `Probe (independent client, one request every ${probeEveryMs} ms, see overload.mjs) during overload: refusal p50 ${fmt(median(at(high).map((r) => pct(r.probed.refused, 0.5))), 2)} ms, ` +
       `p99 ${fmt(median(at(high).map((r) => pct(r.probed.refused, 0.99))), 2)} ms; admitted p99 ${fmt(median(at(high).map((r) => pct(r.probed.admitted, 0.99))))} ms ` +
       `vs unloaded probe p99 ${fmt(median(at(low).map((r) => pct(r.probed.admitted, 0.99))))} ms. ` +
       `Server RSS: ${fmt(rssBefore, 0)} MiB before, max ${fmt(Math.max(...rows.map((r) => r.maxRss)), 0)} MiB during, ${fmt(rssAfter, 0)} MiB after; live after the overload: ${live ? 'yes' : 'NO'}.`,

@@ -91,6 +91,25 @@ export class InferdError extends Error {
     this.headers = options?.headers ?? {};
   }
 
+  /**
+   * For errors answered at a high rate where a stack trace says nothing, such as load shedding:
+   * capturing the stack cost ~4% of the event loop while refusing 1,300 requests/s (cpu profile,
+   * 10× overload on the 2-core bench machine).
+   */
+  static withoutStack(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ): InferdError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new InferdError(code, message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
   get httpStatus(): number {
     return ERROR_CATALOGUE[this.code].http;
   }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../errors.js';
+import { clientGone } from '../protocol/rest/client-gone.js';
 import type { InferenceService } from '../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
@@ -12,16 +13,6 @@ import { signatureOf, type Signature } from './signature.js';
 interface PredictParams {
   name: string;
   version?: string;
-}
-
-/** Aborted when the client goes away before the answer, so queued work is dropped. */
-function clientGone(req: FastifyRequest, reply: FastifyReply): AbortSignal {
-  const c = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) c.abort();
-  });
-  req.raw.once('aborted', () => c.abort());
-  return c.signal;
 }
 
 async function readMultipart(req: FastifyRequest, sig: Signature): Promise<Record<string, unknown>> {
@@ -77,7 +68,7 @@ export function registerPredictRoutes(v1: FastifyInstance, service: InferenceSer
         modelVersion: version,
         inputs: decoded.inputs,
         outputs: sig.outputs.map((o) => ({ name: o.tensor })),
-        signal: clientGone(req, reply),
+        signal: clientGone(reply),
       },
       (t) => {
         req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };

@@ -66,6 +66,19 @@ export const modelConfigSchema = z.looseObject({
       intra_op_num_threads: z.number().int().min(1).max(256).optional(),
       execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
       graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+      /**
+       * Linux nice value of the inference threads (0 to 19). Positive: the event loop, which parses,
+       * refuses and answers requests, wins the CPU whenever both want it; inference still gets
+       * every idle cycle.
+       */
+      thread_nice: z.number().int().min(0).max(19).optional(),
+      /**
+       * Executions handed to one instance at once. 1 (default) keeps every waiting request in the
+       * scheduler's queue, where priority, deadlines and cancellation apply until it runs; 2 hides
+       * the hand-off between the event loop and the worker, but the batch handed over early can no
+       * longer be canceled, expired or overtaken.
+       */
+      pipeline_depth: z.number().int().min(1).max(4).optional(),
     })
     .optional(),
   /** Alias name → version folder, e.g. {"production": "1"}. */

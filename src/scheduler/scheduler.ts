@@ -93,7 +93,7 @@ export class Scheduler {
   }
 
   queueFullError(): InferdError {
-    return new InferdError(
+    return InferdError.withoutStack(
       'queue_full',
       `the model's queue is full (${this.opts.maxQueueSize} requests); retry later`,
       { headers: { 'retry-after': String(this.opts.retryAfterS) } },

@@ -48,6 +48,17 @@ const FAILURE_REASON: Partial<Record<ErrorCode, FailureReason>> = {
 /** Triton's priority: 1 is the highest level; 0 or absent means the model's default level. */
 const DEFAULT_PRIORITY_LEVELS = 3;
 
+/** The config's optional inputs, computed once per config: this runs for every request. */
+const OPTIONAL_INPUTS = new WeakMap<ModelConfig, ReadonlySet<string>>();
+function optionalInputs(cfg: ModelConfig): ReadonlySet<string> {
+  let set = OPTIONAL_INPUTS.get(cfg);
+  if (!set) {
+    set = new Set((cfg.input ?? []).filter((i) => i.optional).map((i) => i.name));
+    OPTIONAL_INPUTS.set(cfg, set);
+  }
+  return set;
+}
+
 export class InferenceService implements ModelInvoker {
   readonly router: Router;
   private draining = false;
@@ -175,8 +186,7 @@ export class InferenceService implements ModelInvoker {
     mv: ModelVersion,
   ): Parameters<NonNullable<ModelVersion['scheduler']>['enqueue']>[0] {
     const cfg = mv.config;
-    const optional = new Set((cfg.input ?? []).filter((i) => i.optional).map((i) => i.name));
-    validateRequest(req, mv.metadata!, cfg.max_batch_size, optional);
+    validateRequest(req, mv.metadata!, cfg.max_batch_size, optionalInputs(cfg));
     const now = performance.now();
     const p = req.parameters ?? {};
     const deadlines: number[] = [];
@@ -207,8 +217,11 @@ export class InferenceService implements ModelInvoker {
       if (n > 0) priority = n;
     }
     // Order inputs as the model declares them, so requests batch together whatever order clients use.
-    const order = mv.metadata!.inputs.map((s) => s.name);
-    const inputs = [...req.inputs].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    let inputs = req.inputs;
+    if (inputs.length > 1) {
+      const order = mv.metadata!.inputs.map((s) => s.name);
+      inputs = [...inputs].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    }
     return {
       inputs,
       outputNames: req.outputs?.map((o) => o.name),

@@ -164,6 +164,7 @@ export function decodeRawBinaryRequest(
 /** Which outputs the client asked for in binary. */
 export function binaryOutputs(request: InferenceRequest): (name: string) => boolean {
   const all = request.parameters?.binary_data_output === true;
+  if (!request.outputs || request.outputs.length === 0) return () => all;
   const own = new Map((request.outputs ?? []).map((o) => [o.name, o.parameters?.binary_data]));
   return (name) => {
     const v = own.get(name);

@@ -20,7 +20,7 @@ import {
 import { decodeJsonRequest } from './json-codec.js';
 
 function isJsonType(ct: string | undefined): boolean {
-  if (!ct) return true; // Triton and KServe accept bodies without a Content-Type
+  if (!ct || ct === 'application/json') return true; // Triton and KServe accept bodies without a Content-Type
   const type = ct.split(';')[0]!.trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }

@@ -49,17 +49,28 @@ function mergeSpecs(kind: 'input' | 'output', model: TensorSpec[], cfg: ModelCon
   });
 }
 
+/**
+ * Executions sent to one instance before the first answers (`onnxruntime.pipeline_depth`). The
+ * default, 1, keeps every waiting request in the scheduler's queue, where priority, deadlines and
+ * cancellation apply until it runs. 2 = double buffering: the worker starts the next batch the
+ * moment it posts a result instead of idling until the event loop has read that result and sent
+ * more; the batch handed over early can no longer be canceled, expired or overtaken.
+ */
+const DEFAULT_PIPELINE_DEPTH = 1;
+
 class OnnxBackend implements Backend {
-  private waiting: Array<(i: OnnxInstance) => void> = [];
-  private readonly reserved = new Set<OnnxInstance>();
+  private waiting: Array<{ resolve: (i: OnnxInstance) => void; reject: (e: Error) => void }> = [];
+  /** Executions handed to each instance and not yet released (reserved synchronously). */
+  private readonly inUse = new Map<OnnxInstance, number>();
 
   constructor(
     readonly metadata: BackendMetadata,
     private readonly instances: OnnxInstance[],
+    private readonly depth: number,
   ) {}
 
   get concurrency(): number {
-    return this.instances.length;
+    return this.instances.length * this.depth;
   }
 
   async infer(inputs: Tensor[], outputNames?: string[]): Promise<Tensor[]> {
@@ -77,25 +88,45 @@ class OnnxBackend implements Backend {
     await Promise.all(this.instances.map((i) => i.stop()));
   }
 
+  /** The least loaded live instance with room, reserved at once so that two callers in one tick never overfill one. */
   private acquire(): Promise<OnnxInstance> {
-    const idle = this.instances.find((i) => !this.reserved.has(i) && i.alive);
-    if (idle) {
-      // Reserved synchronously so that two callers in one tick never pick the same instance.
-      this.reserved.add(idle);
-      return Promise.resolve(idle);
+    let best: OnnxInstance | undefined;
+    for (const i of this.instances) {
+      const n = this.inUse.get(i) ?? 0;
+      if (i.alive && n < this.depth && (!best || n < (this.inUse.get(best) ?? 0))) best = i;
     }
-    if (!this.instances.some((i) => i.alive)) {
-      return Promise.reject(new InferdError('backend_error', 'every instance of this model has stopped'));
+    if (best) {
+      this.inUse.set(best, (this.inUse.get(best) ?? 0) + 1);
+      return Promise.resolve(best);
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (!this.instances.some((i) => i.alive)) return Promise.reject(this.allStopped());
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(instance: OnnxInstance): void {
-    const next = this.waiting.shift();
-    if (next && instance.alive) next(instance);
-    else this.reserved.delete(instance);
+    if (instance.alive && this.waiting.length > 0) {
+      this.waiting.shift()!.resolve(instance); // the slot passes on: the count stays
+      return;
+    }
+    this.inUse.set(instance, (this.inUse.get(instance) ?? 1) - 1);
+    if (this.waiting.length > 0 && !this.instances.some((i) => i.alive)) {
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const w of waiting) w.reject(this.allStopped());
+    }
+  }
+
+  private allStopped(): InferdError {
+    return new InferdError('backend_error', 'every instance of this model has stopped');
   }
 }
+
+/**
+ * Inference threads run below the event loop's priority by default. On the 2-core bench machine at
+ * 10× overload, inference threads at the event loop's priority took the CPU the event loop needed
+ * to refuse the excess, and refusals waited 56 ms (p50); see bench/results/scheduler-*.md.
+ */
+const DEFAULT_THREAD_NICE = 10;
 
 export const onnxBackend: BackendFactory = {
   name: 'onnxruntime',
@@ -115,6 +146,7 @@ export const onnxBackend: BackendFactory = {
       intraOpNumThreads: ortCfg?.intra_op_num_threads ?? defaultIntraOpThreads(count),
       executionProvider: ortCfg?.execution_provider ?? 'cpu',
       graphOptimizationLevel: ortCfg?.graph_optimization_level ?? 'all',
+      threadNice: ortCfg?.thread_nice ?? DEFAULT_THREAD_NICE,
     } as const;
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => OnnxInstance.start(settings)),
@@ -145,6 +177,7 @@ export const onnxBackend: BackendFactory = {
     return new OnnxBackend(
       metadata,
       ok.map((s) => s.instance),
+      ortCfg?.pipeline_depth ?? DEFAULT_PIPELINE_DEPTH,
     );
   },
 };

@@ -1,6 +1,8 @@
 /**
  * One model instance: a worker thread owning one ONNX Runtime session (Triton's instance_group
- * member). Answers one execution at a time.
+ * member). It computes one execution at a time, in the order they were sent; the backend may send
+ * the next execution before the current one answers, so that the worker never waits for the event
+ * loop between two executions.
  */
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
@@ -17,7 +19,7 @@ interface Pending {
 
 export class OnnxInstance {
   private worker: Worker;
-  private pending: Pending | undefined;
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited = false;
   private onUnloaded: (() => void) | undefined;
@@ -33,8 +35,9 @@ export class OnnxInstance {
     });
   }
 
-  get busy(): boolean {
-    return this.pending !== undefined;
+  /** Executions sent and not yet answered. */
+  get load(): number {
+    return this.pending.size;
   }
 
   get alive(): boolean {
@@ -78,12 +81,12 @@ export class OnnxInstance {
   }
 
   run(inputs: WireTensor[], outputNames: string[]): Promise<{ outputs: WireTensor[]; computeNs: number }> {
-    if (this.pending) throw new InferdError('internal', 'instance is busy');
     if (this.exited)
       return Promise.reject(new InferdError('backend_error', 'the model instance has stopped'));
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      const msg: ToWorker = { type: 'infer', id: this.nextId++, inputs, outputNames };
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      const msg: ToWorker = { type: 'infer', id, inputs, outputNames };
       this.worker.postMessage(msg, transferables(inputs));
     });
   }
@@ -103,21 +106,22 @@ export class OnnxInstance {
   }
 
   private onMessage(msg: FromWorker): void {
-    const p = this.pending;
     if (msg.type === 'unloaded') {
       this.onUnloaded?.();
       return;
     }
+    if (msg.type !== 'result' && msg.type !== 'failed') return;
+    const p = this.pending.get(msg.id);
     if (!p) return;
-    this.pending = undefined;
+    this.pending.delete(msg.id);
     if (msg.type === 'result') p.resolve({ outputs: msg.outputs, computeNs: msg.computeNs });
-    else if (msg.type === 'failed')
-      p.reject(new InferdError('backend_error', `inference failed: ${msg.message}`));
+    else p.reject(new InferdError('backend_error', `inference failed: ${msg.message}`));
   }
 
   private fail(err: Error): void {
-    const p = this.pending;
-    this.pending = undefined;
-    p?.reject(new InferdError('backend_error', `model instance failed: ${err.message}`, { cause: err }));
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all)
+      p.reject(new InferdError('backend_error', `model instance failed: ${err.message}`, { cause: err }));
   }
 }

@@ -8,6 +8,8 @@ export interface SessionSettings {
   intraOpNumThreads: number;
   executionProvider: 'cpu' | 'cuda';
   graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Nice value for the worker thread and the ONNX Runtime threads it creates (Linux). */
+  threadNice: number;
 }
 
 export type ToWorker =

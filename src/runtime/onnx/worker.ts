@@ -1,9 +1,12 @@
 /**
  * One ONNX Runtime session in a worker thread. `session.run` blocks its thread for the whole
  * inference (DESIGN §2), so it runs here and never on the main thread.
- * Contract: one message at a time per worker; the backend never sends a second `infer` before
- * the first answered.
+ * Contract: executions run one at a time in the order they arrive. The backend may send the next
+ * `infer` while one runs (double buffering); the binding's `run` is synchronous inside a
+ * setImmediate, so a second message only queues behind the first.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { TensorSpec } from '../backend.js';
@@ -31,7 +34,23 @@ function spec(m: Meta): TensorSpec {
   };
 }
 
+/**
+ * Lowers this thread's scheduling priority. Linux nice values are per thread, and the threads ONNX
+ * Runtime starts for the session (created synchronously on this thread) inherit it. Elsewhere, or
+ * where /proc is missing, the thread keeps its priority.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice <= 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // best effort: priority is an optimisation, not a contract
+  }
+}
+
 async function load(s: SessionSettings): Promise<void> {
+  lowerThreadPriority(s.threadNice);
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [s.executionProvider],
     graphOptimizationLevel: s.graphOptimizationLevel,
