@@ -129,7 +129,7 @@ function writeRepo(root, name, modelFile, config) {
 
 /**
  * `spec`: { name, file (the .onnx), maxBatch, delayUs, request (a one-row JSON OIP body), threads?,
- * instances?, nice?, overload? ({ maxBatch, queue }) }.
+ * instances?, priority?, depth?, overload? ({ maxBatch, queue }) }.
  * Returns { batchRepo, nobatchRepo, overloadRepo, overloadConfig } for `inferd serve --model-repository`.
  * The closed-loop repositories keep inferd's default queue bound (max(64, 4 × max_batch_size)), so
  * that 64 closed-loop clients are never refused. The overload repository bounds the queue for
@@ -139,7 +139,7 @@ export function makeRepos(spec) {
   const base = mkdtempSync(join(tmpdir(), `inferd-bench-${spec.name}-`));
   const ortCfg = {
     ...(spec.threads ? { intra_op_num_threads: spec.threads } : {}),
-    ...(spec.nice !== undefined ? { thread_nice: spec.nice } : {}),
+    ...(spec.priority !== undefined ? { thread_priority: spec.priority } : {}),
     ...(spec.depth !== undefined ? { pipeline_depth: spec.depth } : {}),
   };
   const common = {

@@ -67,11 +67,12 @@ export const modelConfigSchema = z.looseObject({
       execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
       graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
       /**
-       * Linux nice value of the inference threads (0 to 19). Positive: the event loop, which parses,
-       * refuses and answers requests, wins the CPU whenever both want it; inference still gets
-       * every idle cycle.
+       * Scheduling priority of the inference threads against the event loop (Linux): `idle`
+       * (SCHED_IDLE: inference runs on every cycle no normal thread wants), `low` (nice 10) or
+       * `normal`. The event loop parses, refuses and answers requests; when it waits behind
+       * inference, refusals under overload wait too.
        */
-      thread_nice: z.number().int().min(0).max(19).optional(),
+      thread_priority: z.enum(['idle', 'low', 'normal']).optional(),
       /**
        * Executions handed to one instance at once. 1 (default) keeps every waiting request in the
        * scheduler's queue, where priority, deadlines and cancellation apply until it runs; 2 hides

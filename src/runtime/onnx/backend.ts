@@ -123,10 +123,11 @@ class OnnxBackend implements Backend {
 
 /**
  * Inference threads run below the event loop's priority by default. On the 2-core bench machine at
- * 10× overload, inference threads at the event loop's priority took the CPU the event loop needed
- * to refuse the excess, and refusals waited 56 ms (p50); see bench/results/scheduler-*.md.
+ * 10× overload (cnn model, 1,330 req/s), refusals waited up to 0.5–0.7 s (p99) with inference at
+ * nice 10 and 16–120 ms with SCHED_IDLE; at the event loop's own priority the earlier run measured
+ * a 56 ms median (bench/results/scheduler-*.md).
  */
-const DEFAULT_THREAD_NICE = 10;
+const DEFAULT_THREAD_PRIORITY = 'idle';
 
 export const onnxBackend: BackendFactory = {
   name: 'onnxruntime',
@@ -146,7 +147,7 @@ export const onnxBackend: BackendFactory = {
       intraOpNumThreads: ortCfg?.intra_op_num_threads ?? defaultIntraOpThreads(count),
       executionProvider: ortCfg?.execution_provider ?? 'cpu',
       graphOptimizationLevel: ortCfg?.graph_optimization_level ?? 'all',
-      threadNice: ortCfg?.thread_nice ?? DEFAULT_THREAD_NICE,
+      threadPriority: ortCfg?.thread_priority ?? DEFAULT_THREAD_PRIORITY,
     } as const;
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => OnnxInstance.start(settings)),

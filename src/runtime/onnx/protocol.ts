@@ -8,8 +8,8 @@ export interface SessionSettings {
   intraOpNumThreads: number;
   executionProvider: 'cpu' | 'cuda';
   graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Nice value for the worker thread and the ONNX Runtime threads it creates (Linux). */
-  threadNice: number;
+  /** Priority of the worker thread and the ONNX Runtime threads it creates (Linux). */
+  threadPriority: 'idle' | 'low' | 'normal';
 }
 
 export type ToWorker =

@@ -5,6 +5,7 @@
  * `infer` while one runs (double buffering); the binding's `run` is synchronous inside a
  * setImmediate, so a second message only queues behind the first.
  */
+import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
@@ -35,22 +36,38 @@ function spec(m: Meta): TensorSpec {
 }
 
 /**
- * Lowers this thread's scheduling priority. Linux nice values are per thread, and the threads ONNX
- * Runtime starts for the session (created synchronously on this thread) inherit it. Elsewhere, or
- * where /proc is missing, the thread keeps its priority.
+ * Lowers this thread's scheduling priority. Linux scheduling policy and nice value are per thread,
+ * and the threads ONNX Runtime starts for the session (created synchronously on this thread)
+ * inherit them. `idle` uses SCHED_IDLE through util-linux `chrt` (Node has no binding for
+ * sched_setscheduler) and falls back to nice 19 where chrt is missing. Elsewhere than Linux the
+ * thread keeps its priority: this is an optimisation, not a contract.
  */
-function lowerThreadPriority(nice: number): void {
-  if (nice <= 0 || process.platform !== 'linux') return;
+function lowerThreadPriority(priority: SessionSettings['threadPriority']): void {
+  if (priority === 'normal' || process.platform !== 'linux') return;
+  let tid: number;
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
   } catch {
-    // best effort: priority is an optimisation, not a contract
+    return;
+  }
+  if (!Number.isInteger(tid) || tid <= 0) return;
+  if (priority === 'idle') {
+    try {
+      execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
+      return;
+    } catch {
+      // no chrt: the lowest nice value is the nearest thing
+    }
+  }
+  try {
+    setPriority(tid, priority === 'idle' ? 19 : 10);
+  } catch {
+    // not permitted here: keep the priority
   }
 }
 
 async function load(s: SessionSettings): Promise<void> {
-  lowerThreadPriority(s.threadNice);
+  lowerThreadPriority(s.threadPriority);
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [s.executionProvider],
     graphOptimizationLevel: s.graphOptimizationLevel,
