@@ -197,9 +197,10 @@ export function benchModels(dir) {
     maxBatch: 16,
     delayUs: 0,
     // Two single-threaded instances: no intra-op barrier for the event loop to stall, 10% more
-    // rows/s than one two-threaded instance on the 2-core bench machine.
+    // rows/s than one two-threaded instance on the 2-core bench machine; double buffered.
     instances: 2,
     threads: 1,
+    depth: 2,
     // Overload: no batching gain to win for this model, and a one-request queue: an admitted
     // request waits for at most one execution ahead of its own.
     overload: { maxBatch: 1, queue: 1 },
