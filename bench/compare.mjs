@@ -4,7 +4,7 @@
 // sustainable rate. Every server runs in its own process; runs are interleaved round-robin so that
 // drift on this shared machine hits every server alike. Writes bench/results/scheduler-<date>.md.
 // Usage: npm run build && node bench/compare.mjs [--duration 10] [--runs 3] [--models small,cnn,mlp]
-//          [--no-overload]
+//          [--no-overload] [--out bench/results/FILE.md]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,7 +238,7 @@ const md = [
   ...overloadRuns.map((o) => o.markdown),
 ].join('\n');
 mkdirSync('bench/results', { recursive: true });
-const out = `bench/results/scheduler-${date}.md`;
+const out = opt('out', `bench/results/scheduler-${date}.md`);
 writeFileSync(out, md + '\n');
 log(`wrote ${out}`);
 process.stdout.write(md + '\n');
