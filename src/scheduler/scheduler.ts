@@ -3,8 +3,8 @@
  * cancellation and load shedding (Triton's dynamic_batch_scheduler, in one event loop).
  *
  * Contracts:
- * - `enqueue` refuses at once with `queue_full` when `maxQueueSize` requests are waiting; the queue
- *   never grows past its bound.
+ * - `enqueue` refuses at once with `queue_full` when `maxQueueSize` requests are waiting (queued and
+ *   not about to be taken by a free instance); the waiting requests never exceed that bound.
  * - A request whose deadline passes, or whose signal aborts, while queued is removed and never computed.
  * - After `enqueue` is called the scheduler owns the input tensors.
  * - At most `concurrency` executions run at once (one per model instance).
@@ -89,7 +89,18 @@ export class Scheduler {
    * overload and pushed refusal latency into seconds — bench/results/scheduler-*.md).
    */
   get full(): boolean {
-    return this.closedReason === undefined && this.queued >= this.opts.maxQueueSize;
+    return this.closedReason === undefined && this.waiting >= this.opts.maxQueueSize;
+  }
+
+  /**
+   * Queued requests that no free instance will take at once. With dynamic batching a request sits
+   * in the queue until the end of its event-loop turn even when an instance is idle; counting it
+   * against `max_queue_size` refused requests that idle instances were about to run (with a bound
+   * of 1 and 2 instances, the second of two simultaneous requests got 503).
+   */
+  private get waiting(): number {
+    const free = Math.max(0, this.opts.concurrency - this.inFlight);
+    return Math.max(0, this.queued - free * Math.max(1, this.opts.maxBatchSize));
   }
 
   queueFullError(): InferdError {

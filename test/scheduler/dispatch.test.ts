@@ -65,6 +65,18 @@ describe('scheduler dispatch', () => {
     assert.deepEqual(batches, [4, 4, 2]);
   });
 
+  it('requests that idle instances take at once do not count against max_queue_size', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(backend, options({ maxBatchSize: 1, maxQueueSize: 1, concurrency: 2 }), observer);
+    // Same turn: two start on the two idle instances, one waits, the fourth finds the queue full.
+    const settled = await Promise.allSettled([1, 2, 3, 4].map((v) => s.enqueue(job(v))));
+    assert.deepEqual(
+      settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)),
+      ['ok', 'ok', 'ok', 'queue_full'],
+    );
+    assert.deepEqual(batches, [1, 1, 1]);
+  });
+
   it('without dynamic batching, each request runs alone', async () => {
     const { backend, batches } = echoBackend();
     const s = new Scheduler(backend, options({ batching: false }), observer);
