@@ -172,11 +172,17 @@ export function makeRepos(spec) {
 
 const rowOf = (n, f) => Array.from({ length: n }, (_, i) => f(i));
 
-/** The two models of the comparison, with their one-row requests. */
+/** `dir/name`, built once: the generated models take seconds and hundreds of MB to write. */
+function cached(dir, name, build) {
+  const file = join(dir, name);
+  if (!existsSync(file)) writeFileSync(file, build());
+  return file;
+}
+
+/** The models of the comparison, with their one-row requests. */
 export function benchModels(dir) {
   mkdirSync(dir, { recursive: true });
-  const mlpFile = join(dir, 'mlp.onnx');
-  if (!existsSync(mlpFile)) writeFileSync(mlpFile, mlpModel());
+  const mlpFile = cached(dir, 'mlp.onnx', mlpModel);
   const mlp = {
     name: 'mlp',
     summary: 'FP32 MLP 1024→4096→4096→1024: 96 MB of weights, 20 KB of JSON each way per row',
@@ -187,9 +193,8 @@ export function benchModels(dir) {
       inputs: [{ name: 'x', shape: [1, 1024], datatype: 'FP32', data: rowOf(1024, (i) => Math.sin(i)) }],
     },
   };
-  const cnnFile = join(dir, 'cnn-64-512.onnx');
   // The file name carries the architecture, so that a changed cnnModel() is never served stale.
-  if (!existsSync(cnnFile)) writeFileSync(cnnFile, cnnModel());
+  const cnnFile = cached(dir, 'cnn-64-512.onnx', cnnModel);
   const cnn = {
     name: 'cnn',
     summary: 'compute-bound: FP32 CNN, 6 conv layers, ~1.2 GFLOP per 28×28 row',
@@ -238,8 +243,7 @@ export function benchModels(dir) {
         },
       }
     : (() => {
-        const f = join(dir, 'add.onnx');
-        writeFileSync(f, addModel());
+        const f = cached(dir, 'add.onnx', addModel);
         return {
           name: 'add',
           summary: 'overhead-bound: the add fixture',

@@ -7,7 +7,7 @@
  *   not about to be taken by a free instance); the waiting requests never exceed that bound.
  * - A request whose deadline passes, or whose signal aborts, while queued is removed and never computed.
  * - After `enqueue` is called the scheduler owns the input tensors.
- * - At most `concurrency` executions run at once (one per model instance).
+ * - At most `concurrency` executions are handed to the backend at once (instances × pipeline depth).
  */
 import type { Tensor } from '../core/tensor.js';
 import { InferdError } from '../errors.js';

@@ -165,7 +165,7 @@ export function decodeRawBinaryRequest(
 export function binaryOutputs(request: InferenceRequest): (name: string) => boolean {
   const all = request.parameters?.binary_data_output === true;
   if (!request.outputs || request.outputs.length === 0) return () => all;
-  const own = new Map((request.outputs ?? []).map((o) => [o.name, o.parameters?.binary_data]));
+  const own = new Map(request.outputs.map((o) => [o.name, o.parameters?.binary_data]));
   return (name) => {
     const v = own.get(name);
     return typeof v === 'boolean' ? v : all;

@@ -35,11 +35,6 @@ export class OnnxInstance {
     });
   }
 
-  /** Executions sent and not yet answered. */
-  get load(): number {
-    return this.pending.size;
-  }
-
   get alive(): boolean {
     return !this.exited;
   }
