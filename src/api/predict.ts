@@ -68,7 +68,7 @@ export function registerPredictRoutes(v1: FastifyInstance, service: InferenceSer
         modelVersion: version,
         inputs: decoded.inputs,
         outputs: sig.outputs.map((o) => ({ name: o.tensor })),
-        signal: clientGone(reply),
+        signal: clientGone(reply.raw.socket),
       },
       (t) => {
         req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };

@@ -8,6 +8,12 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export type ModelLabels = 'model' | 'version';
 
+/** Written by a model version's observer, read when /metrics is scraped. */
+export interface PendingCell {
+  readonly labels: Record<ModelLabels, string>;
+  value: number;
+}
+
 export class Metrics {
   readonly registry = new client.Registry();
 
@@ -71,12 +77,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Read at scrape time: the count changes twice per request, and a labelled set costs a hash each. */
+  private readonly pendingCells = new Map<string, PendingCell>();
   readonly pending = new client.Gauge<ModelLabels>({
     name: 'inferd_pending_requests',
     help: 'Requests queued or executing',
     labelNames: ['model', 'version'],
     registers: [this.registry],
+    collect: () => {
+      for (const cell of this.pendingCells.values()) this.pending.set(cell.labels, cell.value);
+    },
   });
+
+  /** The pending-requests cell of one model version (one per label set, reused on reload). */
+  pendingCell(labels: Record<ModelLabels, string>): PendingCell {
+    const key = `${labels.model}\u0000${labels.version}`;
+    let cell = this.pendingCells.get(key);
+    if (!cell) {
+      cell = { labels, value: 0 };
+      this.pendingCells.set(key, cell);
+    }
+    return cell;
+  }
 
   readonly modelState = new client.Gauge<ModelLabels | 'state'>({
     name: 'inferd_model_state',

@@ -1,13 +1,14 @@
 /** Feeds one model version's events into Prometheus metrics and Triton statistics at once. */
 import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js';
 import { VersionStats } from '../scheduler/stats.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, PendingCell } from './metrics.js';
 
 const NS_PER_S = 1e9;
 
 export class ModelObserver implements SchedulerObserver {
   readonly stats: VersionStats;
   private readonly labels: { model: string; version: string };
+  private readonly pending: PendingCell;
 
   constructor(
     private readonly metrics: Metrics,
@@ -16,10 +17,11 @@ export class ModelObserver implements SchedulerObserver {
   ) {
     this.stats = new VersionStats(model, version);
     this.labels = { model, version };
+    this.pending = metrics.pendingCell(this.labels);
   }
 
   pendingChanged(pending: number): void {
-    this.metrics.pending.set(this.labels, pending);
+    this.pending.value = pending;
   }
 
   executed(rows: number, requests: number, inputNs: number, inferNs: number, outputNs: number): void {

@@ -6,6 +6,7 @@
 import { fromBFloat16, fromHalf, toBFloat16, toHalf } from '../core/half.js';
 import { TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
+import { utf8Bytes, utf8Text } from '../core/utf8.js';
 
 const INT_RANGE: Partial<Record<Datatype, [number, number]>> = {
   UINT8: [0, 0xff],
@@ -15,9 +16,6 @@ const INT_RANGE: Partial<Record<Datatype, [number, number]>> = {
   INT16: [-0x8000, 0x7fff],
   INT32: [-0x80000000, 0x7fffffff],
 };
-
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 function bad(input: string, index: number, value: unknown, what: string): InferdError {
   const shown = JSON.stringify(value)?.slice(0, 40) ?? String(value);
@@ -58,7 +56,7 @@ export function valuesToData(
       return values.map((v, i) => {
         if (typeof v !== 'string')
           throw bad(input, i, v, 'is not a string (BYTES elements are strings in JSON)');
-        return base64 ? new Uint8Array(Buffer.from(v, 'base64')) : utf8.encode(v);
+        return base64 ? new Uint8Array(Buffer.from(v, 'base64')) : utf8Bytes(v);
       });
     case 'BOOL': {
       const out = new Uint8Array(n);
@@ -107,7 +105,7 @@ export function valuesToData(
 export function dataToValues(datatype: Datatype, data: TensorData): Array<number | boolean | string> {
   switch (datatype) {
     case 'BYTES':
-      return (data as Uint8Array[]).map((b) => utf8Decoder.decode(b));
+      return (data as Uint8Array[]).map(utf8Text);
     case 'BOOL':
       return Array.from(data as Uint8Array, (v) => v !== 0);
     case 'FP16':

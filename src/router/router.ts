@@ -19,11 +19,14 @@ export class Router {
   find(name: string, version?: string): ModelVersion {
     const e = this.entry(name);
     if (version === undefined || version === '') {
-      const ready = [...e.versions.values()]
-        .filter((v) => v.ready)
-        .sort((a, b) => Number(b.version) - Number(a.version));
-      if (ready[0]) return ready[0];
-      const any = [...e.versions.values()].sort((a, b) => Number(b.version) - Number(a.version))[0];
+      // Every request without a version comes here: a scan, no arrays or sorting.
+      let ready: ModelVersion | undefined;
+      let any: ModelVersion | undefined;
+      for (const v of e.versions.values()) {
+        if (!any || Number(v.version) > Number(any.version)) any = v;
+        if (v.ready && (!ready || Number(v.version) > Number(ready.version))) ready = v;
+      }
+      if (ready) return ready;
       if (any) return any;
       const why = e.unloaded ? 'it is unloaded' : (e.error ?? 'it has no loaded version');
       throw new InferdError('model_unavailable', `model '${name}' is not available: ${why}`);

@@ -13,6 +13,7 @@ import type { Tensor } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 import type { Backend } from '../runtime/backend.js';
 import { batchKey, batchSize, concatInputs, splitOutputs } from './batch.js';
+import { unwatchAbort, watchAbort } from './cancellation.js';
 import type { SchedulerObserver } from './observer.js';
 
 export interface SchedulerOptions {
@@ -46,15 +47,18 @@ export interface JobResult {
   batchRows: number;
 }
 
+const msToNs = (ms: number): number => Math.round(ms * 1e6);
+
 interface Item {
   job: Job;
   key: string;
   rows: number;
-  enqueuedNs: bigint;
+  /** performance.now() at enqueue (ms, sub-µs resolution; cheaper than hrtime.bigint per request). */
   enqueuedMs: number;
   done: boolean;
   timer?: NodeJS.Timeout;
   onAbort?: () => void;
+  watchers?: ReturnType<typeof watchAbort>;
   resolve: (r: JobResult) => void;
   reject: (e: InferdError) => void;
 }
@@ -123,7 +127,6 @@ export class Scheduler {
         job,
         key: batchKey(job.inputs, job.outputNames),
         rows: this.opts.maxBatchSize > 0 ? batchSize(job.inputs) : 1,
-        enqueuedNs: process.hrtime.bigint(),
         enqueuedMs: performance.now(),
         done: false,
         resolve,
@@ -140,7 +143,7 @@ export class Scheduler {
       if (job.signal) {
         item.onAbort = () =>
           this.remove(item, new InferdError('canceled', 'the client canceled the request'));
-        job.signal.addEventListener('abort', item.onAbort, { once: true });
+        item.watchers = watchAbort(job.signal, item.onAbort);
       }
       this.push(item);
       this.scheduleAfterIo();
@@ -198,7 +201,7 @@ export class Scheduler {
   private settle(item: Item): void {
     item.done = true;
     if (item.timer) clearTimeout(item.timer);
-    if (item.onAbort) item.job.signal?.removeEventListener('abort', item.onAbort);
+    if (item.watchers) unwatchAbort(item.watchers, item.onAbort!);
   }
 
   /** Takes a queued item out without computing it. */
@@ -229,33 +232,33 @@ export class Scheduler {
     }
   }
 
-  private *queuedItems(): Generator<Item> {
+  /** The first live item in priority order (the levels' heads are live after compact()). */
+  private head(): Item | undefined {
     for (const level of this.sortedLevels) {
-      for (const item of this.levels.get(level)!) if (!item.done) yield item;
+      for (const item of this.levels.get(level)!) if (!item.done) return item;
     }
+    return undefined;
   }
 
   /** Picks the next batch: the head of the highest level plus compatible items, or undefined to wait. */
   private nextBatch(now: number): Item[] | 'wait' | undefined {
-    let head: Item | undefined;
-    for (const item of this.queuedItems()) {
-      head = item;
-      break;
-    }
+    const head = this.head();
     if (!head) return undefined;
     if (!this.opts.batching || this.opts.maxBatchSize === 0) return [head];
     const max = this.opts.maxBatchSize;
     const batch: Item[] = [];
     let rows = 0;
-    for (const item of this.queuedItems()) {
-      if (item.key !== head.key) continue;
-      if (rows + item.rows > max) {
-        if (batch.length === 0) batch.push(item); // an oversized single request still runs alone
-        break;
+    fill: for (const level of this.sortedLevels) {
+      for (const item of this.levels.get(level)!) {
+        if (item.done || item.key !== head.key) continue;
+        if (rows + item.rows > max) {
+          if (batch.length === 0) batch.push(item); // an oversized single request still runs alone
+          break fill;
+        }
+        batch.push(item);
+        rows += item.rows;
+        if (rows === max) return batch;
       }
-      batch.push(item);
-      rows += item.rows;
-      if (rows === max) return batch;
     }
     const preferred = this.opts.preferredBatchSizes;
     if (preferred.length > 0) {
@@ -292,7 +295,9 @@ export class Scheduler {
   private armDelayTimer(now: number): void {
     if (this.delayTimer) return;
     let oldest = Infinity;
-    for (const item of this.queuedItems()) oldest = Math.min(oldest, item.enqueuedMs);
+    for (const level of this.sortedLevels) {
+      for (const item of this.levels.get(level)!) if (!item.done) oldest = Math.min(oldest, item.enqueuedMs);
+    }
     const wait = Math.max(0, oldest + this.opts.maxQueueDelayMs - now);
     this.delayTimer = setTimeout(() => {
       this.delayTimer = undefined;
@@ -301,25 +306,25 @@ export class Scheduler {
   }
 
   private execute(batch: Item[]): void {
-    const startNs = process.hrtime.bigint();
+    const startMs = performance.now();
     for (const item of batch) {
       this.settle(item);
-      this.observer.dequeued(Number(startNs - item.enqueuedNs));
+      this.observer.dequeued(msToNs(startMs - item.enqueuedMs));
     }
     this.queued -= batch.length;
     this.inFlightRequests += batch.length;
     this.inFlight += 1;
     this.compact();
-    void this.run(batch, startNs);
+    void this.run(batch, startMs);
   }
 
-  private async run(batch: Item[], startNs: bigint): Promise<void> {
+  private async run(batch: Item[], startMs: number): Promise<void> {
     const rows = batch.reduce((n, i) => n + i.rows, 0);
     try {
       const inputs = concatInputs(batch.map((i) => i.job.inputs));
-      const inferStart = process.hrtime.bigint();
+      const inferStart = performance.now();
       const outputs = await this.backend.infer(inputs, batch[0]!.job.outputNames);
-      const inferEnd = process.hrtime.bigint();
+      const inferEnd = performance.now();
       const split =
         this.opts.maxBatchSize > 0
           ? splitOutputs(
@@ -327,15 +332,15 @@ export class Scheduler {
               batch.map((i) => i.rows),
             )
           : [outputs];
-      const end = process.hrtime.bigint();
-      const inputNs = Number(inferStart - startNs);
-      const inferNs = Number(inferEnd - inferStart);
-      const outputNs = Number(end - inferEnd);
+      const end = performance.now();
+      const inputNs = msToNs(inferStart - startMs);
+      const inferNs = msToNs(inferEnd - inferStart);
+      const outputNs = msToNs(end - inferEnd);
       this.observer.executed(rows, batch.length, inputNs, inferNs, outputNs);
       batch.forEach((item, i) =>
         item.resolve({
           outputs: split[i]!,
-          queueNs: Number(startNs - item.enqueuedNs),
+          queueNs: msToNs(startMs - item.enqueuedMs),
           computeNs: inputNs + inferNs + outputNs,
           batchRows: rows,
         }),

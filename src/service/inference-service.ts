@@ -152,12 +152,12 @@ export class InferenceService implements ModelInvoker {
       });
     }
     const mv = this.router.resolve(req.modelName, req.modelVersion);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     this.inflight += 1;
     try {
       const job = this.prepare(req, mv);
       const result = await mv.scheduler!.enqueue(job);
-      const totalNs = Number(process.hrtime.bigint() - started);
+      const totalNs = Math.round((performance.now() - started) * 1e6);
       mv.observer.succeeded(totalNs);
       timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
       const res: InferenceResponse = {
@@ -169,7 +169,10 @@ export class InferenceService implements ModelInvoker {
       return res;
     } catch (err) {
       const e = toInferdError(err);
-      mv.observer.failed(FAILURE_REASON[e.code] ?? 'invalid', Number(process.hrtime.bigint() - started));
+      mv.observer.failed(
+        FAILURE_REASON[e.code] ?? 'invalid',
+        Math.round((performance.now() - started) * 1e6),
+      );
       throw e;
     } finally {
       this.inflight -= 1;

@@ -154,11 +154,20 @@ describe('REST bad input', () => {
     assert.equal(((await res.json()) as { code: string }).code, 'not_found');
   });
 
-  it('x-request-id is echoed, or generated', async () => {
+  it('x-request-id is echoed, or generated (unique), on fastify routes and on infer', async () => {
     const a = await fetch(server.httpUrl + '/v2', { headers: { 'x-request-id': 'abc-123' } });
     assert.equal(a.headers.get('x-request-id'), 'abc-123');
-    const b = await fetch(server.httpUrl + '/v2');
-    assert.match(b.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const infer = await post(JSON.stringify(good), { 'x-request-id': 'client.id:7' });
+    assert.equal(infer.headers.get('x-request-id'), 'client.id:7');
+    const bad = await post(JSON.stringify(good), { 'x-request-id': 'has space' });
+    const ids = [
+      (await fetch(server.httpUrl + '/v2')).headers.get('x-request-id'),
+      (await fetch(server.httpUrl + '/v2')).headers.get('x-request-id'),
+      bad.headers.get('x-request-id'),
+      (await post(JSON.stringify(good))).headers.get('x-request-id'),
+    ];
+    for (const id of ids) assert.match(id ?? '', /^[0-9a-z-]{18,}$/);
+    assert.equal(new Set(ids).size, ids.length);
   });
 
   it('the server still serves after all of the above', async () => {

@@ -2,7 +2,7 @@
  * The HTTP server (fastify): body limits, request ids, one access-log line per request, error mapping,
  * and the route groups. Bodies are read raw so that each route decides how to decode them.
  */
-import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { InferdError } from '../../errors.js';
@@ -10,6 +10,7 @@ import { redactUrl } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { sendError } from './errors.js';
+import { inferRoute, requestIdOf } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
 
 export interface RestOptions {
@@ -21,23 +22,33 @@ export interface RestOptions {
 }
 
 const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']);
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Idle keep-alive connections close after this (above common load balancers' 60 s). */
+const KEEP_ALIVE_MS = 65_000;
 
 export function createRestApp(opts: RestOptions): FastifyInstance {
+  const infer = inferRoute(opts);
   const app = Fastify({
+    // The infer route runs on the raw server first; fastify serves everything else.
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!infer(req, res)) handler(req, res);
+      });
+      // What fastify sets on a server it creates itself (no request or connection timeout).
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     loggerInstance: opts.logger as FastifyBaseLogger,
     // Our own access line (onResponse below) replaces fastify's two per-request lines.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.maxBodyBytes,
     // Echo a client's x-request-id when it is sane, otherwise make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (req) => requestIdOf(req.headers),
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: KEEP_ALIVE_MS,
   });
 
   app.removeAllContentTypeParsers();

@@ -3,7 +3,6 @@
  * queued work for a client that left is never computed.
  */
 import type { Socket } from 'node:net';
-import type { FastifyReply } from 'fastify';
 
 const GONE = Symbol('inferd.clientGone');
 type TrackedSocket = Socket & { [GONE]?: AbortController };
@@ -15,8 +14,8 @@ type TrackedSocket = Socket & { [GONE]?: AbortController };
  * machine). Contract: listeners must be removed when their request settles (the scheduler does),
  * since the signal outlives the request on a keep-alive connection.
  */
-export function clientGone(reply: FastifyReply): AbortSignal {
-  const socket = reply.raw.socket as TrackedSocket | null;
+export function clientGone(connection: Socket | null): AbortSignal {
+  const socket = connection as TrackedSocket | null;
   if (!socket || socket.destroyed) return AbortSignal.abort();
   let controller = socket[GONE];
   if (!controller) {

@@ -1,5 +1,6 @@
 /** Maps any error to the Open Inference Protocol's error body `{"error": ...}` plus our stable `code`. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { InferdError, toInferdError } from '../../errors.js';
 
 /** Fastify's own errors (body parsing, limits) expressed in our catalogue. */
@@ -25,16 +26,34 @@ export function fromFastifyError(err: FastifyError): InferdError {
   }
 }
 
-export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const e = err instanceof InferdError ? err : fromFastifyError(err as FastifyError);
+/** The request body is over the server's limit (413), in the words both HTTP paths use. */
+export function payloadTooLarge(limit: number): InferdError {
+  return new InferdError(
+    'payload_too_large',
+    `the request body is larger than the limit of ${limit} bytes (--max-body-bytes)`,
+  );
+}
+
+/** Server-side failures are logged; refusals and client errors are answers, not incidents. */
+export function logIfServerFault(e: InferdError, log: Logger | FastifyRequest['log']): void {
   if (
     e.httpStatus >= 500 &&
     e.code !== 'queue_full' &&
     e.code !== 'model_unavailable' &&
     e.code !== 'server_draining'
   ) {
-    request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
+    log.error({ err: e.cause ?? e, code: e.code }, e.message);
   }
+}
+
+/** The JSON error body of every /v2 route, on both HTTP paths. */
+export function errorBody(e: InferdError): string {
+  return JSON.stringify({ error: e.message, code: e.code });
+}
+
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = err instanceof InferdError ? err : fromFastifyError(err as FastifyError);
+  logIfServerFault(e, request.log);
   for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
-  return reply.code(e.httpStatus).type('application/json').send({ error: e.message, code: e.code });
+  return reply.code(e.httpStatus).type('application/json').send(errorBody(e));
 }

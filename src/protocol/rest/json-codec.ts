@@ -65,7 +65,9 @@ export function parseInputHeader(
     );
   }
   const parameters = parseParameters(raw.parameters, `input '${name}'`);
-  return { name, shape, datatype: raw.datatype, ...(parameters ? { parameters } : {}) };
+  const head: ReturnType<typeof parseInputHeader> = { name, shape, datatype: raw.datatype };
+  if (parameters) head.parameters = parameters;
+  return head;
 }
 
 export function decodeJsonInput(raw: unknown, index: number): Tensor {
@@ -84,7 +86,14 @@ export function decodeJsonInput(raw: unknown, index: number): Tensor {
     );
   }
   const base64 = head.parameters?.content_type === 'base64';
-  return { ...head, data: valuesToData(head.datatype, values, head.name, base64) };
+  const tensor: Tensor = {
+    name: head.name,
+    datatype: head.datatype,
+    shape: head.shape,
+    data: valuesToData(head.datatype, values, head.name, base64),
+  };
+  if (head.parameters) tensor.parameters = head.parameters;
+  return tensor;
 }
 
 /** The request envelope (id, parameters, outputs) shared by the JSON and binary encodings. */
@@ -119,7 +128,7 @@ export function decodeEnvelope(
 export function decodeJsonRequest(body: unknown, modelName: string, modelVersion?: string): InferenceRequest {
   const { json, request } = decodeEnvelope(body, modelName, modelVersion);
   const inputs = (json.inputs as unknown[]).map((raw, i) => decodeJsonInput(raw, i));
-  return { ...request, inputs };
+  return Object.assign(request, { inputs });
 }
 
 export interface JsonOutput {

@@ -5,12 +5,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
 import type { InferenceService } from '../../service/inference-service.js';
-import { clientGone } from './client-gone.js';
-import { decodeInferBody, encodeInferBody } from './infer-body.js';
 
 type ModelParams = { model: string; version?: string };
 
-/** Per-request facts the access log line carries (set by the infer route). */
+/** Per-request facts the access log line carries (set by the infer routes). */
 export interface InferLogFields {
   model?: string;
   version?: string;
@@ -44,45 +42,7 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
   app.get('/v2/models/:model/config', config);
   app.get('/v2/models/:model/versions/:version/config', config);
 
-  const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    const { model, version } = req.params;
-    req.inferLog = { model, version };
-    // JSON, or Triton's binary tensor extension when Inference-Header-Content-Length is present.
-    const request = decodeInferBody(service, req.headers, req.body as Buffer | undefined, model, version);
-    request.signal = clientGone(reply);
-    const response = await service.infer(request, (t) => {
-      req.inferLog = { model, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
-    });
-    const encoded = encodeInferBody(request, response);
-    if (encoded.headerLength !== undefined)
-      void reply.header('inference-header-content-length', encoded.headerLength);
-    return reply.type(encoded.contentType).send(encoded.body);
-  };
-  // Load shedding before the body is read or parsed (see Scheduler.full): a full queue answers 503
-  // at once; Node discards the unread body so the connection stays usable.
-  // A callback hook, not an async one: it runs for every infer request, and a promise per hook is
-  // measurable on the event loop at 10k requests/s.
-  const shed = (
-    req: FastifyRequest<{ Params: ModelParams }>,
-    _reply: FastifyReply,
-    done: (err?: Error) => void,
-  ) => {
-    if (service.isDraining) return done();
-    let mv;
-    try {
-      mv = service.router.resolve(req.params.model, req.params.version);
-    } catch {
-      return done(); // unknown model or version: the handler reports it with the usual error
-    }
-    if (mv.scheduler?.full) {
-      mv.observer.failed('rejected', 0);
-      req.inferLog = { model: req.params.model, version: mv.version };
-      return done(mv.scheduler.queueFullError());
-    }
-    done();
-  };
-  app.post('/v2/models/:model/infer', { onRequest: shed }, infer);
-  app.post('/v2/models/:model/versions/:version/infer', { onRequest: shed }, infer);
+  // POST .../infer is served ahead of fastify on the raw HTTP server: see infer-route.ts.
 
   // Statistics extension (Triton's shape).
   app.get('/v2/models/stats', async () => ({ model_stats: service.statistics() }));

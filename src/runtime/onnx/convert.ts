@@ -2,6 +2,7 @@
  * Maps between inferd tensors and onnxruntime's tensor types. Runs inside the worker threads.
  */
 import type { Datatype, Tensor, TensorData } from '../../core/tensor.js';
+import { utf8Bytes, utf8Text } from '../../core/utf8.js';
 import { InferdError } from '../../errors.js';
 
 /** ORT tensor type names (onnxruntime-common Tensor.Type) per protocol datatype. */
@@ -47,16 +48,13 @@ export interface WireTensor {
   data: Exclude<TensorData, Uint8Array[]> | string[];
 }
 
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-
 export function toWire(t: Tensor): WireTensor {
   if (t.datatype === 'BYTES') {
     return {
       name: t.name,
       datatype: t.datatype,
       shape: t.shape,
-      data: (t.data as Uint8Array[]).map((b) => decoder.decode(b)),
+      data: (t.data as Uint8Array[]).map(utf8Text),
     };
   }
   return {
@@ -73,7 +71,7 @@ export function fromWire(w: WireTensor): Tensor {
       name: w.name,
       datatype: 'BYTES',
       shape: w.shape,
-      data: (w.data as string[]).map((s) => encoder.encode(s)),
+      data: (w.data as string[]).map(utf8Bytes),
     };
   }
   return {
