@@ -129,7 +129,7 @@ function writeRepo(root, name, modelFile, config) {
 
 /**
  * `spec`: { name, file (the .onnx), maxBatch, delayUs, request (a one-row JSON OIP body), threads?,
- * instances?, priority?, depth?, overload? ({ maxBatch, queue }) }.
+ * instances?, priority?, depth?, overload? ({ maxBatch, queue, instances? }) }.
  * Returns { batchRepo, nobatchRepo, overloadRepo, overloadConfig } for `inferd serve --model-repository`.
  * The closed-loop repositories keep inferd's default queue bound (max(64, 4 × max_batch_size)), so
  * that 64 closed-loop clients are never refused. The overload repository bounds the queue for
@@ -151,6 +151,7 @@ export function makeRepos(spec) {
     max_batch_size: over.maxBatch,
     dynamic_batching: { max_queue_delay_microseconds: spec.delayUs, max_queue_size: over.queue },
     ...common,
+    ...(over.instances ? { instance_group: [{ count: over.instances, kind: 'KIND_CPU' }] } : {}),
     // Waiting requests stay in the scheduler's bounded queue, never in a worker's.
     onnxruntime: { ...common.onnxruntime, pipeline_depth: 1 },
   };
@@ -207,8 +208,12 @@ export function benchModels(dir) {
     threads: 1,
     depth: 2,
     // Overload: no batching gain to win for this model, and a one-request queue: an admitted
-    // request waits for at most one execution ahead of its own.
-    overload: { maxBatch: 1, queue: 1 },
+    // request waits for at most one execution ahead of its own. One instance (cores − 1) leaves a
+    // core to the event loop, which must keep refusing at once; on this 2-core box the load
+    // generator lives there too. With two instances both cores compute, and inference (at
+    // SCHED_IDLE) stalled whenever the generator and the refusals took CPU: admitted p99 2.3× the
+    // unloaded p99 against 1.85× with one (bench/results/scheduler-2026-11-29*.md).
+    overload: { maxBatch: 1, queue: 1, instances: 1 },
     request: {
       inputs: [
         {

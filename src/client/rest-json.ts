@@ -11,8 +11,19 @@ export function modelPath(name: string, version?: string): string {
 }
 
 export async function errorFrom(res: Response): Promise<ClientError> {
-  const text = await res.text();
-  let message = text || res.statusText;
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => (headers[k] = v));
+  return errorFromBody(res.status, await res.text(), headers, res.statusText);
+}
+
+/** The error of a non-2xx answer: code and message from our JSON error body, else the raw text. */
+export function errorFromBody(
+  status: number,
+  text: string,
+  headers: Record<string, string>,
+  statusText = '',
+): ClientError {
+  let message = text || statusText;
   let code = 'unknown';
   try {
     const body = JSON.parse(text) as { error?: string; code?: string };
@@ -21,9 +32,7 @@ export async function errorFrom(res: Response): Promise<ClientError> {
   } catch {
     // not JSON: keep the raw text
   }
-  const headers: Record<string, string> = {};
-  res.headers.forEach((v, k) => (headers[k] = v));
-  return new ClientError(message, code, res.status, headers);
+  return new ClientError(message, code, status, headers);
 }
 
 export function signalFor(options?: CallOptions): AbortSignal | undefined {

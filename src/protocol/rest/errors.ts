@@ -35,15 +35,17 @@ export function payloadTooLarge(limit: number): InferdError {
 }
 
 /** Server-side failures are logged; refusals and client errors are answers, not incidents. */
-export function logIfServerFault(e: InferdError, log: Logger | FastifyRequest['log']): void {
-  if (
+export function isServerFault(e: InferdError): boolean {
+  return (
     e.httpStatus >= 500 &&
     e.code !== 'queue_full' &&
     e.code !== 'model_unavailable' &&
     e.code !== 'server_draining'
-  ) {
-    log.error({ err: e.cause ?? e, code: e.code }, e.message);
-  }
+  );
+}
+
+export function logServerFault(e: InferdError, log: Logger | FastifyRequest['log']): void {
+  log.error({ err: e.cause ?? e, code: e.code }, e.message);
 }
 
 /** The JSON error body of every /v2 route, on both HTTP paths. */
@@ -53,7 +55,7 @@ export function errorBody(e: InferdError): string {
 
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = err instanceof InferdError ? err : fromFastifyError(err as FastifyError);
-  logIfServerFault(e, request.log);
+  if (isServerFault(e)) logServerFault(e, request.log);
   for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
   return reply.code(e.httpStatus).type('application/json').send(errorBody(e));
 }

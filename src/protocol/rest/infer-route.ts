@@ -17,7 +17,7 @@ import { InferdError, toInferdError } from '../../errors.js';
 import { redactUrl } from '../../observability/logger.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { clientGone } from './client-gone.js';
-import { errorBody, logIfServerFault, payloadTooLarge } from './errors.js';
+import { errorBody, isServerFault, logServerFault, payloadTooLarge } from './errors.js';
 import { decodeInferBody, encodeInferBody } from './infer-body.js';
 import type { InferLogFields } from './v2-routes.js';
 
@@ -117,7 +117,8 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     err: unknown,
   ): void {
     const e = toInferdError(err);
-    logIfServerFault(e, logger.child({ reqId }));
+    // A child logger only for the rare line: refusals come by the thousand under overload.
+    if (isServerFault(e)) logServerFault(e, logger.child({ reqId }));
     const headers: Record<string, string | number> = { 'content-type': 'application/json', ...e.headers };
     // An over-limit body is not read to its end: close rather than drain it.
     if (e.code === 'payload_too_large') headers.connection = 'close';
