@@ -219,7 +219,7 @@ export function benchModels(dir) {
     // core to the event loop, which must keep refusing at once; on this 2-core box the load
     // generator lives there too. With two instances both cores compute, and inference (at
     // SCHED_IDLE) stalled whenever the generator and the refusals took CPU: admitted p99 2.3× the
-    // unloaded p99 against 1.85× with one (bench/results/scheduler-2026-11-29*.md).
+    // unloaded p99 against 1.85× with one (overload step alone, back to back; docs/benchmarks.md).
     overload: { maxBatch: 1, queue: 1, instances: 1, priority: 'idle' },
     request: {
       inputs: [

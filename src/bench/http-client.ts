@@ -6,9 +6,10 @@
  * Why not node:http or undici: the load generator shares the machine with the server it measures,
  * so its CPU per request is taken from the server, and its own event-loop delays are counted as
  * the server's latency. At 1,220 req/s open loop against a server refusing most requests (2-core
- * bench machine, 6 s step), node:http with a keep-alive agent used ~3.0 CPU-seconds, undici's Pool
- * ~2.4, and this client ~0.7; the admitted p99 that node:http reported was 3× what an idle probe
- * client saw, through the generator's own lag (bench/results/scheduler-*.md, overload).
+ * bench machine, 6 s step, CPU of the bench process less its 1.3 s start-up): node:http with a
+ * keep-alive agent ~2.9 CPU-seconds, undici's Pool ~3.1, this client ~1.8; the refusal p99 it
+ * reported fell from 36–91 ms (node:http) to 5.6 ms, and with node:http the admitted p99 was 4×
+ * what an idle probe client saw at the same time (155 against 36 ms).
  */
 import net from 'node:net';
 import { HTTPParser } from 'http-parser-js';
