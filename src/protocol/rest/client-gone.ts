@@ -11,8 +11,9 @@ type TrackedSocket = Socket & { [GONE]?: AbortController };
  * One signal per connection, not per request: an HTTP/1.1 connection carries one request at a
  * time, and a client that leaves closes it. Creating an AbortController and its listener for every
  * request cost ~3% of the event loop at 4k requests/s on the spam model (cpu profile, 2-core bench
- * machine). Contract: listeners must be removed when their request settles (the scheduler does),
- * since the signal outlives the request on a keep-alive connection.
+ * machine). Contract: per-request listeners must be removed when their request settles, since the
+ * signal outlives the request on a keep-alive connection; the scheduler keeps one listener per
+ * signal and its own set of waiting requests (src/scheduler/cancellation.ts).
  */
 export function clientGone(connection: Socket | null): AbortSignal {
   const socket = connection as TrackedSocket | null;
