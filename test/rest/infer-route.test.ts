@@ -118,6 +118,18 @@ describe('REST infer route on the raw server', () => {
     assert.equal(line.model, 'add');
     assert.equal(line.version, '1');
     for (const k of ['ms', 'queueMs', 'computeMs']) assert.equal(typeof line[k], 'number', k);
+    // Fastify's routes write the same line through the same code.
+    const meta = await request(`${server.httpUrl}/v2/models/add?key=s3cret`, {
+      method: 'GET',
+      headers: { 'x-request-id': 'log-2' },
+    });
+    assert.equal(meta.status, 200, meta.body);
+    const other = lines.find((l) => l.reqId === 'log-2');
+    assert.ok(other, 'no access-log line for a fastify route');
+    assert.deepEqual(
+      [other.msg, other.method, other.url, other.status, typeof other.ms],
+      ['request', 'GET', '/v2/models/add?key=[redacted]', 200, 'number'],
+    );
   });
 
   it('serves the version and alias forms, and names an unknown version', async () => {

@@ -6,9 +6,9 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { InferdError } from '../../errors.js';
-import { redactUrl } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceService } from '../../service/inference-service.js';
+import { logAccess } from './access-log.js';
 import { sendError } from './errors.js';
 import { inferRoute, requestIdOf } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
@@ -63,18 +63,15 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   });
 
   app.addHook('onResponse', (req, reply, done) => {
-    const quiet = QUIET_ROUTES.has(req.url);
-    if (!opts.logger.isLevelEnabled(quiet ? 'debug' : 'info')) return done();
-    const line = {
+    const level = QUIET_ROUTES.has(req.url) ? 'debug' : 'info';
+    const entry = {
       reqId: req.id,
       method: req.method,
-      url: redactUrl(req.url),
+      url: req.url,
       status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      ...(req.inferLog ?? {}),
+      ms: reply.elapsedTime,
     };
-    if (quiet) req.log.debug(line, 'request');
-    else req.log.info(line, 'request');
+    logAccess(opts.logger, level, entry, req.inferLog); // the line carries reqId itself
     done();
   });
 

@@ -7,10 +7,7 @@ import { InferdError, toInferdError } from '../../errors.js';
 export function fromFastifyError(err: FastifyError): InferdError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new InferdError(
-        'payload_too_large',
-        `the request body is larger than the limit of ${err.message.match(/\d+/)?.[0] ?? 'the configured'} bytes (--max-body-bytes)`,
-      );
+      return payloadTooLarge(err.message.match(/\d+/)?.[0] ?? 'the configured');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new InferdError('unsupported_media_type', 'unsupported Content-Type: send application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -27,7 +24,7 @@ export function fromFastifyError(err: FastifyError): InferdError {
 }
 
 /** The request body is over the server's limit (413), in the words both HTTP paths use. */
-export function payloadTooLarge(limit: number): InferdError {
+export function payloadTooLarge(limit: number | string): InferdError {
   return new InferdError(
     'payload_too_large',
     `the request body is larger than the limit of ${limit} bytes (--max-body-bytes)`,

@@ -14,8 +14,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { InferdError, toInferdError } from '../../errors.js';
-import { redactUrl } from '../../observability/logger.js';
 import type { InferenceService } from '../../service/inference-service.js';
+import { logAccess } from './access-log.js';
 import { clientGone } from './client-gone.js';
 import { errorBody, isServerFault, logServerFault, payloadTooLarge } from './errors.js';
 import { decodeInferBody, encodeInferBody } from './infer-body.js';
@@ -94,18 +94,8 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       res.writeHead(status, headers);
       res.end(body);
     }
-    if (!logger.isLevelEnabled('info')) return;
-    logger.info(
-      {
-        reqId,
-        method: req.method,
-        url: redactUrl(req.url ?? ''),
-        status,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-        ...fields,
-      },
-      'request',
-    );
+    const entry = { reqId, method: req.method, url: req.url ?? '', status, ms: performance.now() - started };
+    logAccess(logger, 'info', entry, fields);
   }
 
   function fail(
