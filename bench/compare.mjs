@@ -4,14 +4,25 @@
 // sustainable rate. Every server runs in its own process; runs are interleaved round-robin so that
 // drift on this shared machine hits every server alike. Writes bench/results/scheduler-<date>.md.
 // Usage: npm run build && node bench/compare.mjs [--duration 10] [--runs 3] [--models small,cnn,mlp]
-//          [--no-overload] [--out bench/results/FILE.md]
+//          [--no-overload] [--client wrk|autocannon] [--out bench/results/FILE.md]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultIntraOpThreads } from '../dist/src/runtime/cpu-quota.js';
 import { benchModels, makeRepos } from './models.mjs';
 import { overload } from './overload.mjs';
-import { cannon, cpuSeconds, machine, median, rssMiB, runJson, startServer, stopServer } from './procs.mjs';
+import {
+  autocannonRun,
+  cpuSeconds,
+  hasWrk,
+  machine,
+  median,
+  rssMiB,
+  runJson,
+  startServer,
+  stopServer,
+  wrkRun,
+} from './procs.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : dflt);
@@ -23,6 +34,15 @@ const which = opt('models', 'small,cnn,mlp').split(',');
 // server runs one session with every core's thread; the compute limit tries both (see below).
 const threadsOf = (m) => m.threads ?? defaultIntraOpThreads(m.instances ?? 1);
 const log = (m) => process.stderr.write(`[compare] ${m}\n`);
+// The closed-loop client: autocannon (Node, in this process; the default, as in every earlier
+// results file) or wrk (C, `apt-get install wrk`): far less CPU per request, and its answers come
+// back in tight bursts, which shows how a server batches for fast clients (docs/benchmarks.md).
+const client = opt('client', 'autocannon');
+if (client !== 'wrk' && client !== 'autocannon')
+  throw new Error(`--client: wrk or autocannon, not ${client}`);
+if (client === 'wrk' && !hasWrk())
+  throw new Error('--client wrk: wrk is not installed (apt-get install wrk)');
+const closedLoop = client === 'wrk' ? wrkRun : autocannonRun;
 
 const models = benchModels(join(tmpdir(), 'inferd-bench-models'));
 const plans = {
@@ -95,12 +115,12 @@ async function compareModel(plan) {
   );
 
   const results = new Map(servers.map((s) => [s.label, new Map(plan.concurrency.map((c) => [c, []]))]));
-  for (const s of servers) await cannon(s.url + path, body, 8, 1); // warm-up: JIT, ORT arenas
+  for (const s of servers) await closedLoop(s.url + path, body, 8, 1); // warm-up: JIT, ORT arenas
   for (let run = 1; run <= runs; run++) {
     for (const s of servers) {
       for (const c of plan.concurrency) {
         const cpu0 = cpuSeconds(s.child.pid);
-        const r = await cannon(s.url + path, body, c, duration);
+        const r = await closedLoop(s.url + path, body, c, duration);
         const cpu1 = cpuSeconds(s.child.pid);
         // Server CPU per answered request, µs: all threads, and the event-loop thread alone.
         const answered = Math.max(1, r.rps * duration);
@@ -225,7 +245,7 @@ const md = [
   `# Scheduler comparison (${date})`,
   '',
   `Machine: ${info.nproc} CPUs (nproc), ${info.model}, Node ${info.node}. Started ${started.toISOString()}.`,
-  `Command: \`npm run build && node bench/compare.mjs ${argv.join(' ')}\` — autocannon closed loop, ${runs} runs × ${duration} s per server and concurrency, interleaved; client and server share the machine. inferd's instances × ORT intra-op threads per model: ${which.map((k) => `${plans[k].model.name} ${plans[k].model.instances ?? 1} × ${threadsOf(plans[k].model)}`).join(', ')}; the naive server: one session × ${defaultIntraOpThreads(1)} threads. See docs/benchmarks.md.`,
+  `Command: \`npm run build && node bench/compare.mjs ${argv.join(' ')}\` — ${client === 'wrk' ? 'wrk (one thread)' : 'autocannon'} closed loop, ${runs} runs × ${duration} s per server and concurrency, interleaved; client and server share the machine. inferd's instances × ORT intra-op threads per model: ${which.map((k) => `${plans[k].model.name} ${plans[k].model.instances ?? 1} × ${threadsOf(plans[k].model)}`).join(', ')}; the naive server: one session × ${defaultIntraOpThreads(1)} threads. See docs/benchmarks.md.`,
   '',
   ...sections.flatMap(({ plan, text }) => [
     `## ${plan.model.name} (${plan.model.summary}; max_batch_size ${plan.model.maxBatch}, max_queue_delay_microseconds ${plan.model.delayUs})`,

@@ -1,8 +1,11 @@
 // Process and load helpers of bench/compare.mjs: start a server in its own process and wait for
-// readiness, read its RSS from /proc, run autocannon (closed loop) and `inferd bench` (open loop).
+// readiness, read its RSS from /proc, run a closed-loop client (wrk or autocannon) and `inferd bench`
+// (open loop).
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 export const median = (xs) => {
@@ -63,7 +66,7 @@ export function rssMiB(pid) {
 }
 
 /** One closed-loop autocannon run; throughput counts 2xx answers only. */
-export async function cannon(url, body, connections, durationS) {
+export async function autocannonRun(url, body, connections, durationS) {
   const r = await autocannon({
     url,
     method: 'POST',
@@ -79,6 +82,54 @@ export async function cannon(url, body, connections, durationS) {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
   };
+}
+
+/** True when the `wrk` load generator (Debian package `wrk`) is on PATH. */
+export function hasWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // `wrk --version` prints its banner and exits 1; only a missing binary is ENOENT.
+    return e.code !== 'ENOENT';
+  }
+}
+
+let bodyDir;
+/**
+ * One closed-loop wrk run: one thread (wrk's event loop keeps 64 connections busy at a small
+ * fraction of a core, where a Node client takes a third of this 2-core machine), same result shape
+ * as autocannonRun. Throughput counts 2xx answers only (wrk counts answers >= 400 as errors).
+ */
+export function wrkRun(url, body, connections, durationS) {
+  bodyDir ??= mkdtempSync(join(tmpdir(), 'inferd-wrk-'));
+  const file = join(bodyDir, 'body.json');
+  writeFileSync(file, body);
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'wrk',
+      ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '30s', '-s', 'bench/wrk/post.lua', url],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRK_BODY_FILE: file } },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
+      if (!line) return reject(new Error(`wrk exited ${code}: ${err || out}`));
+      const r = JSON.parse(line);
+      const s = r.durationUs / 1e6;
+      resolve({
+        rps: (r.requests - r.status) / s,
+        p50: r.p50Us / 1000,
+        p99: r.p99Us / 1000,
+        non2xx: r.status,
+        errors: r.connect + r.read + r.write + r.timeout,
+      });
+    });
+  });
 }
 
 /** `inferd bench --json` in a child process (async: the caller samples the server's RSS meanwhile). */

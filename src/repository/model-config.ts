@@ -35,7 +35,8 @@ const versionPolicy = z.union([
 const dynamicBatching = z.object({
   max_queue_delay_microseconds: z.number().min(0).max(10_000_000).default(0),
   preferred_batch_size: z.array(z.number().int().min(1)).default([]),
-  max_queue_size: z.number().int().min(1).optional(),
+  /** Waiting requests beyond what free instances take at once; 0 = no bound (Triton's meaning). */
+  max_queue_size: z.number().int().min(0).optional(),
   default_timeout_microseconds: z.number().int().min(0).optional(),
   priority_levels: z.number().int().min(0).optional(),
   default_priority_level: z.number().int().min(0).optional(),

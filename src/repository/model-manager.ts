@@ -42,8 +42,14 @@ export interface ManagerOptions {
 }
 
 /** Queue bound when the config sets none: a few full batches per instance. */
-function defaultQueueSize(cfg: ModelConfig, concurrency: number): number {
-  return Math.max(64, 4 * Math.max(1, cfg.max_batch_size) * concurrency);
+/**
+ * The scheduler's queue bound: `max_queue_size` as Triton reads it (0 = no bound), or when unset a
+ * bounded default, so that a server nobody tuned still sheds load instead of queueing without end.
+ */
+export function queueBound(cfg: ModelConfig, concurrency: number): number {
+  const configured = cfg.dynamic_batching?.max_queue_size;
+  if (configured === 0) return Number.POSITIVE_INFINITY;
+  return configured ?? Math.max(64, 4 * Math.max(1, cfg.max_batch_size) * concurrency);
 }
 
 export class ModelManager {
@@ -215,7 +221,7 @@ export class ModelManager {
           batching: db !== undefined && cfg.max_batch_size > 0,
           maxQueueDelayMs: (db?.max_queue_delay_microseconds ?? 0) / 1000,
           preferredBatchSizes: db?.preferred_batch_size ?? [],
-          maxQueueSize: db?.max_queue_size ?? defaultQueueSize(cfg, concurrency),
+          maxQueueSize: queueBound(cfg, concurrency),
           concurrency,
           retryAfterS: 1,
         },

@@ -23,6 +23,7 @@ export interface SchedulerOptions {
   batching: boolean;
   maxQueueDelayMs: number;
   preferredBatchSizes: number[];
+  /** Waiting requests at most (Infinity: no bound). */
   maxQueueSize: number;
   /** Executions at once (model instances). */
   concurrency: number;

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Tensor } from '../../src/core/tensor.js';
 import type { Backend } from '../../src/runtime/backend.js';
+import { parseModelConfig } from '../../src/repository/model-config.js';
+import { queueBound } from '../../src/repository/model-manager.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 
 /** Echoes its input; records the batch size of every execution. */
@@ -75,6 +77,27 @@ describe('scheduler dispatch', () => {
       ['ok', 'ok', 'ok', 'queue_full'],
     );
     assert.deepEqual(batches, [1, 1, 1]);
+  });
+
+  it('max_queue_size 0 means no bound, as in Triton; unset means the bounded default', async () => {
+    const bound = (db: Record<string, unknown> | undefined, concurrency = 1) =>
+      queueBound(parseModelConfig({ max_batch_size: 8, dynamic_batching: db }, 'm'), concurrency);
+    assert.equal(bound({ max_queue_size: 0 }), Number.POSITIVE_INFINITY);
+    assert.equal(bound({ max_queue_size: 3 }), 3);
+    assert.equal(bound({}), 64);
+    assert.equal(bound(undefined, 4), 128); // 4 × max_batch_size × instances
+    assert.throws(() => bound({ max_queue_size: -1 }), /max_queue_size/);
+
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(
+      backend,
+      options({ maxBatchSize: 1, maxQueueSize: Number.POSITIVE_INFINITY }),
+      observer,
+    );
+    const n = 500;
+    const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => s.enqueue(job(i))));
+    assert.equal(settled.filter((r) => r.status === 'fulfilled').length, n);
+    assert.equal(batches.length, n);
   });
 
   it('without dynamic batching, each request runs alone', async () => {
