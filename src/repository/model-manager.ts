@@ -41,10 +41,10 @@ export interface ManagerOptions {
   invoker: ModelInvoker;
 }
 
-/** Queue bound when the config sets none: a few full batches per instance. */
 /**
  * The scheduler's queue bound: `max_queue_size` as Triton reads it (0 = no bound), or when unset a
- * bounded default, so that a server nobody tuned still sheds load instead of queueing without end.
+ * few full batches per instance, so that a server nobody tuned still sheds load instead of queueing
+ * without end.
  */
 export function queueBound(cfg: ModelConfig, concurrency: number): number {
   const configured = cfg.dynamic_batching?.max_queue_size;
