@@ -241,10 +241,7 @@ export function benchModels(dir) {
         file: spamFile,
         threads: 1,
         depth: 2,
-        // 32, not the product config's 64: with 64 clients and 64-row batches, a fast client (wrk)
-        // settled into two ~35-row convoys that left the event loop and the worker waiting for
-        // each other (1.82× naive against 2.15× at 32, 5 interleaved runs; docs/benchmarks.md).
-        maxBatch: 32,
+        maxBatch: 64,
         delayUs: 0,
         request: {
           inputs: [

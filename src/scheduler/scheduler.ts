@@ -289,8 +289,23 @@ export class Scheduler {
         this.armDelayTimer(now);
         return;
       }
-      this.execute(batch);
+      this.execute(this.spread(batch));
     }
+  }
+
+  /**
+   * When several execution slots are free, the queue is shared out among them instead of filling
+   * the first: the batches finish one after another, so that the event loop answers one while the
+   * next computes. One full batch at a time let a fast closed-loop client (wrk, 64 connections,
+   * spam model, max_batch_size 64) settle into two ~35-row convoys, the event loop and the worker
+   * each waiting for the other: 1.82× naive, against 2.15× at max_batch_size 32 (docs/benchmarks.md).
+   * Preferred batch sizes are the user's own choice and are kept as they are.
+   */
+  private spread(batch: Item[]): Item[] {
+    const free = this.opts.concurrency - this.inFlight;
+    if (free < 2 || batch.length < 2 || this.opts.preferredBatchSizes.length > 0) return batch;
+    const share = Math.ceil(this.queued / free);
+    return batch.length > share ? batch.slice(0, share) : batch;
   }
 
   private armDelayTimer(now: number): void {

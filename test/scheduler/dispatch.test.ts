@@ -79,6 +79,34 @@ describe('scheduler dispatch', () => {
     assert.deepEqual(batches, [1, 1, 1]);
   });
 
+  it('shares a turn out among free execution slots, one after another, unless sizes are preferred', async () => {
+    const spread = echoBackend();
+    const two = new Scheduler(spread.backend, options({ maxBatchSize: 8, concurrency: 2 }), observer);
+    const results = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((v) => two.enqueue(job(v))));
+    assert.deepEqual(spread.batches, [4, 3]);
+    assert.deepEqual(
+      results.map((r) => Array.from(r.outputs[0]!.data as Float32Array)),
+      [[1], [2], [3], [4], [5], [6], [7]],
+    );
+
+    const busy = echoBackend();
+    const s = new Scheduler(busy.backend, options({ maxBatchSize: 8, concurrency: 2 }), observer);
+    const first = s.enqueue(job(0)); // takes one slot; the next turn finds one free
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([first, ...[1, 2, 3, 4, 5, 6].map((v) => s.enqueue(job(v)))]);
+    assert.deepEqual(busy.batches, [1, 6]);
+
+    const preferred = echoBackend();
+    const p = new Scheduler(
+      preferred.backend,
+      options({ maxBatchSize: 8, concurrency: 2, preferredBatchSizes: [6] }),
+      observer,
+    );
+    await Promise.all([1, 2, 3, 4, 5, 6].map((v) => p.enqueue(job(v))));
+    assert.deepEqual(preferred.batches, [6]);
+  });
+
   it('max_queue_size 0 means no bound, as in Triton; unset means the bounded default', async () => {
     const bound = (db: Record<string, unknown> | undefined, concurrency = 1) =>
       queueBound(parseModelConfig({ max_batch_size: 8, dynamic_batching: db }, 'm'), concurrency);
