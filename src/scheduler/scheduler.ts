@@ -241,8 +241,11 @@ export class Scheduler {
     return undefined;
   }
 
-  /** Picks the next batch: the head of the highest level plus compatible items, or undefined to wait. */
-  private nextBatch(now: number): Item[] | 'wait' | undefined {
+  /**
+   * Picks the next batch: the head of the highest level plus compatible items, 'wait' while the
+   * queue delay runs (unless `due`: the rest of a queue that was already sent out), or undefined.
+   */
+  private nextBatch(now: number, due: boolean): Item[] | 'wait' | undefined {
     const head = this.head();
     if (!head) return undefined;
     if (!this.opts.batching || this.opts.maxBatchSize === 0) return [head];
@@ -276,20 +279,24 @@ export class Scheduler {
       }
     }
     const waited = now - head.enqueuedMs;
-    if (waited < this.opts.maxQueueDelayMs) return 'wait';
+    if (!due && waited < this.opts.maxQueueDelayMs) return 'wait';
     return batch;
   }
 
   private schedule(): void {
+    let due = false;
     while (this.inFlight < this.opts.concurrency && this.queued > 0) {
       const now = performance.now();
-      const batch = this.nextBatch(now);
+      const batch = this.nextBatch(now, due);
       if (batch === undefined) return;
       if (batch === 'wait') {
         this.armDelayTimer(now);
         return;
       }
-      this.execute(this.spread(batch));
+      const share = this.spread(batch);
+      // What spread() held back was due now too: it goes to the next free slot without the delay.
+      due = share.length < batch.length;
+      this.execute(share);
     }
   }
 

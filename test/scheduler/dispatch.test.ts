@@ -89,13 +89,36 @@ describe('scheduler dispatch', () => {
       [[1], [2], [3], [4], [5], [6], [7]],
     );
 
+    // One slot taken (its execution held until released): the next turn finds one free.
     const busy = echoBackend();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const echo = busy.backend.infer.bind(busy.backend);
+    busy.backend.infer = async (inputs, names) => {
+      const out = echo(inputs, names);
+      if (busy.batches.length === 1) await held;
+      return out;
+    };
     const s = new Scheduler(busy.backend, options({ maxBatchSize: 8, concurrency: 2 }), observer);
-    const first = s.enqueue(job(0)); // takes one slot; the next turn finds one free
-    await Promise.resolve();
+    const first = s.enqueue(job(0));
     await new Promise((r) => setImmediate(r));
-    await Promise.all([first, ...[1, 2, 3, 4, 5, 6].map((v) => s.enqueue(job(v)))]);
+    const rest = Promise.all([1, 2, 3, 4, 5, 6].map((v) => s.enqueue(job(v))));
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(busy.batches, [1, 6]);
+    release();
+    await Promise.all([first, rest]);
+
+    // A full batch goes at once; its second share does not then wait out the queue delay.
+    const delayed = echoBackend();
+    const d = new Scheduler(
+      delayed.backend,
+      options({ maxBatchSize: 8, concurrency: 2, maxQueueDelayMs: 60_000 }),
+      observer,
+    );
+    const all = Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((v) => d.enqueue(job(v))));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(delayed.batches, [4, 4]);
+    await all;
 
     const preferred = echoBackend();
     const p = new Scheduler(
