@@ -305,7 +305,8 @@ export class Scheduler {
    * the first: the batches finish one after another, so that the event loop answers one while the
    * next computes. One full batch at a time let a fast closed-loop client (wrk, 64 connections,
    * spam model, max_batch_size 64) settle into two ~35-row convoys, the event loop and the worker
-   * each waiting for the other: 1.82× naive, against 2.15× at max_batch_size 32 (docs/benchmarks.md).
+   * each waiting for the other: 1.93× naive, against 2.19× with the queue shared out
+   * (docs/benchmarks.md).
    * Preferred batch sizes are the user's own choice and are kept as they are.
    */
   private spread(batch: Item[]): Item[] {

@@ -68,9 +68,18 @@ describe('bench HTTP client', () => {
     await new Promise((r) => server.close(r));
   });
 
-  it('sends the JSON request to the prefixed, escaped path and reuses its connection', async () => {
+  /** Runs `use` with a fresh client on `base`, closed afterwards whatever happens. */
+  const withClient = async (use: (client: HttpJsonClient) => Promise<void>): Promise<void> => {
     const client = new HttpJsonClient(base);
     try {
+      await use(client);
+    } finally {
+      await client.close();
+    }
+  };
+
+  it('sends the JSON request to the prefixed, escaped path and reuses its connection', () =>
+    withClient(async (client) => {
       const a = await client.infer(request);
       const b = await client.infer(request);
       assert.deepEqual([...(a.outputs[0]!.data as Float32Array)], [3, 4]);
@@ -82,24 +91,16 @@ describe('bench HTTP client', () => {
       });
       assert.equal(first!.headers['content-type'], 'application/json');
       assert.equal(first!.connection, second!.connection);
-    } finally {
-      await client.close();
-    }
-  });
+    }));
 
-  it('reads chunked answers', async () => {
-    const client = new HttpJsonClient(base);
-    try {
+  it('reads chunked answers', () =>
+    withClient(async (client) => {
       const r = await client.infer(request, { headers: { 'x-mode': 'chunked' } });
       assert.equal(r.outputs[0]!.name, 'chunked');
-    } finally {
-      await client.close();
-    }
-  });
+    }));
 
-  it('maps error answers to ClientError (code, status, headers), and survives a closed connection', async () => {
-    const client = new HttpJsonClient(base);
-    try {
+  it('maps error answers to ClientError (code, status, headers), and survives a closed connection', () =>
+    withClient(async (client) => {
       const refused = await client
         .infer(request, { headers: { 'x-mode': 'refuse' } })
         .catch((e: unknown) => e);
@@ -116,24 +117,17 @@ describe('bench HTTP client', () => {
       assert.equal(text.code, 'unknown');
       assert.equal(text.status, 502);
       assert.equal(text.message, 'bad gateway');
-    } finally {
-      await client.close();
-    }
-  });
+    }));
 
-  it('an answer that never comes is a TimeoutError after timeoutMs', async () => {
-    const client = new HttpJsonClient(base);
-    try {
+  it('an answer that never comes is a TimeoutError after timeoutMs', () =>
+    withClient(async (client) => {
       const err = await client
         .infer(request, { headers: { 'x-mode': 'silent' }, timeoutMs: 50 })
         .catch((e: unknown) => e as Error);
       assert.equal((err as Error).name, 'TimeoutError');
       const next = await client.infer(request);
       assert.equal(next.outputs[0]!.name, 'y');
-    } finally {
-      await client.close();
-    }
-  });
+    }));
 
   it('a refused connection is a network error with its errno', async () => {
     const closed = http.createServer();
