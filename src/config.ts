@@ -32,6 +32,8 @@ export const settingsSchema = z.object({
     .default(false),
   /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/runtime/heap-growth.ts). */
+  heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(100),
   /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
   auth: z.enum(['on', 'off']).default('on'),
   /** Folder of the embedded store (`<dataDir>/inferd.db`), shared by `inferd serve` and `inferd keys`. */
@@ -64,6 +66,7 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   logLevel: { flag: '--log-level', env: 'INFERD_LOG_LEVEL' },
   strictReadiness: { flag: '--strict-readiness', env: 'INFERD_STRICT_READINESS' },
   shutdownTimeoutMs: { flag: '--shutdown-timeout-ms', env: 'INFERD_SHUTDOWN_TIMEOUT_MS' },
+  heapGrowingPercent: { flag: '--heap-growing-percent', env: 'INFERD_HEAP_GROWING_PERCENT' },
   auth: { flag: '--auth', env: 'INFERD_AUTH' },
   dataDir: { flag: '--data-dir', env: 'INFERD_DATA_DIR' },
   databaseUrl: { flag: '--database-url', env: 'INFERD_DATABASE_URL' },

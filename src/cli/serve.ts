@@ -1,6 +1,7 @@
 /** `inferd serve`: runs the server until SIGTERM/SIGINT; the first signal drains, a second exits at once. */
 import type { Command } from 'commander';
 import { loadSettings, SettingsError, type SettingsInput } from '../config.js';
+import { fixHeapGrowth } from '../runtime/heap-growth.js';
 import { startServer } from '../server.js';
 
 interface ServeFlags {
@@ -12,6 +13,7 @@ interface ServeFlags {
   logLevel?: string;
   strictReadiness?: boolean;
   shutdownTimeoutMs?: string;
+  heapGrowingPercent?: string;
   auth?: string;
   dataDir?: string;
   databaseUrl?: string;
@@ -34,6 +36,10 @@ export function addServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)')
     .option('--strict-readiness', 'ready only when every model is READY')
     .option('--shutdown-timeout-ms <ms>', 'longest drain on SIGTERM (default 30000)')
+    .option(
+      '--heap-growing-percent <n>',
+      'V8 heap limit after a full GC = live × (1 + n/100); 0 = V8 default (default 100)',
+    )
     .option('--auth <on|off>', 'customer API keys, limits and metering on /v1 (env INFERD_AUTH; default on)')
     .option(
       '--data-dir <dir>',
@@ -58,6 +64,7 @@ export function addServeCommand(program: Command): void {
         logLevel: flags.logLevel,
         strictReadiness: flags.strictReadiness,
         shutdownTimeoutMs: flags.shutdownTimeoutMs,
+        heapGrowingPercent: flags.heapGrowingPercent,
         auth: flags.auth,
         dataDir: flags.dataDir,
         databaseUrl: flags.databaseUrl,
@@ -76,6 +83,8 @@ export function addServeCommand(program: Command): void {
         }
         throw err;
       }
+      // Before the first request: the factor applies from the next full GC on.
+      fixHeapGrowth(settings.heapGrowingPercent);
       const server = await startServer(settings);
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals): void => {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { Transport } from '../../client/index.js';
 import { formatReport } from '../../bench/report.js';
 import { runBench } from '../../bench/run.js';
+import { DEFAULT_HEAP_GROWING_PERCENT, fixHeapGrowth } from '../../runtime/heap-growth.js';
 
 interface BenchFlags {
   url: string;
@@ -71,6 +72,9 @@ export function addBenchCommand(program: Command): void {
         throw new Error(`--transport must be one of ${TRANSPORTS.join(', ')}, got '${flags.transport}'`);
       }
       const concurrency = flags.concurrency.split(',').map((c) => positive('--concurrency', c.trim(), true));
+      // The load generator answers the same bursts of refusals as the server: without this its own
+      // full-GC storms would be counted as the server's latency.
+      fixHeapGrowth(DEFAULT_HEAP_GROWING_PERCENT);
       const progress = progressWriter();
       const report = await runBench({
         url: flags.url,
