@@ -1,11 +1,11 @@
 /**
  * Old-generation sizing for a latency-bound server. After every full GC, V8 sets the next limit at
  * the live heap times a growth factor it derives from GC speed against allocation speed. After a
- * quiet spell that factor is its minimum, 1.1: the limit sits ~3 MB above a 30 MB heap. A burst
- * that allocates little JavaScript but much outside the heap (socket read buffers, refusals by the
- * thousand) then reaches it every ~300 ms, and each time V8 runs a full mark-compact (5–16 ms
- * pauses on the event loop); the factor, recomputed on an allocation speed that stays low, never
- * recovers. Measured on the 2-core bench machine (cnn overload step, 10% load then 10× load, 8 s
+ * quiet spell that factor is its minimum, 1.1 (`--trace-gc-verbose`: a 40 MB limit over a 31 MB
+ * heap). A burst of refusals then reached the limit every ~300 ms, before the young generation even
+ * filled (1–2 scavenges per 8 s), and each time V8 ran a full mark-compact (5–16 ms pauses on the
+ * event loop); the factor, recomputed on an old-space allocation speed that stayed low, never
+ * recovered. Measured on the 2-core bench machine (cnn overload step, 10% load then 10× load, 8 s
  * each, same server): 22–24 full GCs per 8 s, refusal p99 18–20 ms and admitted p99 60–79 ms with
  * V8's own sizing; 0 full GCs, refusal p99 4.0–4.1 ms and admitted p99 35–44 ms at a fixed factor
  * of 2 (heap_growing_percent 100). The cost: a heap that may grow to twice its live size.
