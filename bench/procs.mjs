@@ -98,7 +98,8 @@ export function hasWrk() {
 let bodyDir;
 /**
  * One closed-loop wrk run with one thread (35 µs of CPU per spam request, about half of what
- * autocannon takes from the server's cores), same result shape as autocannonRun. Throughput counts 2xx answers only (wrk counts answers >= 400 as errors).
+ * autocannon takes from the server's cores), same result shape as autocannonRun. Throughput counts
+ * 2xx answers only (wrk counts answers >= 400 as errors).
  */
 export function wrkRun(url, body, connections, durationS) {
   bodyDir ??= mkdtempSync(join(tmpdir(), 'inferd-wrk-'));

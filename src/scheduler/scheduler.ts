@@ -75,11 +75,16 @@ export class Scheduler {
   private closedReason: string | undefined;
   private idleWaiters: Array<() => void> = [];
 
+  /** Preferred batch sizes, largest first (Triton's rule tries them in that order). */
+  private readonly preferredDescending: readonly number[];
+
   constructor(
     private readonly backend: Backend,
     private readonly opts: SchedulerOptions,
     private readonly observer: SchedulerObserver,
-  ) {}
+  ) {
+    this.preferredDescending = [...opts.preferredBatchSizes].sort((a, b) => b - a);
+  }
 
   /** Queued plus executing requests. */
   get pending(): number {
@@ -264,10 +269,9 @@ export class Scheduler {
         if (rows === max) return batch;
       }
     }
-    const preferred = this.opts.preferredBatchSizes;
-    if (preferred.length > 0) {
+    if (this.preferredDescending.length > 0) {
       // The largest preferred size the queue can fill exactly goes now (Triton's rule).
-      for (const size of [...preferred].sort((a, b) => b - a)) {
+      for (const size of this.preferredDescending) {
         let acc = 0;
         const cut: Item[] = [];
         for (const item of batch) {
@@ -311,7 +315,7 @@ export class Scheduler {
    */
   private spread(batch: Item[]): Item[] {
     const free = this.opts.concurrency - this.inFlight;
-    if (free < 2 || batch.length < 2 || this.opts.preferredBatchSizes.length > 0) return batch;
+    if (free < 2 || batch.length < 2 || this.preferredDescending.length > 0) return batch;
     const share = Math.ceil(this.queued / free);
     return batch.length > share ? batch.slice(0, share) : batch;
   }
