@@ -84,7 +84,12 @@ export class Scheduler {
     private readonly observer: SchedulerObserver,
   ) {
     this.preferredDescending = [...opts.preferredBatchSizes].sort((a, b) => b - a);
+    const batched = opts.batching && opts.maxBatchSize > 0;
+    this.takenAtOnce = !batched ? 1 : opts.maxQueueDelayMs === 0 ? opts.maxBatchSize : 0;
   }
+
+  /** Requests one free instance takes without waiting: a request, a batch, or none while a delay runs. */
+  private readonly takenAtOnce: number;
 
   /** Queued plus executing requests. */
   get pending(): number {
@@ -106,11 +111,13 @@ export class Scheduler {
    * Queued requests that no free instance will take at once. With dynamic batching a request sits
    * in the queue until the end of its event-loop turn even when an instance is idle; counting it
    * against `max_queue_size` refused requests that idle instances were about to run (with a bound
-   * of 1 and 2 instances, the second of two simultaneous requests got 503).
+   * of 1 and 2 instances, the second of two simultaneous requests got 503). A request that waits
+   * out `max_queue_delay` for its batch to fill is waiting, as in Triton, whose queue holds the
+   * batch being formed: it counts.
    */
   private get waiting(): number {
     const free = Math.max(0, this.opts.concurrency - this.inFlight);
-    return Math.max(0, this.queued - free * Math.max(1, this.opts.maxBatchSize));
+    return Math.max(0, this.queued - free * this.takenAtOnce);
   }
 
   queueFullError(): InferdError {

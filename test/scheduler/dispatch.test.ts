@@ -79,6 +79,37 @@ describe('scheduler dispatch', () => {
     assert.deepEqual(batches, [1, 1, 1]);
   });
 
+  it('requests waiting out the queue delay count against max_queue_size, as in Triton', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(
+      backend,
+      options({ maxBatchSize: 8, maxQueueDelayMs: 20, maxQueueSize: 2 }),
+      observer,
+    );
+    // The idle instance waits 20 ms for its batch: the queue holds the first two, the rest are refused.
+    const settled = await Promise.allSettled([1, 2, 3, 4].map((v) => s.enqueue(job(v))));
+    assert.deepEqual(
+      settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)),
+      ['ok', 'ok', 'queue_full', 'queue_full'],
+    );
+    assert.deepEqual(batches, [2]);
+  });
+
+  it('without batching a free instance takes one request at once, whatever max_batch_size', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(
+      backend,
+      options({ batching: false, maxBatchSize: 8, maxQueueSize: 1 }),
+      observer,
+    );
+    const settled = await Promise.allSettled([1, 2, 3].map((v) => s.enqueue(job(v))));
+    assert.deepEqual(
+      settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)),
+      ['ok', 'ok', 'queue_full'],
+    );
+    assert.deepEqual(batches, [1, 1]);
+  });
+
   it('shares a turn out among free execution slots, one after another, unless sizes are preferred', async () => {
     const spread = echoBackend();
     const two = new Scheduler(spread.backend, options({ maxBatchSize: 8, concurrency: 2 }), observer);
