@@ -99,7 +99,7 @@ describe('REST bad input', () => {
       415,
       'unsupported_media_type',
       /application\/json/,
-      { 'content-type': 'text/plain' },
+      { 'content-type': 'image/png' },
     ],
     ['oversized body', Buffer.alloc(128 * 1024, 32), 413, 'payload_too_large', /larger than the limit/],
   ];
@@ -112,6 +112,21 @@ describe('REST bad input', () => {
       assert.match(res.body!.error, message);
     });
   }
+
+  it("JSON labelled as curl -d labels it, as text, or not at all is read as JSON (Triton's examples post that way)", async () => {
+    for (const headers of <Array<Record<string, string>>>[
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { 'content-type': 'text/plain;charset=UTF-8' },
+      {},
+    ]) {
+      const res = await fetch(server.httpUrl + '/v2/models/add/infer', {
+        method: 'POST',
+        headers,
+        body: Buffer.from(JSON.stringify(good)),
+      });
+      assert.equal(res.status, 200, `${JSON.stringify(headers)}: ${await res.text()}`);
+    }
+  });
 
   it('out-of-range integers name the input and element', async () => {
     const res = await post(

@@ -19,10 +19,21 @@ import {
 } from './binary-codec.js';
 import { decodeJsonRequest } from './json-codec.js';
 
+/**
+ * Content types read as a JSON body. Triton parses the body whatever it is labelled, and its own
+ * examples post with `curl -d`, which labels it application/x-www-form-urlencoded; the Python
+ * tritonclient sends no Content-Type at all. Types that say the body is something else (an image,
+ * multipart, octet-stream without Inference-Header-Content-Length) get a 415 that says what to send.
+ */
 function isJsonType(ct: string | undefined): boolean {
-  if (!ct || ct === 'application/json') return true; // Triton and KServe accept bodies without a Content-Type
+  if (!ct || ct === 'application/json') return true;
   const type = ct.split(';')[0]!.trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+  return (
+    type === 'application/json' ||
+    type === 'application/x-www-form-urlencoded' ||
+    type === 'text/plain' ||
+    (type.startsWith('application/') && type.endsWith('+json'))
+  );
 }
 
 function decodeJsonBody(
