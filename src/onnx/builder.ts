@@ -181,8 +181,12 @@ export function buildModelProto(spec: GraphSpec): OnnxModelProto {
 }
 
 /** Serialises a graph spec to ONNX bytes. Deterministic: the same spec gives the same bytes. */
+/**
+ * Encodes the plain object directly: protobufjs' `fromObject` leaves a hole for every empty `bytes`
+ * element (an empty string in a STRING tensor or attribute), and `encode` then throws on the hole.
+ */
 export function buildModel(spec: GraphSpec): Uint8Array {
-  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(buildModelProto(spec))).finish();
+  return onnx.ModelProto.encode(buildModelProto(spec)).finish();
 }
 
 /** Parses ONNX bytes (for inspecting models without a runtime). */
