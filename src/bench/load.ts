@@ -33,7 +33,8 @@ export interface StepCounters {
 
 export interface LoadOptions {
   client: InferClient;
-  request: ClientRequest;
+  /** Sent round-robin; usually one. */
+  requests: readonly ClientRequest[];
   durationMs: number;
   /** Longest wait for one answer; the step then counts it as "timeout". */
   timeoutMs: number;
@@ -60,11 +61,12 @@ class Tally {
 
   /** Sends one request; `fromMs` is when it should have left (performance.now() clock). */
   async call(o: LoadOptions, fromMs: number, openLoop = false): Promise<void> {
+    const request = o.requests[this.sent % o.requests.length]!;
     this.sent += 1;
     const sentAt = performance.now();
     if (openLoop) this.lag.record(sentAt - fromMs);
     try {
-      await o.client.infer(o.request, { timeoutMs: o.timeoutMs });
+      await o.client.infer(request, { timeoutMs: o.timeoutMs });
       this.ok += 1;
       this.latency.record(performance.now() - fromMs);
     } catch (err) {

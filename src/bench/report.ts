@@ -18,7 +18,7 @@ export function formatReport(r: BenchReport): string {
   const shapes = r.request.map((t) => `${t.name} ${t.datatype} [${t.shape.join(',')}]`).join('; ');
   const lines = [
     `inferd bench: ${r.model} at ${r.url} over ${r.transport}`,
-    `request: ${shapes}`,
+    `request: ${shapes}${r.requestCount > 1 ? ` (first of ${r.requestCount}, sent round-robin)` : ''}`,
     '',
     '| load | req/s | p50 ms | p90 ms | p99 ms | ok | errors | server (avg per request) |',
     '|---|---|---|---|---|---|---|---|',

@@ -7,7 +7,8 @@ import { HttpJsonClient } from './http-client.js';
 import { closedLoop, openLoop, type StepCounters } from './load.js';
 import type { LatencySummary } from './latency.js';
 import { fetchStats, statsDelta, type ServerSplit } from './server-stats.js';
-import { loadRequestFile, synthRequest } from './synth.js';
+import { loadRequests } from './input-file.js';
+import { synthRequest } from './synth.js';
 
 export interface BenchOptions {
   /** http://host:port for REST; host:port for gRPC. */
@@ -54,7 +55,10 @@ export interface BenchReport {
   url: string;
   model: string;
   transport: Transport;
+  /** The inputs of the first request (the synthesised one, or the file's first). */
   request: Array<{ name: string; datatype: string; shape: number[] }>;
+  /** Distinct requests sent round-robin (1 unless --input holds several). */
+  requestCount: number;
   steps: StepReport[];
 }
 
@@ -85,14 +89,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       : createClient(o.transport, o.url);
   const statsUrl = o.statsUrl ?? (o.transport === 'grpc' ? undefined : o.url);
   try {
-    let request: ClientRequest;
-    if (o.inputFile) {
-      request = await loadRequestFile(o.inputFile, o.model, o.modelVersion);
-    } else {
-      request = synthRequest(await client.modelMetadata(o.model, o.modelVersion), o.modelVersion);
+    const metadata = () => client.modelMetadata(o.model, o.modelVersion);
+    const requests: ClientRequest[] = o.inputFile
+      ? await loadRequests({ path: o.inputFile, model: o.model, modelVersion: o.modelVersion, metadata })
+      : [synthRequest(await metadata(), o.modelVersion)];
+    // Each request once before measuring: a bad one fails fast, named, instead of a step full of 400s.
+    for (const [i, request] of requests.entries()) {
+      try {
+        await client.infer(request, { timeoutMs: o.timeoutMs });
+      } catch (err) {
+        if (requests.length === 1) throw err;
+        throw new Error(`request ${i} of --input ${o.inputFile}: ${(err as Error).message}`, { cause: err });
+      }
     }
-    // One call before measuring: fails fast on a bad request instead of a step full of 400s.
-    await client.infer(request, { timeoutMs: o.timeoutMs });
     const steps: StepReport[] = [];
     const plan: Array<[StepReport['mode'], number]> =
       o.rate !== undefined ? [['rate', o.rate]] : o.concurrency.map((c) => ['concurrency', c]);
@@ -101,7 +110,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const before = statsUrl ? await fetchStats(statsUrl, o.model) : undefined;
       const loadOpts = {
         client,
-        request,
+        requests,
         durationMs: o.durationS * 1000,
         timeoutMs: o.timeoutMs,
         onProgress: (p: { elapsedS: number; sent: number; ok: number; failed: number }) =>
@@ -118,7 +127,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       url: o.url,
       model: o.model,
       transport: o.transport,
-      request: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+      request: requests[0]!.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+      requestCount: requests.length,
       steps,
     };
   } finally {

@@ -1,11 +1,9 @@
 /**
  * The request `inferd bench` sends: synthesised from the model's metadata (random values per
- * datatype, dynamic dims = 1, BYTES = a short ASCII string) or read from a JSON OIP request body.
+ * datatype, dynamic dims = 1, BYTES = a short ASCII string); `--input` files are read by input-file.ts.
  * The same request object is reused for every call; the clients never mutate it.
  */
-import { readFile } from 'node:fs/promises';
 import { TYPED_ARRAY, elementCount, type Datatype, type Tensor, type TensorData } from '../core/tensor.js';
-import { decodeJsonRequest } from '../protocol/rest/json-codec.js';
 import type { ClientRequest } from '../client/types.js';
 import type { TensorSpec } from '../runtime/backend.js';
 import type { ModelMetadata } from '../service/inference-service.js';
@@ -63,20 +61,4 @@ export function synthTensor(spec: TensorSpec): Tensor {
 export function synthRequest(meta: ModelMetadata, modelVersion?: string): ClientRequest {
   if (meta.inputs.length === 0) throw new Error(`model '${meta.name}' declares no inputs`);
   return { modelName: meta.name, modelVersion, inputs: meta.inputs.map(synthTensor) };
-}
-
-/** `--input FILE`: a JSON OIP request body, validated by the server's own decoder. */
-export async function loadRequestFile(
-  path: string,
-  model: string,
-  modelVersion?: string,
-): Promise<ClientRequest> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`--input ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const { signal: _s, deadlineMs: _d, ...request } = decodeJsonRequest(body, model, modelVersion);
-  return request;
 }

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatReport } from '../../src/bench/report.js';
+import { closedLoop } from '../../src/bench/load.js';
 import { runBench, type BenchOptions, type StepReport } from '../../src/bench/run.js';
+import type { ClientRequest, InferClient } from '../../src/client/types.js';
 import { synthRequest } from '../../src/bench/synth.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
@@ -112,6 +114,42 @@ describe('inferd bench', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("sends perf_analyzer's input-data entries round-robin", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferd-bench-'));
+    try {
+      const file = join(dir, 'data.json');
+      const entry = (v: number) => ({ a: [v, v, v, v], b: { content: [1, 1, 1, 1], shape: [4] } });
+      writeFileSync(file, JSON.stringify({ data: [entry(1), entry(2), entry(3)] }));
+      const report = await runBench({ ...base, inputFile: file, concurrency: [1] });
+      const s = report.steps[0]!;
+      assertConsistent(s);
+      assert.equal(report.requestCount, 3);
+      assert.deepEqual(report.request[0]!.shape, [1, 4], 'batch-1 requests, as perf_analyzer sends');
+      assert.equal(s.errors['400 invalid_input'], undefined);
+      assert.match(formatReport(report), /first of 3, sent round-robin/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the load loops send their requests round-robin', async () => {
+    const seen: ClientRequest[] = [];
+    const client = {
+      infer: async (r: ClientRequest) => {
+        seen.push(r);
+        await new Promise((res) => setTimeout(res, 1));
+        return { modelName: 'm', outputs: [] };
+      },
+    } as unknown as InferClient;
+    const requests = [1, 2, 3].map((v) => ({ modelName: `m${v}`, inputs: [] }));
+    const counters = await closedLoop({ client, requests, durationMs: 100, timeoutMs: 1000 }, 1);
+    assert.ok(counters.sent >= 4, `sent ${counters.sent}`);
+    assert.deepEqual(
+      seen.map((r) => r.modelName),
+      seen.map((_, i) => `m${(i % 3) + 1}`),
+    );
   });
 
   it('synthesises every datatype, with dynamic dims as 1 and BYTES as short strings', () => {
