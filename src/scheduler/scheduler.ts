@@ -78,6 +78,9 @@ export class Scheduler {
   /** Preferred batch sizes, largest first (Triton's rule tries them in that order). */
   private readonly preferredDescending: readonly number[];
 
+  /** Requests one free instance takes without waiting: a request, a batch, or none while a delay runs. */
+  private readonly takenAtOnce: number;
+
   constructor(
     private readonly backend: Backend,
     private readonly opts: SchedulerOptions,
@@ -87,9 +90,6 @@ export class Scheduler {
     const batched = opts.batching && opts.maxBatchSize > 0;
     this.takenAtOnce = !batched ? 1 : opts.maxQueueDelayMs === 0 ? opts.maxBatchSize : 0;
   }
-
-  /** Requests one free instance takes without waiting: a request, a batch, or none while a delay runs. */
-  private readonly takenAtOnce: number;
 
   /** Queued plus executing requests. */
   get pending(): number {

@@ -62,7 +62,10 @@ export function addBenchCommand(program: Command): void {
     )
     .option('--rate <r>', 'open loop: constant arrival rate in req/s (replaces --concurrency)')
     .option('--duration <s>', 'seconds per step', '10')
-    .option('--input <file>', 'JSON requests to send round-robin: an Open Inference Protocol body, an array of them, or perf_analyzer\'s {"data": [...]} (default: synthesised)')
+    .option(
+      '--input <file>',
+      'JSON requests to send round-robin: an Open Inference Protocol body, an array of them, or perf_analyzer\'s {"data": [...]} (default: synthesised)',
+    )
     .option('--transport <t>', 'rest-json | rest-binary | grpc', 'rest-json')
     .option('--stats-url <url>', 'REST address for /v2/models/{m}/stats (default: --url for REST)')
     .option('--timeout-ms <ms>', 'per-request client timeout', '30000')
