@@ -15,11 +15,17 @@ const pct = (xs, q) => {
  * keep-alive connection, timed from its own send. The load generator's event loop is saturated at
  * 10× (its send lag shows it), so its timings include its own delays; the probe's do not.
  */
-function probe(url, body, everyMs = 20) {
+function probe(url, body, everyMs = 20, startAfterMs = 1000) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const refused = [];
   const admitted = [];
-  const timer = setInterval(() => {
+  let timer;
+  // The probe starts after the load generator's own start-up (a node process booting and loading
+  // its modules on the same 2 cores): started together, the probe's first request took 98–129 ms
+  // against 15–30 ms for the rest (cnn at 18 req/s, two trials). The unloaded probe p99s of 44–122 ms
+  // in results files before 2026-11-30 session 6 most likely hold that first request.
+  const start = setTimeout(() => (timer = setInterval(send, everyMs)), startAfterMs);
+  const send = () => {
     const t0 = performance.now();
     const req = http.request(
       url,
@@ -31,8 +37,9 @@ function probe(url, body, everyMs = 20) {
     );
     req.on('error', () => {});
     req.end(body);
-  }, everyMs);
+  };
   return () => {
+    clearTimeout(start);
     clearInterval(timer);
     agent.destroy();
     return { refused, admitted };
