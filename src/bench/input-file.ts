@@ -7,7 +7,8 @@
  *   "shape": [...]}, "INPUT2": {"b64": "..."}}, ...]}`), so that a file written for Triton's
  *   perf_analyzer works unchanged. As there, values are row-major, a `shape` leaves out the batch
  *   dimension, b64 is the raw little-endian encoding (BYTES elements with their 4-byte lengths), and
- *   each entry is one batch-1 request.
+ *   each entry is one batch-1 request. Its `validation_data` (expected outputs, entry for entry, in
+ *   the same forms) is read too and checked on every answer (output-check.ts).
  *
  * The requests are sent round-robin, as perf_analyzer does.
  */
@@ -27,11 +28,17 @@ export interface RequestSource {
   path: string;
   model: string;
   modelVersion?: string;
-  /** Asked only for the perf_analyzer format, whose entries name inputs without their datatype. */
+  /** Asked only for the perf_analyzer format, whose entries name tensors without their datatype. */
   metadata: () => Promise<ModelMetadata>;
 }
 
-export async function loadRequests(src: RequestSource): Promise<ClientRequest[]> {
+export interface LoadedRequests {
+  requests: ClientRequest[];
+  /** perf_analyzer's validation_data: the outputs expected in the answer to requests[i]. */
+  expected?: Tensor[][];
+}
+
+export async function loadRequests(src: RequestSource): Promise<LoadedRequests> {
   const fail = (what: string): Error => new Error(`--input ${src.path}: ${what}`);
   let body: unknown;
   try {
@@ -49,50 +56,58 @@ export async function loadRequests(src: RequestSource): Promise<ClientRequest[]>
   };
   if (Array.isArray(body)) {
     if (body.length === 0) throw fail('the array holds no request');
-    return body.map((b, i) => oip(b, `request ${i}: `));
+    return { requests: body.map((b, i) => oip(b, `request ${i}: `)) };
   }
-  if (!isObject(body) || !('data' in body)) return [oip(body, '')];
-  if ('validation_data' in body) {
-    throw fail("'validation_data' (perf_analyzer's output check) is not supported; remove it");
-  }
+  if (!isObject(body) || !('data' in body)) return { requests: [oip(body, '')] };
   if (!Array.isArray(body.data) || body.data.length === 0) {
     throw fail("'data' must be a non-empty array of entries, one per request");
   }
   const meta = await src.metadata();
-  return body.data.map((entry, i) => {
-    try {
-      return perfAnalyzerEntry(entry, meta.inputs, src.model, src.modelVersion);
-    } catch (err) {
-      throw fail(`data[${i}]: ${(err as Error).message}`);
-    }
-  });
+  const read = (list: unknown[], field: string, specs: TensorSpec[]): Tensor[][] =>
+    list.map((entry, i) => {
+      try {
+        return perfAnalyzerEntry(entry, specs, field === 'data');
+      } catch (err) {
+        throw fail(`${field}[${i}]: ${(err as Error).message}`);
+      }
+    });
+  const requests = read(body.data, 'data', meta.inputs).map((inputs) => ({
+    modelName: src.model,
+    modelVersion: src.modelVersion,
+    inputs,
+  }));
+  if (body.validation_data === undefined) return { requests };
+  if (!Array.isArray(body.validation_data) || body.validation_data.length !== body.data.length) {
+    throw fail(`'validation_data' must be an array with one entry per 'data' entry (${body.data.length})`);
+  }
+  return { requests, expected: read(body.validation_data, 'validation_data', meta.outputs) };
 }
 
-function perfAnalyzerEntry(
-  entry: unknown,
-  specs: TensorSpec[],
-  modelName: string,
-  modelVersion: string | undefined,
-): ClientRequest {
+/**
+ * One entry: every input (all are required) or, in validation_data, the outputs to check (any of
+ * the model's outputs).
+ */
+function perfAnalyzerEntry(entry: unknown, specs: TensorSpec[], inputs: boolean): Tensor[] {
+  const kind = inputs ? 'input' : 'output';
   if (Array.isArray(entry)) {
     throw new Error(
       'sequence data streams (arrays of entries) are not supported: inferd has no sequence batcher',
     );
   }
-  if (!isObject(entry)) throw new Error('an entry must be an object of input name → values');
+  if (!isObject(entry)) throw new Error(`an entry must be an object of ${kind} name → values`);
   for (const name of Object.keys(entry)) {
     if (!specs.some((s) => s.name === name)) {
-      throw new Error(`the model has no input '${name}' (inputs: ${specs.map((s) => s.name).join(', ')})`);
+      throw new Error(
+        `the model has no ${kind} '${name}' (${kind}s: ${specs.map((s) => s.name).join(', ')})`,
+      );
     }
   }
-  const inputs = specs.map((spec) => {
-    if (!(spec.name in entry)) throw new Error(`input '${spec.name}' is missing`);
-    return perfAnalyzerTensor(spec, entry[spec.name]);
-  });
-  return { modelName, modelVersion, inputs };
+  const missing = inputs ? specs.find((spec) => !(spec.name in entry)) : undefined;
+  if (missing) throw new Error(`input '${missing.name}' is missing`);
+  return specs.filter((spec) => spec.name in entry).map((spec) => perfAnalyzerTensor(spec, entry[spec.name]));
 }
 
-/** One input: a flat list, `{"b64"}`, or `{"content": list | {"b64"}, "shape"?}`. */
+/** One tensor: a flat list, `{"b64"}`, or `{"content": list | {"b64"}, "shape"?}`. */
 function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
   let content = value;
   let given: number[] | undefined;

@@ -7,7 +7,12 @@
  * Contract: when a step ends every request it sent is accounted for: sent = ok + sum(errors).
  */
 import { ClientError, type ClientRequest, type InferClient } from '../client/types.js';
+import type { Tensor } from '../core/tensor.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { outputMismatch } from './output-check.js';
+
+/** The error key of an answer that fails its validation_data. */
+export const OUTPUT_MISMATCH = 'output mismatch';
 
 /** Codes that mean "the server refused, come back later" (load shedding), not a failure. */
 const REFUSAL_CODES = new Set(['queue_full', 'rate_limited', 'quota_exceeded', 'server_draining']);
@@ -35,6 +40,8 @@ export interface LoadOptions {
   client: InferClient;
   /** Sent round-robin; usually one. */
   requests: readonly ClientRequest[];
+  /** perf_analyzer's validation_data: the outputs the answer to requests[i] must hold. */
+  expected?: ReadonlyArray<readonly Tensor[]>;
   durationMs: number;
   /** Longest wait for one answer; the step then counts it as "timeout". */
   timeoutMs: number;
@@ -61,12 +68,17 @@ class Tally {
 
   /** Sends one request; `fromMs` is when it should have left (performance.now() clock). */
   async call(o: LoadOptions, fromMs: number, openLoop = false): Promise<void> {
-    const request = o.requests[this.sent % o.requests.length]!;
+    const index = this.sent % o.requests.length;
     this.sent += 1;
     const sentAt = performance.now();
     if (openLoop) this.lag.record(sentAt - fromMs);
     try {
-      await o.client.infer(request, { timeoutMs: o.timeoutMs });
+      const answer = await o.client.infer(o.requests[index]!, { timeoutMs: o.timeoutMs });
+      if (o.expected && outputMismatch(o.expected[index]!, answer.outputs) !== undefined) {
+        this.failed += 1;
+        this.errors[OUTPUT_MISMATCH] = (this.errors[OUTPUT_MISMATCH] ?? 0) + 1;
+        return;
+      }
       this.ok += 1;
       this.latency.record(performance.now() - fromMs);
     } catch (err) {

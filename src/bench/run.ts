@@ -2,12 +2,13 @@
  * `inferd bench` without the command line: builds the request, runs each step (one per
  * concurrency level, or one open-loop step at `rate`) and brackets each with the server's stats.
  */
-import { createClient, type ClientRequest, type Transport } from '../client/index.js';
+import { createClient, type Transport } from '../client/index.js';
 import { HttpJsonClient } from './http-client.js';
 import { closedLoop, openLoop, type StepCounters } from './load.js';
 import type { LatencySummary } from './latency.js';
 import { fetchStats, statsDelta, type ServerSplit } from './server-stats.js';
 import { loadRequests } from './input-file.js';
+import { outputMismatch } from './output-check.js';
 import { synthRequest } from './synth.js';
 
 export interface BenchOptions {
@@ -90,17 +91,22 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const statsUrl = o.statsUrl ?? (o.transport === 'grpc' ? undefined : o.url);
   try {
     const metadata = () => client.modelMetadata(o.model, o.modelVersion);
-    const requests: ClientRequest[] = o.inputFile
+    const { requests, expected } = o.inputFile
       ? await loadRequests({ path: o.inputFile, model: o.model, modelVersion: o.modelVersion, metadata })
-      : [synthRequest(await metadata(), o.modelVersion)];
-    // Each request once before measuring: a bad one fails fast, named, instead of a step full of 400s.
+      : { requests: [synthRequest(await metadata(), o.modelVersion)], expected: undefined };
+    // Each request once before measuring: a bad one (or a wrong answer) fails fast, named, instead
+    // of a step full of errors.
     for (const [i, request] of requests.entries()) {
+      const where = requests.length === 1 ? '' : `request ${i} of --input ${o.inputFile}: `;
+      let answer;
       try {
-        await client.infer(request, { timeoutMs: o.timeoutMs });
+        answer = await client.infer(request, { timeoutMs: o.timeoutMs });
       } catch (err) {
-        if (requests.length === 1) throw err;
-        throw new Error(`request ${i} of --input ${o.inputFile}: ${(err as Error).message}`, { cause: err });
+        if (!where) throw err;
+        throw new Error(`${where}${(err as Error).message}`, { cause: err });
       }
+      const mismatch = expected && outputMismatch(expected[i]!, answer.outputs);
+      if (mismatch) throw new Error(`${where || `--input ${o.inputFile}: `}${mismatch}`);
     }
     const steps: StepReport[] = [];
     const plan: Array<[StepReport['mode'], number]> =
@@ -111,6 +117,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const loadOpts = {
         client,
         requests,
+        expected,
         durationMs: o.durationS * 1000,
         timeoutMs: o.timeoutMs,
         onProgress: (p: { elapsedS: number; sent: number; ok: number; failed: number }) =>

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatReport } from '../../src/bench/report.js';
-import { closedLoop } from '../../src/bench/load.js';
+import { closedLoop, OUTPUT_MISMATCH } from '../../src/bench/load.js';
 import { runBench, type BenchOptions, type StepReport } from '../../src/bench/run.js';
 import type { ClientRequest, InferClient } from '../../src/client/types.js';
 import { synthRequest } from '../../src/bench/synth.js';
@@ -132,6 +132,44 @@ describe('inferd bench', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("checks answers against perf_analyzer's validation_data: before measuring, and in every step", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferd-bench-'));
+    try {
+      const file = join(dir, 'data.json');
+      const data = [1, 2].map((v) => ({ a: [v, v, v, v], b: [1, 2, 3, 4] }));
+      const right = [1, 2].map((v) => ({
+        sum: [v + 1, v + 2, v + 3, v + 4],
+        diff: [v - 1, v - 2, v - 3, v - 4],
+      }));
+      writeFileSync(file, JSON.stringify({ data, validation_data: right }));
+      const report = await runBench({ ...base, inputFile: file, concurrency: [2] });
+      assertConsistent(report.steps[0]!);
+      assert.equal(report.steps[0]!.failed, 0, JSON.stringify(report.steps[0]!.errors));
+
+      writeFileSync(file, JSON.stringify({ data, validation_data: [right[0], { sum: [0, 0, 0, 0] }] }));
+      await assert.rejects(
+        runBench({ ...base, inputFile: file, concurrency: [2] }),
+        /request 1 of --input .*: output 'sum' differs from its validation_data/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the load loops count answers that fail validation_data as errors', async () => {
+    const client = {
+      infer: async () => ({ modelName: 'm', modelVersion: '1', outputs: [] }),
+    } as unknown as InferClient;
+    const expected = [[{ name: 'y', datatype: 'FP32' as const, shape: [1], data: new Float32Array([1]) }]];
+    const counters = await closedLoop(
+      { client, requests: [{ modelName: 'm', inputs: [] }], expected, durationMs: 20, timeoutMs: 1000 },
+      1,
+    );
+    assert.ok(counters.sent > 0);
+    assert.equal(counters.ok, 0);
+    assert.equal(counters.errors[OUTPUT_MISMATCH], counters.sent);
   });
 
   it('the load loops send their requests round-robin', async () => {

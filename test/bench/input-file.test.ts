@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadRequests } from '../../src/bench/input-file.js';
+import { outputMismatch } from '../../src/bench/output-check.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import type { ModelMetadata } from '../../src/service/inference-service.js';
 
 const meta: ModelMetadata = {
@@ -22,11 +24,12 @@ describe('bench --input files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'inferd-input-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   let n = 0;
-  const load = (body: unknown, m: ModelMetadata = meta) => {
+  const loadAll = (body: unknown, m: ModelMetadata = meta) => {
     const path = join(dir, `in-${n++}.json`);
     writeFileSync(path, typeof body === 'string' ? body : JSON.stringify(body));
     return loadRequests({ path, model: 'm', metadata: async () => m });
   };
+  const load = async (body: unknown, m: ModelMetadata = meta) => (await loadAll(body, m)).requests;
 
   it('reads an OIP body, or an array of them, with the server decoder', async () => {
     const one = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] };
@@ -115,7 +118,16 @@ describe('bench --input files', () => {
       { data: [{ x: [1, 2, 3, 4], text: { b64: 'BQAAAGFi' } }] },
       /runs past the end/,
     ],
-    ['validation data', { data: [{ x: [1, 2, 3, 4], text: ['a'] }], validation_data: [] }, /validation_data/],
+    [
+      'validation data of another length',
+      { data: [{ x: [1, 2, 3, 4], text: ['a'] }], validation_data: [] },
+      /one entry per 'data' entry \(1\)/,
+    ],
+    [
+      'validation data naming an unknown output',
+      { data: [{ x: [1, 2, 3, 4], text: ['a'] }], validation_data: [{ nope: [1] }] },
+      /validation_data\[0\]: the model has no output 'nope'/,
+    ],
     ['sequence streams', { data: [[{ x: [1, 2, 3, 4], text: ['a'] }]] }, /sequence/],
     ['an empty data array', { data: [] }, /non-empty array/],
     [
@@ -134,6 +146,41 @@ describe('bench --input files', () => {
       });
     });
   }
+
+  it('reads validation_data as the outputs expected, entry for entry, and checks answers exactly', async () => {
+    const withOutputs: ModelMetadata = {
+      ...meta,
+      outputs: [
+        { name: 'p', datatype: 'FP32', shape: [-1] },
+        { name: 'label', datatype: 'BYTES', shape: [-1] },
+      ],
+    };
+    const { requests, expected } = await loadAll(
+      {
+        data: [{ x: [1, 2, 3, 4], text: ['a'] }],
+        validation_data: [{ p: [0.1], label: ['spam'] }],
+      },
+      withOutputs,
+    );
+    assert.equal(requests.length, 1);
+    const want = expected![0]!;
+    assert.deepEqual(
+      want.map((t) => [t.name, t.shape]),
+      [
+        ['p', [1]],
+        ['label', [1]],
+      ],
+    );
+    const answer = (p: number, label: string, shape = [1]): Tensor[] => [
+      { name: 'p', datatype: 'FP32', shape, data: new Float32Array([p]) },
+      { name: 'label', datatype: 'BYTES', shape, data: [new TextEncoder().encode(label)] },
+    ];
+    assert.equal(outputMismatch(want, answer(0.1, 'spam')), undefined, '0.1 as float32 on both sides');
+    assert.match(outputMismatch(want, answer(0.1000001, 'spam'))!, /'p' differs/);
+    assert.match(outputMismatch(want, answer(0.1, 'ham'))!, /'label' differs/);
+    assert.match(outputMismatch(want, answer(0.1, 'spam', [1, 1]))!, /shape \[1, 1\], expected \[1\]/);
+    assert.match(outputMismatch(want, answer(0.1, 'spam').slice(1))!, /'p' is missing/);
+  });
 
   it('refuses a file that is not JSON', async () => {
     await assert.rejects(load('{"data": ['), /--input .*: .*JSON/);
