@@ -116,7 +116,7 @@ function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
     if (value.shape !== undefined) {
       const s = value.shape;
       if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-        throw new Error(`input '${spec.name}': 'shape' must be an array of non-negative integers`);
+        throw new Error(`tensor '${spec.name}': 'shape' must be an array of non-negative integers`);
       }
       given = s as number[];
     }
@@ -124,7 +124,7 @@ function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
   if (isObject(content)) {
     if (typeof content.b64 !== 'string') {
       throw new Error(
-        `input '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
+        `tensor '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
       );
     }
     const raw = new Uint8Array(Buffer.from(content.b64, 'base64'));
@@ -139,7 +139,7 @@ function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
   }
   if (!Array.isArray(content)) {
     throw new Error(
-      `input '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
+      `tensor '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
     );
   }
   const values = content.flat(Infinity);
@@ -156,7 +156,7 @@ function rawCount(spec: TensorSpec, raw: Uint8Array): number {
   const size = TYPED_ARRAY[spec.datatype as Exclude<TensorSpec['datatype'], 'BYTES'>].BYTES_PER_ELEMENT;
   if (raw.byteLength % size !== 0) {
     throw new Error(
-      `input '${spec.name}': b64 data of ${raw.byteLength} bytes is not a whole number of ${spec.datatype}`,
+      `tensor '${spec.name}': b64 data of ${raw.byteLength} bytes is not a whole number of ${spec.datatype}`,
     );
   }
   return raw.byteLength / size;
@@ -168,9 +168,10 @@ function countBytesElements(raw: Uint8Array, name: string): number {
   let count = 0;
   for (let at = 0; at < raw.byteLength; count++) {
     if (at + 4 > raw.byteLength)
-      throw new Error(`input '${name}': b64 BYTES data ends inside a length prefix`);
+      throw new Error(`tensor '${name}': b64 BYTES data ends inside a length prefix`);
     at += 4 + view.getUint32(at, true);
-    if (at > raw.byteLength) throw new Error(`input '${name}': b64 BYTES element ${count} runs past the end`);
+    if (at > raw.byteLength)
+      throw new Error(`tensor '${name}': b64 BYTES element ${count} runs past the end`);
   }
   return count;
 }
@@ -190,11 +191,11 @@ function resolveShape(spec: TensorSpec, given: number[] | undefined, count: numb
     else if (model.length === given.length) shape = given;
     else
       throw new Error(
-        `input '${spec.name}': shape [${given.join(', ')}] does not fit the model's ${describe}`,
+        `tensor '${spec.name}': shape [${given.join(', ')}] does not fit the model's ${describe}`,
       );
     if (shape.some((d, i) => model[i] !== -1 && model[i] !== d)) {
       throw new Error(
-        `input '${spec.name}': shape [${shape.join(', ')}] does not fit the model's ${describe}`,
+        `tensor '${spec.name}': shape [${shape.join(', ')}] does not fit the model's ${describe}`,
       );
     }
   } else {
@@ -206,20 +207,20 @@ function resolveShape(spec: TensorSpec, given: number[] | undefined, count: numb
     }
     if (dynamic > 1) {
       throw new Error(
-        `input '${spec.name}' has several variable dims ${describe}: give its "shape" beside its "content"`,
+        `tensor '${spec.name}' has several variable dims ${describe}: give its "shape" beside its "content"`,
       );
     }
     if (dynamic === 1) {
       const known = shape.reduce((a, d) => (d === -1 ? a : a * d), 1);
       if (known === 0 || count % known !== 0) {
-        throw new Error(`input '${spec.name}': ${count} elements do not fill the model's shape ${describe}`);
+        throw new Error(`tensor '${spec.name}': ${count} elements do not fill the model's shape ${describe}`);
       }
       shape[shape.indexOf(-1)] = count / known;
     }
   }
   if (elementCount(shape) !== count) {
     throw new Error(
-      `input '${spec.name}' has ${count} elements but shape [${shape.join(', ')}] needs ${elementCount(shape)}`,
+      `tensor '${spec.name}' has ${count} elements but shape [${shape.join(', ')}] needs ${elementCount(shape)}`,
     );
   }
   return shape;
