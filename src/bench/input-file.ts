@@ -109,6 +109,10 @@ function perfAnalyzerEntry(entry: unknown, specs: TensorSpec[], inputs: boolean)
 
 /** One tensor: a flat list, `{"b64"}`, or `{"content": list | {"b64"}, "shape"?}`. */
 function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
+  const notATensor = (): Error =>
+    new Error(
+      `tensor '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
+    );
   let content = value;
   let given: number[] | undefined;
   if (isObject(value) && 'content' in value) {
@@ -123,9 +127,7 @@ function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
   }
   if (isObject(content)) {
     if (typeof content.b64 !== 'string') {
-      throw new Error(
-        `tensor '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
-      );
+      throw notATensor();
     }
     const raw = new Uint8Array(Buffer.from(content.b64, 'base64'));
     const count = spec.datatype === 'BYTES' ? countBytesElements(raw, spec.name) : rawCount(spec, raw);
@@ -138,9 +140,7 @@ function perfAnalyzerTensor(spec: TensorSpec, value: unknown): Tensor {
     };
   }
   if (!Array.isArray(content)) {
-    throw new Error(
-      `tensor '${spec.name}': expected a list of values, {"b64": ...} or {"content": ..., "shape": ...}`,
-    );
+    throw notATensor();
   }
   const values = content.flat(Infinity);
   const shape = resolveShape(spec, given, values.length);

@@ -34,7 +34,16 @@ describe('inferd bench', () => {
   let server: RunningServer;
   let repo: string;
   let base: BenchOptions;
+  let inputDir: string;
+  let inputs = 0;
+  /** Writes `body` as JSON to a fresh file for --input; the files go with the suite. */
+  const inputFile = (body: unknown): string => {
+    const file = join(inputDir, `input-${inputs++}.json`);
+    writeFileSync(file, JSON.stringify(body));
+    return file;
+  };
   before(async () => {
+    inputDir = mkdtempSync(join(tmpdir(), 'inferd-bench-'));
     repo = makeFixtureRepository();
     server = await startTestServer(repo);
     base = {
@@ -49,6 +58,7 @@ describe('inferd bench', () => {
   after(async () => {
     await server.close();
     rmSync(repo, { recursive: true, force: true });
+    rmSync(inputDir, { recursive: true, force: true });
   });
 
   it('runs one closed-loop step per concurrency level, with the server split', async () => {
@@ -92,70 +102,49 @@ describe('inferd bench', () => {
   });
 
   it('sends a request body from --input and counts server errors by status and code', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inferd-bench-'));
-    try {
-      const file = join(dir, 'req.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          inputs: [
-            { name: 'a', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8] },
-            { name: 'b', shape: [2, 4], datatype: 'FP32', data: [1, 1, 1, 1, 1, 1, 1, 1] },
-          ],
-        }),
-      );
-      const report = await runBench({ ...base, inputFile: file, concurrency: [2] });
-      const s = report.steps[0]!;
-      assertConsistent(s);
-      assert.deepEqual(report.request[0]!.shape, [2, 4]);
-      assert.equal(s.server?.inferences, 2 * s.ok, 'two batch rows per request');
-      // A model that does not exist fails before measuring, with the server's code.
-      await assert.rejects(runBench({ ...base, model: 'nope' }), /not found|nope/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const file = inputFile({
+      inputs: [
+        { name: 'a', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8] },
+        { name: 'b', shape: [2, 4], datatype: 'FP32', data: [1, 1, 1, 1, 1, 1, 1, 1] },
+      ],
+    });
+    const report = await runBench({ ...base, inputFile: file, concurrency: [2] });
+    const s = report.steps[0]!;
+    assertConsistent(s);
+    assert.deepEqual(report.request[0]!.shape, [2, 4]);
+    assert.equal(s.server?.inferences, 2 * s.ok, 'two batch rows per request');
+    // A model that does not exist fails before measuring, with the server's code.
+    await assert.rejects(runBench({ ...base, model: 'nope' }), /not found|nope/);
   });
 
   it("sends perf_analyzer's input-data entries round-robin", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inferd-bench-'));
-    try {
-      const file = join(dir, 'data.json');
-      const entry = (v: number) => ({ a: [v, v, v, v], b: { content: [1, 1, 1, 1], shape: [4] } });
-      writeFileSync(file, JSON.stringify({ data: [entry(1), entry(2), entry(3)] }));
-      const report = await runBench({ ...base, inputFile: file, concurrency: [1] });
-      const s = report.steps[0]!;
-      assertConsistent(s);
-      assert.equal(report.requestCount, 3);
-      assert.deepEqual(report.request[0]!.shape, [1, 4], 'batch-1 requests, as perf_analyzer sends');
-      assert.equal(s.errors['400 invalid_input'], undefined);
-      assert.match(formatReport(report), /first of 3, sent round-robin/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const entry = (v: number) => ({ a: [v, v, v, v], b: { content: [1, 1, 1, 1], shape: [4] } });
+    const file = inputFile({ data: [entry(1), entry(2), entry(3)] });
+    const report = await runBench({ ...base, inputFile: file, concurrency: [1] });
+    const s = report.steps[0]!;
+    assertConsistent(s);
+    assert.equal(report.requestCount, 3);
+    assert.deepEqual(report.request[0]!.shape, [1, 4], 'batch-1 requests, as perf_analyzer sends');
+    assert.equal(s.errors['400 invalid_input'], undefined);
+    assert.match(formatReport(report), /first of 3, sent round-robin/);
   });
 
   it("checks answers against perf_analyzer's validation_data: before measuring, and in every step", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inferd-bench-'));
-    try {
-      const file = join(dir, 'data.json');
-      const data = [1, 2].map((v) => ({ a: [v, v, v, v], b: [1, 2, 3, 4] }));
-      const right = [1, 2].map((v) => ({
-        sum: [v + 1, v + 2, v + 3, v + 4],
-        diff: [v - 1, v - 2, v - 3, v - 4],
-      }));
-      writeFileSync(file, JSON.stringify({ data, validation_data: right }));
-      const report = await runBench({ ...base, inputFile: file, concurrency: [2] });
-      assertConsistent(report.steps[0]!);
-      assert.equal(report.steps[0]!.failed, 0, JSON.stringify(report.steps[0]!.errors));
+    const data = [1, 2].map((v) => ({ a: [v, v, v, v], b: [1, 2, 3, 4] }));
+    const right = [1, 2].map((v) => ({
+      sum: [v + 1, v + 2, v + 3, v + 4],
+      diff: [v - 1, v - 2, v - 3, v - 4],
+    }));
+    const good = inputFile({ data, validation_data: right });
+    const report = await runBench({ ...base, inputFile: good, concurrency: [2] });
+    assertConsistent(report.steps[0]!);
+    assert.equal(report.steps[0]!.failed, 0, JSON.stringify(report.steps[0]!.errors));
 
-      writeFileSync(file, JSON.stringify({ data, validation_data: [right[0], { sum: [0, 0, 0, 0] }] }));
-      await assert.rejects(
-        runBench({ ...base, inputFile: file, concurrency: [2] }),
-        /request 1 of --input .*: output 'sum' differs from its validation_data/,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const wrong = inputFile({ data, validation_data: [right[0], { sum: [0, 0, 0, 0] }] });
+    await assert.rejects(
+      runBench({ ...base, inputFile: wrong, concurrency: [2] }),
+      /request 1 of --input .*: output 'sum' differs from its validation_data/,
+    );
   });
 
   it('the load loops count answers that fail validation_data as errors', async () => {
