@@ -8,7 +8,7 @@ import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { ModelVersion } from '../repository/model-version.js';
 import type { ModelInvoker, TensorSpec } from '../runtime/backend.js';
-import { Router } from '../router/router.js';
+import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../scheduler/stats.js';
 import { validateRequest } from './validate.js';

@@ -4,7 +4,7 @@
  * The same request object is reused for every call; the clients never mutate it.
  */
 import { TYPED_ARRAY, elementCount, type Datatype, type Tensor, type TensorData } from '../core/tensor.js';
-import type { ClientRequest } from '../client/types.js';
+import type { ClientRequest } from '../oip-client/types.js';
 import type { TensorSpec } from '../runtime/backend.js';
 import type { ModelMetadata } from '../service/inference-service.js';
 

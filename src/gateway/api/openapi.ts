@@ -3,8 +3,8 @@
  * request (models load and unload at run time). One predict path per model with its own request and
  * response schemas and an example, plus /v1/usage. Errors share one RFC 9457 Problem schema.
  */
-import type { InferenceService } from '../service/inference-service.js';
-import { VERSION } from '../version.js';
+import type { InferenceService } from '../../service/inference-service.js';
+import { VERSION } from '../../version.js';
 import { trySignature, type Signature, type SignatureInput, type SignatureOutput } from './signature.js';
 
 type Schema = Record<string, unknown>;

@@ -3,9 +3,9 @@
  * a model's signature, and output tensors → typed JSON. Every refusal is a catalogue error naming the
  * field, so clients can fix their request from the message alone.
  */
-import type { Tensor, TensorData } from '../core/tensor.js';
-import { InferdError } from '../errors.js';
-import type { TensorSpec } from '../runtime/backend.js';
+import type { Tensor, TensorData } from '../../core/tensor.js';
+import { InferdError } from '../../errors.js';
+import type { TensorSpec } from '../../runtime/backend.js';
 import type { Signature, SignatureInput } from './signature.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };

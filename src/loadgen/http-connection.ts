@@ -14,10 +14,10 @@
 import net from 'node:net';
 import { HTTPParser } from 'http-parser-js';
 import type { InferenceResponse } from '../core/tensor.js';
-import { encodeJsonInput } from '../client/json-request.js';
-import { decodeJsonOutputs } from '../client/json-response.js';
-import { errorFromBody, modelPath, RestJsonClient } from '../client/rest-json.js';
-import type { CallOptions, ClientRequest } from '../client/types.js';
+import { encodeJsonInput } from '../oip-client/json-request.js';
+import { decodeJsonOutputs } from '../oip-client/json-response.js';
+import { errorFromBody, modelPath, RestJsonClient } from '../oip-client/rest-json.js';
+import type { CallOptions, ClientRequest } from '../oip-client/types.js';
 
 interface Answer {
   status: number;

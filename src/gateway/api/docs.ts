@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { InferenceService } from '../service/inference-service.js';
+import type { InferenceService } from '../../service/inference-service.js';
 import { buildOpenApi } from './openapi.js';
 
 const ASSETS: Record<string, string> = {

@@ -6,7 +6,7 @@
  *   (no coordinated omission).
  * Contract: when a step ends every request it sent is accounted for: sent = ok + sum(errors).
  */
-import { ClientError, type ClientRequest, type InferClient } from '../client/types.js';
+import { ClientError, type ClientRequest, type InferClient } from '../oip-client/types.js';
 import type { Tensor } from '../core/tensor.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { outputMismatch } from './output-check.js';

@@ -19,7 +19,7 @@ import { decodeJsonRequest } from '../protocol/rest/json-codec.js';
 import { valuesToData } from '../protocol/tensor-values.js';
 import type { TensorSpec } from '../runtime/backend.js';
 import type { ModelMetadata } from '../service/inference-service.js';
-import type { ClientRequest } from '../client/types.js';
+import type { ClientRequest } from '../oip-client/types.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 /**
- * The bench's own HTTP/1.1 client (src/bench/http-client.ts) against servers it does not control:
+ * The bench's own HTTP/1.1 client (src/loadgen/http-connection.ts) against servers it does not control:
  * plain node:http servers answering with Content-Length or chunked bodies, errors in our shape or
  * not, connections the server closes, and answers that never come.
  */
@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HttpJsonClient } from '../../src/bench/http-client.js';
-import { ClientError, type ClientRequest } from '../../src/client/types.js';
+import { HttpJsonClient } from '../../src/loadgen/http-connection.js';
+import { ClientError, type ClientRequest } from '../../src/oip-client/types.js';
 
 const request: ClientRequest = {
   modelName: 'm x',

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
-import { buildModel, decodeModel } from '../../src/onnx/builder.js';
+import { buildModel, decodeModel } from '../../src/training/graph-builder.js';
 
 describe('ONNX builder', () => {
   it('keeps empty strings in STRING initializers and attributes', async () => {

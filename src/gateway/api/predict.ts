@@ -4,9 +4,9 @@
  * fields (file parts by field name, other parts as text). The model's signature does the mapping.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InferdError } from '../errors.js';
-import { clientGone } from '../protocol/rest/client-gone.js';
-import type { InferenceService } from '../service/inference-service.js';
+import { InferdError } from '../../errors.js';
+import { clientGone } from '../../protocol/rest/client-gone.js';
+import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
 

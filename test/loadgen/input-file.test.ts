@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadRequests } from '../../src/bench/input-file.js';
-import { outputMismatch } from '../../src/bench/output-check.js';
+import { loadRequests } from '../../src/loadgen/input-file.js';
+import { outputMismatch } from '../../src/loadgen/output-check.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import type { ModelMetadata } from '../../src/service/inference-service.js';
 

@@ -8,7 +8,7 @@
  * `batch_field` (one input only) accepts a list under that name and answers `{"results": [...]}`.
  */
 import { z } from 'zod';
-import { InferdError } from '../errors.js';
+import { InferdError } from '../../errors.js';
 
 const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/);
 

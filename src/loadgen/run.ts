@@ -2,8 +2,8 @@
  * `inferd bench` without the command line: builds the request, runs each step (one per
  * concurrency level, or one open-loop step at `rate`) and brackets each with the server's stats.
  */
-import { createClient, type Transport } from '../client/index.js';
-import { HttpJsonClient } from './http-client.js';
+import { createClient, type Transport } from '../oip-client/index.js';
+import { HttpJsonClient } from './http-connection.js';
 import { closedLoop, openLoop, type StepCounters } from './load.js';
 import type { LatencySummary } from './latency.js';
 import { fetchStats, statsDelta, type ServerSplit } from './server-stats.js';
