@@ -2,7 +2,7 @@
  * The server's own view of a bench step: the difference of `/v2/models/{m}/stats` (Triton's
  * statistics extension) taken before and after the step. Durations there are cumulative ns.
  */
-import type { ModelStatistics } from '../scheduler/stats.js';
+import type { ModelStatistics } from '../core/statistics.js';
 
 export interface ServerSplit {
   /** Batch rows computed during the step (inference_count delta). */

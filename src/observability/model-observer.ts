@@ -1,6 +1,6 @@
 /** Feeds one model version's events into Prometheus metrics and Triton statistics at once. */
 import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js';
-import { VersionStats } from '../scheduler/stats.js';
+import { VersionStats } from './stats.js';
 import type { Metrics, PendingCell } from './metrics.js';
 
 const NS_PER_S = 1e9;

@@ -10,7 +10,7 @@ import type { ModelVersion } from '../repository/model-version.js';
 import type { ModelInvoker, TensorSpec } from '../runtime/backend.js';
 import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
-import type { ModelStatistics } from '../scheduler/stats.js';
+import type { ModelStatistics } from '../core/statistics.js';
 import { validateRequest } from './validate.js';
 
 export interface ServerMetadata {

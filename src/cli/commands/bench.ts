@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import type { Transport } from '../../oip-client/index.js';
 import { formatReport } from '../../loadgen/report.js';
 import { runBench } from '../../loadgen/run.js';
-import { DEFAULT_HEAP_GROWING_PERCENT, fixHeapGrowth } from '../../runtime/heap-growth.js';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../../config.js';
+import { fixHeapGrowth } from '../heap-growth.js';
 
 interface BenchFlags {
   url: string;

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
-import { clientGone } from '../../protocol/rest/client-gone.js';
+import { clientGone } from '../../protocol/http/client-gone.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';

@@ -12,9 +12,6 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-/** Heap limit after a full GC = live size × (1 + percent / 100). */
-export const DEFAULT_HEAP_GROWING_PERCENT = 100;
-
 /**
  * Fixes V8's growth factor for this process (every isolate: the event loop and the workers).
  * `percent` 0 keeps V8's own sizing, and so does a `--heap-growing-percent` given to node itself.
