@@ -17,8 +17,8 @@ import { TYPED_ARRAY, elementCount, type Tensor } from '../core/tensor.js';
 import { rawToData } from '../protocol/raw-tensor.js';
 import { decodeJsonRequest } from '../protocol/rest/json-codec.js';
 import { valuesToData } from '../protocol/tensor-values.js';
-import type { TensorSpec } from '../runtime/backend.js';
-import type { ModelMetadata } from '../service/inference-service.js';
+import type { TensorSpec } from '../core/model.js';
+import type { ModelMetadata } from '../core/model.js';
 import type { ClientRequest } from '../oip-client/types.js';
 
 type Json = Record<string, unknown>;

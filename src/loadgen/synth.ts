@@ -5,8 +5,8 @@
  */
 import { TYPED_ARRAY, elementCount, type Datatype, type Tensor, type TensorData } from '../core/tensor.js';
 import type { ClientRequest } from '../oip-client/types.js';
-import type { TensorSpec } from '../runtime/backend.js';
-import type { ModelMetadata } from '../service/inference-service.js';
+import type { TensorSpec } from '../core/model.js';
+import type { ModelMetadata } from '../core/model.js';
 
 const WORDS = ['free', 'offer', 'meeting', 'tomorrow', 'invoice', 'winner', 'hello', 'report'];
 const encoder = new TextEncoder();

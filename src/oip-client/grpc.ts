@@ -15,7 +15,7 @@ import type {
   WireModelMetadata,
   WireServerMetadata,
 } from '../protocol/grpc/wire-types.js';
-import type { ModelMetadata, ServerMetadata } from '../service/inference-service.js';
+import type { ModelMetadata, ServerMetadata } from '../core/model.js';
 import { ClientError, type CallOptions, type ClientRequest, type InferClient } from './types.js';
 
 type Callback<Res> = (err: grpc.ServiceError | null, res?: Res) => void;

@@ -2,7 +2,7 @@
 import type { InferenceResponse } from '../core/tensor.js';
 import { decodeJsonOutputs } from './json-response.js';
 import { encodeJsonInput } from './json-request.js';
-import type { ModelMetadata, ServerMetadata } from '../service/inference-service.js';
+import type { ModelMetadata, ServerMetadata } from '../core/model.js';
 import { ClientError, type CallOptions, type ClientRequest, type InferClient } from './types.js';
 
 export function modelPath(name: string, version?: string): string {

@@ -3,7 +3,7 @@
  * Used by `inferd bench`, the conformance suite and the tests. Errors carry our stable `code`.
  */
 import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
-import type { ModelMetadata, ServerMetadata } from '../service/inference-service.js';
+import type { ModelMetadata, ServerMetadata } from '../core/model.js';
 
 export type Transport = 'rest-json' | 'rest-binary' | 'grpc';
 

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
-import { parseModelConfig, type ModelConfig } from './model-config.js';
+import { parseModelConfig, type ModelConfig } from '../core/model-config.js';
 
 /** Model names are folder names; hidden folders are skipped. */
 export async function listModelNames(root: string): Promise<string[]> {

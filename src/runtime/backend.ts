@@ -3,23 +3,10 @@
  * A backend owns one loaded model version. The scheduler owns batching and ordering; a backend
  * only executes what it is given.
  */
-import type { Datatype, InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
-import type { ModelConfig } from '../repository/model-config.js';
+import type { InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
+import type { BackendMetadata } from '../core/model.js';
+import type { ModelConfig } from '../core/model-config.js';
 import type { Logger } from 'pino';
-
-export interface TensorSpec {
-  name: string;
-  datatype: Datatype;
-  /** Full shape including the batch dim when the model batches; -1 marks a dynamic dim. */
-  shape: number[];
-}
-
-export interface BackendMetadata {
-  /** KServe/Triton platform string, e.g. `onnxruntime_onnx`, `pipeline`. */
-  platform: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-}
 
 /** Calls another model of the repository (pipelines use it); the same path a client request takes. */
 export interface ModelInvoker {

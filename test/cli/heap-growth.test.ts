@@ -1,5 +1,5 @@
 /**
- * The V8 heap growth factor inferd serve fixes (src/cli/heap-growth.ts). V8 prints the factor it
+ * The V8 heap growth factor inferd serve fixes (src/cli/process/heap-growth.ts). V8 prints the factor it
  * applied after a full GC under --trace-gc-verbose ("[HeapController] Limit: … (2.0)"); each case
  * runs in a child process, since the flag is process-wide.
  */
@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { fixHeapGrowth } from '../../src/cli/heap-growth.js';
+import { fixHeapGrowth } from '../../src/cli/process/heap-growth.js';
 
-const MODULE = fileURLToPath(new URL('../../src/cli/heap-growth.js', import.meta.url));
+const MODULE = fileURLToPath(new URL('../../src/cli/process/heap-growth.js', import.meta.url));
 
 /** The factor V8 printed after one full GC in a child that called fixHeapGrowth(percent). */
 function factorAfterGc(percent: number, nodeFlags: string[] = []): string {

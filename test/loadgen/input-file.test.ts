@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { loadRequests } from '../../src/loadgen/input-file.js';
 import { outputMismatch } from '../../src/loadgen/output-check.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import type { ModelMetadata } from '../../src/service/inference-service.js';
+import type { ModelMetadata } from '../../src/core/model.js';
 
 const meta: ModelMetadata = {
   name: 'm',

@@ -7,7 +7,7 @@ import type { Transport } from '../../oip-client/index.js';
 import { formatReport } from '../../loadgen/report.js';
 import { runBench } from '../../loadgen/run.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from '../../config.js';
-import { fixHeapGrowth } from '../heap-growth.js';
+import { fixHeapGrowth } from '../process/heap-growth.js';
 
 interface BenchFlags {
   url: string;

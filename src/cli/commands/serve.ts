@@ -1,7 +1,7 @@
 /** `inferd serve`: runs the server until SIGTERM/SIGINT; the first signal drains, a second exits at once. */
 import type { Command } from 'commander';
 import { loadSettings, SettingsError, type SettingsInput } from '../../config.js';
-import { fixHeapGrowth } from '../heap-growth.js';
+import { fixHeapGrowth } from '../process/heap-growth.js';
 import { startServer } from '../../server.js';
 
 interface ServeFlags {

@@ -5,7 +5,7 @@
  */
 import type { Tensor, TensorData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../../runtime/backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import type { Signature, SignatureInput } from './signature.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };

@@ -10,7 +10,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import type { TensorSpec } from '../backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import { datatypeOf, ortType, transferables, type WireTensor } from './convert.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
 

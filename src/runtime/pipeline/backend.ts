@@ -6,10 +6,10 @@
  */
 import type { Tensor } from '../../core/tensor.js';
 import { InferdError, toInferdError } from '../../errors.js';
-import type { Backend, BackendFactory, BackendMetadata, LoadContext, TensorSpec } from '../backend.js';
-import type { ModelConfig, TensorConfig } from '../../repository/model-config.js';
+import type { Backend, BackendFactory, LoadContext } from '../backend.js';
+import type { BackendMetadata, TensorSpec } from '../../core/model.js';
+import type { ModelConfig, TensorConfig } from '../../core/model-config.js';
 import { parsePipelineConfig, type PipelineStepConfig } from './config.js';
-import { defaultStepRegistry } from './builtin.js';
 import type { StepContext, StepRegistry, StepRunner, StepTensors } from './registry.js';
 
 /** Wall time spent per step since load (milliseconds), for benchmarks and diagnostics. */
@@ -159,6 +159,3 @@ export function createPipelineBackendFactory(registry: StepRegistry): BackendFac
     },
   };
 }
-
-/** The factory the composition root registers: every built-in step (see builtin.ts). */
-export const pipelineBackend: BackendFactory = createPipelineBackendFactory(defaultStepRegistry);

@@ -4,7 +4,7 @@
  * Validated once when the model is loaded; a bad config makes only that model UNAVAILABLE.
  */
 import { z } from 'zod';
-import { DATATYPES, type Datatype } from '../core/tensor.js';
+import { DATATYPES, type Datatype } from './tensor.js';
 import { InferdError } from '../errors.js';
 
 /** Triton spells datatypes TYPE_FP32 / TYPE_STRING in configs; the protocol spells them FP32 / BYTES. */
