@@ -100,6 +100,13 @@ export class Metrics {
     return cell;
   }
 
+  readonly pipelineStepsCanceled = new client.Counter<ModelLabels>({
+    name: 'inferd_pipeline_steps_canceled_total',
+    help: 'Pipeline steps not run because their request was canceled (client gone, deadline)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
   readonly modelState = new client.Gauge<ModelLabels | 'state'>({
     name: 'inferd_model_state',
     help: 'Model version load state: 1 for the current state, 0 otherwise',

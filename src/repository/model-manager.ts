@@ -209,6 +209,7 @@ export class ModelManager {
         config: cfg,
         invoker: this.opts.invoker,
         logger: this.opts.logger,
+        events: observer,
       });
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;

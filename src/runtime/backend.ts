@@ -13,6 +13,12 @@ export interface ModelInvoker {
   infer(request: InferenceRequest): Promise<InferenceResponse>;
 }
 
+/** What a backend reports besides its results; observability implements it (metrics). */
+export interface BackendEvents {
+  /** A canceled request left `count` pipeline steps unrun. */
+  stepsCanceled(count: number): void;
+}
+
 export interface LoadContext {
   modelName: string;
   version: string;
@@ -21,6 +27,7 @@ export interface LoadContext {
   config: ModelConfig;
   invoker: ModelInvoker;
   logger: Logger;
+  events?: BackendEvents;
 }
 
 export interface Backend {
@@ -29,7 +36,9 @@ export interface Backend {
    * Runs one execution. `inputs` are already validated against `metadata` and, when batched, are the
    * concatenation of several requests along dim 0. Returns every output named in `outputNames`
    * (all outputs when undefined). After the call the backend owns the input buffers (they may be
-   * transferred to another thread); callers must not read them again.
+   * transferred to another thread); callers must not read them again. `signal` is the request's
+   * own when the execution serves one request (the scheduler never cancels a shared batch): a
+   * backend that can stop part-way (a pipeline between steps) stops and throws `canceled`.
    */
   infer(inputs: Tensor[], outputNames?: string[], signal?: AbortSignal): Promise<Tensor[]>;
   /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */

@@ -47,8 +47,8 @@ const ALLOWED: Record<Module, readonly Module[]> = {
   // Step packages implement runtime/pipeline's step interface.
   steps: [...LEAF, 'runtime'],
   scheduler: [...LEAF, 'runtime'],
-  // Implements the scheduler's observer interface.
-  observability: [...LEAF, 'scheduler'],
+  // Implements the scheduler's observer and the runtime's event interfaces.
+  observability: [...LEAF, 'scheduler', 'runtime'],
   repository: [...LEAF, 'runtime', 'scheduler', 'observability'],
   service: [...LEAF, 'runtime', 'scheduler', 'observability', 'repository'],
   // Settings are read by the gateway's setup (which store, which limiter).

@@ -56,8 +56,11 @@ export class PipelineBackend implements Backend {
       logger: this.ctx.logger,
       modelName: this.ctx.modelName,
     };
-    for (const step of this.steps) {
-      if (signal?.aborted) throw new InferdError('canceled', 'request canceled');
+    for (const [i, step] of this.steps.entries()) {
+      if (signal?.aborted) {
+        this.ctx.events?.stepsCanceled(this.steps.length - i);
+        throw new InferdError('canceled', 'request canceled');
+      }
       const stepInputs: StepTensors = {};
       for (const [local, name] of Object.entries(step.config.inputs)) {
         const t = tensors.get(name);
@@ -71,6 +74,8 @@ export class PipelineBackend implements Backend {
           ? await step.run(stepInputs, stepCtx)
           : await this.callModel(step, stepInputs, signal);
       } catch (err) {
+        // Canceled inside this step (its model call left the queue): the later steps never run.
+        if (signal?.aborted) this.ctx.events?.stepsCanceled(this.steps.length - i - 1);
         throw err instanceof InferdError
           ? err
           : new InferdError(
