@@ -1,5 +1,5 @@
 /**
- * Every Prometheus metric name of inferd, in one file (DESIGN §5). Per model and version.
+ * Every Prometheus metric name of inferd, in one file (listed in docs/observability.md). Per model and version.
  */
 import client from 'prom-client';
 

@@ -1,5 +1,5 @@
 /**
- * Reads a model repository folder in Triton's layout (DESIGN §4):
+ * Reads a model repository folder in Triton's layout (docs/configuration.md):
  *   <root>/<model>/config.json   (optional for ONNX models)
  *   <root>/<model>/<integer version>/model.onnx
  */
