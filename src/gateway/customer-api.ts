@@ -61,6 +61,12 @@ class ByteLimit extends Transform {
   }
 }
 
+/**
+ * Bodies @fastify/multipart takes (its parser reads the raw request itself, so it must not be
+ * piped here; the content-type parser, hence req.isMultipart(), runs only after preParsing).
+ */
+const MULTIPART = /^\s*multipart\/form-data\s*(;|$)/i;
+
 /** The rest of an over-limit body is not read: the connection closes after the answer. */
 function closing(e: InferdError): InferdError {
   e.headers.connection = 'close';
@@ -107,10 +113,14 @@ export async function registerCustomerApi(app: FastifyInstance, opts: CustomerAp
         v1.addHook('preParsing', async (req, _reply, payload) => {
           const call = req.gateCall;
           const max = call && gate.maxBodyBytes(call);
-          if (!call || max === undefined || req.isMultipart()) return payload;
+          if (!call || max === undefined || MULTIPART.test(req.headers['content-type'] ?? '')) return payload;
           const limit = new ByteLimit(max, () => closing(gate.tooLarge(call)));
           payload.on('error', (err) => limit.destroy(err));
           return payload.pipe(limit);
+        });
+        // Belt and braces: whatever parser read a body, its size is known here.
+        v1.addHook('preHandler', async (req) => {
+          if (req.gateCall && Buffer.isBuffer(req.body)) gate.checkBytes(req.gateCall, req.body.length);
         });
         v1.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply) => {
           if (!req.gateCall) return;
