@@ -1,10 +1,10 @@
 /**
  * apiKeyAuth(): `Authorization: Bearer <key>` only (the HTTP header, or gRPC metadata of the same
- * name). The checksum is verified before any lookup;
- * lookups are cached for at most `cacheTtlMs` (≤ 1 s) so a revoked key stops working within a second
- * on every replica without a shared invalidation channel. Keys are never logged (the logger redacts
- * the authorization header; problem bodies carry only the path). Transport-neutral: /v1, the raw
- * /v2 infer route and gRPC pass what they received.
+ * name). The checksum is verified before any lookup; lookups are cached for at most `cacheTtlMs`
+ * (≤ 1 s) so a revoked key stops working within a second on every replica without a shared
+ * invalidation channel. Keys are never logged (the logger redacts the authorization header;
+ * problem bodies carry only the path). Transport-neutral: /v1, the raw /v2 infer route and gRPC
+ * pass what they received.
  */
 import { InferdError } from '../errors.js';
 import type { ApiKeyRecord, Store } from '../store/types.js';
