@@ -15,7 +15,11 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 export const settingsSchema = z.object({
   modelRepository: z.string().min(1).default('./models'),
-  host: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Address to listen on. Unset: 0.0.0.0 with auth on, 127.0.0.1 with auth off (an open server is
+   * reachable from this machine only unless a host is given explicitly); see resolveHost.
+   */
+  host: z.string().min(1).optional(),
   /** `$PORT` (Cloud Run, SageMaker) when set, else 8080. */
   httpPort: port.default(8080),
   /** gRPC (GRPCInferenceService + grpc.health.v1) port; 0 picks a free one. */
@@ -54,9 +58,15 @@ export const settingsSchema = z.object({
   plansFile: z.string().optional(),
   /** Bearer token of the /admin API; the admin API is disabled when unset. At least 16 characters. */
   adminToken: z.string().min(16).optional(),
+  /**
+   * /v2 inference (REST and gRPC) with auth on: `keys` = customer API keys with the same limits and
+   * metering as /v1 (docs/access-control.md); `off` = open. No effect with auth off.
+   */
+  v2Auth: z.enum(['keys', 'off']).default('keys'),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+/** Validated settings; `host` is always resolved (resolveHost). */
+export type Settings = Omit<z.infer<typeof settingsSchema>, 'host'> & { host: string };
 export type SettingsInput = Partial<Record<keyof Settings, unknown>>;
 
 /** Flag and env names per setting, for messages and for reading the environment. */
@@ -77,6 +87,7 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   redisUrl: { flag: '--redis-url', env: 'INFERD_REDIS_URL' },
   plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
   adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
+  v2Auth: { flag: '--v2-auth', env: 'INFERD_V2_AUTH' },
 };
 
 export class SettingsError extends Error {
@@ -138,5 +149,13 @@ export function loadSettings(
     });
     throw new SettingsError(lines.join('\n'));
   }
-  return res.data;
+  return { ...res.data, host: resolveHost(res.data.host, res.data.auth) };
+}
+
+/**
+ * The address to listen on: the one given (flag, env or config file), else every interface with
+ * auth on and loopback only with auth off, so that a server without keys is never exposed by default.
+ */
+export function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
+  return given ?? (auth === 'off' ? '127.0.0.1' : '0.0.0.0');
 }

@@ -72,11 +72,23 @@ export async function startServer(
     strictReadiness: settings.strictReadiness,
   });
   late.service = service;
-  const app = createRestApp({ service, metrics, logger, maxBodyBytes: settings.maxBodyBytes });
+  // The gateway first: its access policy is what every transport consults.
+  const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  const app = createRestApp({
+    service,
+    metrics,
+    logger,
+    maxBodyBytes: settings.maxBodyBytes,
+    access: gateway.access,
+  });
   // Customer API (/v1), admin API, OpenAPI and docs: mounted before listen.
-  const gateway = await setupGateway(app, settings, service, logger);
+  await gateway.mount(app, service);
 
-  const grpc = createGrpcServer(service, { logger, maxMessageBytes: settings.maxBodyBytes });
+  const grpc = createGrpcServer(service, {
+    logger,
+    maxMessageBytes: settings.maxBodyBytes,
+    access: gateway.access,
+  });
 
   const started = performance.now();
   // Listen first so that liveness and the startup probe answer while models load.
@@ -90,8 +102,16 @@ export async function startServer(
   await models.loadAll();
   service.markStarted();
   const index = await models.index();
+  if (settings.host === '127.0.0.1' && settings.auth === 'off') {
+    logger.info(
+      { host: settings.host },
+      'auth is off: listening on 127.0.0.1 only (this machine); give --host 0.0.0.0 to listen on every interface',
+    );
+  }
   logger.info(
     {
+      // The address actually bound (0.0.0.0 = every interface), beside the URLs to call.
+      bind: { host: settings.host, httpPort: port, grpcPort },
       http: httpUrl,
       grpc: grpcUrl,
       repository: models.root,

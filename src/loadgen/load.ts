@@ -45,6 +45,8 @@ export interface LoadOptions {
   durationMs: number;
   /** Longest wait for one answer; the step then counts it as "timeout". */
   timeoutMs: number;
+  /** Sent with every request (e.g. the API key's Authorization header). */
+  headers?: Record<string, string>;
   /** Called about once a second while the step runs. */
   onProgress?: (c: { elapsedS: number; sent: number; ok: number; failed: number }) => void;
 }
@@ -73,7 +75,7 @@ class Tally {
     const sentAt = performance.now();
     if (openLoop) this.lag.record(sentAt - fromMs);
     try {
-      const answer = await o.client.infer(o.requests[index]!, { timeoutMs: o.timeoutMs });
+      const answer = await o.client.infer(o.requests[index]!, { timeoutMs: o.timeoutMs, headers: o.headers });
       if (o.expected && outputMismatch(o.expected[index]!, answer.outputs) !== undefined) {
         this.failed += 1;
         this.errors[OUTPUT_MISMATCH] = (this.errors[OUTPUT_MISMATCH] ?? 0) + 1;

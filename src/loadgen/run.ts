@@ -28,6 +28,10 @@ export interface BenchOptions {
   statsUrl?: string;
   /** Per-request client timeout, ms. */
   timeoutMs: number;
+  /** Customer API key for the inference requests (a server with auth on requires one on /v2). */
+  apiKey?: string;
+  /** Admin token for the statistics API (a server with auth on requires it). */
+  adminToken?: string;
   onProgress?: (line: string) => void;
 }
 
@@ -89,6 +93,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       ? new HttpJsonClient(o.url.replace(/\/+$/, ''))
       : createClient(o.transport, o.url);
   const statsUrl = o.statsUrl ?? (o.transport === 'grpc' ? undefined : o.url);
+  const headers = o.apiKey === undefined ? undefined : { authorization: `Bearer ${o.apiKey}` };
+  const statsHeaders = o.adminToken === undefined ? undefined : { authorization: `Bearer ${o.adminToken}` };
   try {
     const metadata = () => client.modelMetadata(o.model, o.modelVersion);
     const { requests, expected } = o.inputFile
@@ -100,7 +106,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const where = requests.length === 1 ? '' : `request ${i} of --input ${o.inputFile}: `;
       let answer;
       try {
-        answer = await client.infer(request, { timeoutMs: o.timeoutMs });
+        answer = await client.infer(request, { timeoutMs: o.timeoutMs, headers });
       } catch (err) {
         if (!where) throw err;
         throw new Error(`${where}${(err as Error).message}`, { cause: err });
@@ -113,13 +119,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       o.rate !== undefined ? [['rate', o.rate]] : o.concurrency.map((c) => ['concurrency', c]);
     for (const [mode, load] of plan) {
       const label = mode === 'rate' ? `rate ${load}/s` : `concurrency ${load}`;
-      const before = statsUrl ? await fetchStats(statsUrl, o.model) : undefined;
+      const before = statsUrl ? await fetchStats(statsUrl, o.model, statsHeaders) : undefined;
       const loadOpts = {
         client,
         requests,
         expected,
         durationMs: o.durationS * 1000,
         timeoutMs: o.timeoutMs,
+        headers,
         onProgress: (p: { elapsedS: number; sent: number; ok: number; failed: number }) =>
           o.onProgress?.(
             `${label}: ${p.elapsedS.toFixed(0)}/${o.durationS}s sent ${p.sent} ok ${p.ok} failed ${p.failed} ` +
@@ -127,7 +134,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           ),
       };
       const counters = mode === 'rate' ? await openLoop(loadOpts, load) : await closedLoop(loadOpts, load);
-      const after = statsUrl && before ? await fetchStats(statsUrl, o.model) : undefined;
+      const after = statsUrl && before ? await fetchStats(statsUrl, o.model, statsHeaders) : undefined;
       steps.push(toStep(mode, load, counters, before && after ? statsDelta(before, after) : undefined));
     }
     return {

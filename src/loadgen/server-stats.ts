@@ -19,11 +19,20 @@ export interface ServerSplit {
 
 export type StatsSnapshot = Pick<ModelStatistics, 'inference_count' | 'execution_count' | 'inference_stats'>;
 
-/** Reads the summed statistics of every version of `model`; undefined when the server has none. */
-export async function fetchStats(restUrl: string, model: string): Promise<StatsSnapshot | undefined> {
+/**
+ * Reads the summed statistics of every version of `model`; undefined when the server has none or
+ * refuses them (with auth on, statistics need the admin token: `headers`).
+ */
+export async function fetchStats(
+  restUrl: string,
+  model: string,
+  headers?: Record<string, string>,
+): Promise<StatsSnapshot | undefined> {
   let res: Response;
   try {
-    res = await fetch(`${restUrl.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(model)}/stats`);
+    res = await fetch(`${restUrl.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(model)}/stats`, {
+      headers,
+    });
   } catch {
     return undefined;
   }

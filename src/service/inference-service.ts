@@ -115,6 +115,11 @@ export class InferenceService implements ModelInvoker {
     };
   }
 
+  /** True when the repository has a model of that name, loaded or not. */
+  hasModel(name: string): boolean {
+    return this.models.get(name) !== undefined;
+  }
+
   modelReady(name: string, version?: string): boolean {
     return this.router.find(name, version).ready;
   }

@@ -14,7 +14,7 @@ import type { ClientRequest, InferClient } from '../../src/oip-client/types.js';
 import { synthRequest } from '../../src/loadgen/synth.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, TEST_ADMIN_TOKEN } from '../helpers/server.js';
 
 function assertConsistent(s: StepReport): void {
   assert.ok(s.sent > 0, 'the step sent requests');
@@ -53,6 +53,8 @@ describe('inferd bench', () => {
       concurrency: [1, 4],
       durationS: 0.5,
       timeoutMs: 10_000,
+      // The server split comes from the statistics API, which needs the admin token.
+      adminToken: TEST_ADMIN_TOKEN,
     };
   });
   after(async () => {

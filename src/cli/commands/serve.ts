@@ -21,6 +21,7 @@ interface ServeFlags {
   redisUrl?: string;
   plansFile?: string;
   adminToken?: string;
+  v2Auth?: string;
   config?: string;
 }
 
@@ -29,7 +30,10 @@ export function addServeCommand(program: Command): void {
     .command('serve')
     .description('serve every model of a repository folder over Open Inference Protocol v2')
     .option('--model-repository <dir>', 'model repository folder (env INFERD_MODEL_REPOSITORY)', undefined)
-    .option('--host <host>', 'address to listen on (env INFERD_HOST; default 0.0.0.0)')
+    .option(
+      '--host <host>',
+      'address to listen on (env INFERD_HOST; default 0.0.0.0, or 127.0.0.1 with --auth off)',
+    )
     .option('--http-port <port>', 'HTTP port (env INFERD_HTTP_PORT or PORT; default 8080)')
     .option('--grpc-port <port>', 'gRPC port, 0 = any free port (env INFERD_GRPC_PORT; default 8081)')
     .option('--max-body-bytes <n>', 'largest request body in bytes (default 67108864 = 64 MiB)')
@@ -40,7 +44,10 @@ export function addServeCommand(program: Command): void {
       '--heap-growing-percent <n>',
       'V8 heap limit after a full GC = live × (1 + n/100); 0 = V8 default (default 100)',
     )
-    .option('--auth <on|off>', 'customer API keys, limits and metering on /v1 (env INFERD_AUTH; default on)')
+    .option(
+      '--auth <on|off>',
+      'API keys, limits and metering on /v1 (and /v2 inference), admin token for /v2 repository and statistics (env INFERD_AUTH; default on)',
+    )
     .option(
       '--data-dir <dir>',
       'folder of the embedded key/usage store (env INFERD_DATA_DIR; default ./.inferd)',
@@ -53,6 +60,10 @@ export function addServeCommand(program: Command): void {
     .option('--redis-url <url>', 'Redis for rate limits shared by replicas (env INFERD_REDIS_URL)')
     .option('--plans-file <file>', 'JSON file of plans and model weights (env INFERD_PLANS_FILE)')
     .option('--admin-token <token>', 'enables /admin with this bearer token (prefer env INFERD_ADMIN_TOKEN)')
+    .option(
+      '--v2-auth <keys|off>',
+      '/v2 inference (REST, gRPC) with --auth on: customer keys, limits, metering (env INFERD_V2_AUTH; default keys)',
+    )
     .option('--config <file>', 'JSON file of settings (flags and env override it)')
     .action(async (flags: ServeFlags) => {
       const input: SettingsInput = {
@@ -72,6 +83,7 @@ export function addServeCommand(program: Command): void {
         redisUrl: flags.redisUrl,
         plansFile: flags.plansFile,
         adminToken: flags.adminToken,
+        v2Auth: flags.v2Auth,
       };
       let settings;
       try {
