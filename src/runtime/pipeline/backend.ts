@@ -8,7 +8,7 @@ import type { Tensor } from '../../core/tensor.js';
 import { InferdError, toInferdError } from '../../errors.js';
 import type { Backend, BackendFactory, BackendMetadata, LoadContext, TensorSpec } from '../backend.js';
 import type { ModelConfig, TensorConfig } from '../../repository/model-config.js';
-import { parsePipelineConfig, type PipelineStepConfig } from './config.js';
+import { parsePipelineConfig, pipelineDependencies, type PipelineStepConfig } from './config.js';
 import { defaultStepRegistry } from './builtin.js';
 import type { StepContext, StepRegistry, StepRunner, StepTensors } from './registry.js';
 
@@ -125,6 +125,7 @@ export function createPipelineBackendFactory(registry: StepRegistry): BackendFac
   return {
     name: 'pipeline',
     platform: 'pipeline',
+    dependencies: (config) => pipelineDependencies(config, registry),
     async load(ctx: LoadContext): Promise<PipelineBackend> {
       const cfg = ctx.config;
       const pipeline = parsePipelineConfig(cfg, registry, ctx.modelName);
