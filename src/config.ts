@@ -52,6 +52,17 @@ export const settingsSchema = z.object({
   plansFile: z.string().optional(),
   /** Bearer token of the /admin API; the admin API is disabled when unset. At least 16 characters. */
   adminToken: z.string().min(16).optional(),
+  /**
+   * Largest response, in bytes of output tensors as the model produced them (the binary encodings'
+   * size); 413 response_too_large beyond. As large as the largest request body by default; JSON
+   * responses are bounded again by what a JSON text can hold (src/protocol/json-size.ts).
+   */
+  maxResponseBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2048 * MiB)
+    .default(64 * MiB),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -75,6 +86,7 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   redisUrl: { flag: '--redis-url', env: 'INFERD_REDIS_URL' },
   plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
   adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
+  maxResponseBytes: { flag: '--max-response-bytes', env: 'INFERD_MAX_RESPONSE_BYTES' },
 };
 
 export class SettingsError extends Error {

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../errors.js';
+import { assertJsonFits } from '../protocol/json-size.js';
 import { clientGone } from '../protocol/rest/client-gone.js';
 import type { InferenceService } from '../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
@@ -74,6 +75,7 @@ export function registerPredictRoutes(v1: FastifyInstance, service: InferenceSer
         req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
       },
     );
+    assertJsonFits(res.outputs);
     const items = encodeOutputs(sig, res.outputs, decoded.batch ?? 1);
     void reply.header('x-model-version', res.modelVersion);
     const out: JsonObject = decoded.batch === undefined ? items[0]! : { results: items };

@@ -22,6 +22,7 @@ interface ServeFlags {
   plansFile?: string;
   adminToken?: string;
   config?: string;
+  maxResponseBytes?: string;
 }
 
 export function addServeCommand(program: Command): void {
@@ -54,6 +55,10 @@ export function addServeCommand(program: Command): void {
     .option('--plans-file <file>', 'JSON file of plans and model weights (env INFERD_PLANS_FILE)')
     .option('--admin-token <token>', 'enables /admin with this bearer token (prefer env INFERD_ADMIN_TOKEN)')
     .option('--config <file>', 'JSON file of settings (flags and env override it)')
+    .option(
+      '--max-response-bytes <n>',
+      'largest response in bytes of output tensors (env INFERD_MAX_RESPONSE_BYTES; default 67108864 = 64 MiB)',
+    )
     .action(async (flags: ServeFlags) => {
       const input: SettingsInput = {
         modelRepository: flags.modelRepository,
@@ -72,6 +77,7 @@ export function addServeCommand(program: Command): void {
         redisUrl: flags.redisUrl,
         plansFile: flags.plansFile,
         adminToken: flags.adminToken,
+        maxResponseBytes: flags.maxResponseBytes,
       };
       let settings;
       try {
