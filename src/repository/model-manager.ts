@@ -13,6 +13,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { backendName, type ModelConfig } from './model-config.js';
 import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
+import { publicReason } from './public-reason.js';
 import { listModelNames, listVersions, modelExists, readModelConfig, selectVersions } from './scan.js';
 
 export interface ModelEntry {
@@ -95,6 +96,11 @@ export class ModelManager {
     }
   }
 
+  /** A reason as clients may read it: paths relative to the repository (public-reason.ts). */
+  private publicText(text: string): string {
+    return publicReason(text, this.root);
+  }
+
   /** The models a backend of this config calls (pipelines), remembered per config object. */
   private callsOf(cfg: ModelConfig): string[] {
     let calls = this.callsOfConfig.get(cfg);
@@ -133,7 +139,15 @@ export class ModelManager {
 
   /** Repository index: every model folder, loaded or not (Triton's RepositoryIndex). */
   async index(): Promise<IndexEntry[]> {
-    const names = new Set([...(await listModelNames(this.root)), ...this.entries.keys()]);
+    let onDisk: string[];
+    try {
+      onDisk = await listModelNames(this.root);
+    } catch (err) {
+      const e = err instanceof InferdError ? err : new InferdError('internal', String(err));
+      this.opts.logger.error({ err }, 'model repository cannot be read');
+      throw new InferdError(e.code, this.publicText(e.message), { cause: err });
+    }
+    const names = new Set([...onDisk, ...this.entries.keys()]);
     const out: IndexEntry[] = [];
     for (const name of [...names].sort()) {
       const e = this.entries.get(name);
@@ -181,7 +195,7 @@ export class ModelManager {
 
   private async doLoad(name: string): Promise<void> {
     if (!(await modelExists(this.root, name))) {
-      throw new InferdError('model_not_found', `no model folder '${name}' in the repository ${this.root}`);
+      throw new InferdError('model_not_found', `no model folder '${name}' in the model repository`);
     }
     const entry = this.entry(name);
     const dir = join(this.root, name);
@@ -197,10 +211,12 @@ export class ModelManager {
         );
       }
     } catch (err) {
-      entry.error = err instanceof Error ? err.message : String(err);
-      this.opts.logger.error({ model: name, reason: entry.error }, 'model unavailable');
+      const reason = err instanceof Error ? err.message : String(err);
+      entry.error = this.publicText(reason);
+      this.opts.logger.error({ model: name, reason }, 'model unavailable');
       if (entry.versions.size === 0) return;
-      throw err instanceof InferdError ? err : new InferdError('invalid_config', entry.error);
+      const code = err instanceof InferdError ? err.code : 'invalid_config';
+      throw new InferdError(code, entry.error, { cause: err });
     }
     // Load every selected version before touching the ones that serve now.
     const fresh = await Promise.all(
@@ -295,7 +311,8 @@ export class ModelManager {
       );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      mv.setState('UNAVAILABLE', reason);
+      mv.setState('UNAVAILABLE', this.publicText(reason));
+      // The full text (absolute paths, ONNX Runtime's own words) for the operator only.
       this.opts.logger.error({ model: name, version, reason }, 'model version failed to load');
     }
     return mv;
