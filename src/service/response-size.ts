@@ -8,7 +8,7 @@ import type { Tensor } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 
 /** Bytes of the outputs as the binary encodings carry them (BYTES: a 4-byte length per element). */
-export function outputBytes(outputs: readonly Tensor[]): number {
+function outputBytes(outputs: readonly Tensor[]): number {
   let n = 0;
   for (const t of outputs) {
     if (t.datatype !== 'BYTES') n += (t.data as ArrayBufferView).byteLength;

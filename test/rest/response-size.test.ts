@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildModel, type OnnxTypeName } from '../../src/onnx/builder.js';
+import { buildModel, type OnnxTypeName } from '../../src/training/graph-builder.js';
 import type { RunningServer } from '../../src/server.js';
 import { writeModel } from '../fixtures/repository.js';
 import { startTestServer } from '../helpers/server.js';

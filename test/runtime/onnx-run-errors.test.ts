@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadSettings } from '../../src/config.js';
-import { buildModel } from '../../src/onnx/builder.js';
+import { buildModel } from '../../src/training/graph-builder.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { addModel, writeModel } from '../fixtures/repository.js';
 

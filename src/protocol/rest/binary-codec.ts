@@ -19,8 +19,8 @@ import {
   type Tensor,
 } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../../runtime/backend.js';
-import { assertJsonFits } from '../json-size.js';
+import type { TensorSpec } from '../../core/model.js';
+import { assertJsonFits } from '../http/json-size.js';
 import { dataToRaw, rawToData } from '../raw-tensor.js';
 import {
   decodeEnvelope,

@@ -8,7 +8,7 @@
  * own text stays in the error's `cause`, which the transports log for server faults.
  */
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../backend.js';
+import type { TensorSpec } from '../../core/model.js';
 
 /** A failure that ONNX Runtime reported for one execution (its message, verbatim). */
 export class OrtRunError extends Error {
