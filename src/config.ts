@@ -63,6 +63,17 @@ export const settingsSchema = z.object({
    * metering as /v1 (docs/access-control.md); `off` = open. No effect with auth off.
    */
   v2Auth: z.enum(['keys', 'off']).default('keys'),
+  /**
+   * Largest response, in bytes of output tensors as the model produced them (the binary encodings'
+   * size); 413 response_too_large beyond. As large as the largest request body by default; JSON
+   * responses are bounded again by what a JSON text can hold (src/protocol/http/json-size.ts).
+   */
+  maxResponseBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2048 * MiB)
+    .default(64 * MiB),
 });
 
 /** Validated settings; `host` is always resolved (resolveHost). */
@@ -88,6 +99,7 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
   adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
   v2Auth: { flag: '--v2-auth', env: 'INFERD_V2_AUTH' },
+  maxResponseBytes: { flag: '--max-response-bytes', env: 'INFERD_MAX_RESPONSE_BYTES' },
 };
 
 export class SettingsError extends Error {

@@ -70,6 +70,7 @@ export async function startServer(
     version: VERSION,
     extensions: EXTENSIONS,
     strictReadiness: settings.strictReadiness,
+    maxResponseBytes: settings.maxResponseBytes,
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.

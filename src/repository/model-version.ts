@@ -44,6 +44,18 @@ export class ModelVersion {
     return this.state === 'READY';
   }
 
+  /**
+   * Refuses a version that loaded but must not serve (e.g. it closes a call cycle): UNAVAILABLE at
+   * once, then its backend is released. It never took a request.
+   */
+  async refuse(reason: string): Promise<void> {
+    this.setState('UNAVAILABLE', reason);
+    this.scheduler?.close(`model '${this.name}' version ${this.version} is unavailable: ${reason}`);
+    const backend = this.backend;
+    this.backend = undefined;
+    await backend?.unload();
+  }
+
   /** Stops taking requests, lets queued and executing ones finish, then releases the backend. */
   async retire(reason: string): Promise<void> {
     if (this.state === 'UNAVAILABLE' || this.state === 'UNLOADING') return;

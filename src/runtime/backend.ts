@@ -52,4 +52,10 @@ export interface BackendFactory {
   readonly name: string;
   readonly platform: string;
   load(ctx: LoadContext): Promise<Backend>;
+  /**
+   * The models a backend of this config calls through the invoker (pipelines), known before it
+   * loads; the model manager refuses call cycles with it. Tolerates an invalid config (load reports
+   * that). Absent = calls none.
+   */
+  dependencies?(config: ModelConfig): string[];
 }

@@ -12,6 +12,7 @@ import type { ModelInvoker } from '../runtime/backend.js';
 import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../core/statistics.js';
+import { assertResponseFits } from './response-size.js';
 import { validateRequest } from './validate.js';
 
 /** Per-request timing, for logs and transports. */
@@ -55,7 +56,14 @@ export class InferenceService implements ModelInvoker {
 
   constructor(
     readonly models: ModelManager,
-    private readonly info: { name: string; version: string; extensions: string[]; strictReadiness: boolean },
+    private readonly info: {
+      name: string;
+      version: string;
+      extensions: string[];
+      strictReadiness: boolean;
+      /** Largest response, in bytes of output tensors (--max-response-bytes); pipelines' own calls are exempt. */
+      maxResponseBytes: number;
+    },
   ) {
     this.router = new Router(models);
   }
@@ -149,6 +157,9 @@ export class InferenceService implements ModelInvoker {
     try {
       const job = this.prepare(req, mv);
       const result = await mv.scheduler!.enqueue(job);
+      // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
+      // what a transport will encode is bounded.
+      if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
       const totalNs = Math.round((performance.now() - started) * 1e6);
       mv.observer.succeeded(totalNs);
       timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });

@@ -23,6 +23,7 @@ interface ServeFlags {
   adminToken?: string;
   v2Auth?: string;
   config?: string;
+  maxResponseBytes?: string;
 }
 
 export function addServeCommand(program: Command): void {
@@ -65,6 +66,10 @@ export function addServeCommand(program: Command): void {
       '/v2 inference (REST, gRPC) with --auth on: customer keys, limits, metering (env INFERD_V2_AUTH; default keys)',
     )
     .option('--config <file>', 'JSON file of settings (flags and env override it)')
+    .option(
+      '--max-response-bytes <n>',
+      'largest response in bytes of output tensors (env INFERD_MAX_RESPONSE_BYTES; default 67108864 = 64 MiB)',
+    )
     .action(async (flags: ServeFlags) => {
       const input: SettingsInput = {
         modelRepository: flags.modelRepository,
@@ -84,6 +89,7 @@ export function addServeCommand(program: Command): void {
         plansFile: flags.plansFile,
         adminToken: flags.adminToken,
         v2Auth: flags.v2Auth,
+        maxResponseBytes: flags.maxResponseBytes,
       };
       let settings;
       try {

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
 import { clientGone } from '../../protocol/http/client-gone.js';
 import { payloadTooLarge } from '../../protocol/http/errors.js';
+import { assertJsonFits } from '../../protocol/http/json-size.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
@@ -122,6 +123,7 @@ export function registerPredictRoutes(
         req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
       },
     );
+    assertJsonFits(res.outputs);
     const items = encodeOutputs(sig, res.outputs, decoded.batch ?? 1);
     void reply.header('x-model-version', res.modelVersion);
     const out: JsonObject = decoded.batch === undefined ? items[0]! : { results: items };

@@ -74,6 +74,10 @@ async function load(s: SessionSettings): Promise<void> {
     intraOpNumThreads: s.intraOpNumThreads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Fatal only: at its default level ORT also writes every failed run to stderr (one line per bad
+    // request, which any client could repeat). Failures reach inferd as errors: client faults are
+    // answered (run-errors.ts), server faults and load failures are logged with ORT's text.
+    logSeverityLevel: 4,
     // Spinning threads burn the cores that other workers and the event loop need.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };

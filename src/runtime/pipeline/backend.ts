@@ -9,7 +9,7 @@ import { InferdError, toInferdError } from '../../errors.js';
 import type { Backend, BackendFactory, LoadContext } from '../backend.js';
 import type { BackendMetadata, TensorSpec } from '../../core/model.js';
 import type { ModelConfig, TensorConfig } from '../../core/model-config.js';
-import { parsePipelineConfig, type PipelineStepConfig } from './config.js';
+import { parsePipelineConfig, pipelineDependencies, type PipelineStepConfig } from './config.js';
 import type { StepContext, StepRegistry, StepRunner, StepTensors } from './registry.js';
 
 /** Wall time spent per step since load (milliseconds), for benchmarks and diagnostics. */
@@ -130,6 +130,7 @@ export function createPipelineBackendFactory(registry: StepRegistry): BackendFac
   return {
     name: 'pipeline',
     platform: 'pipeline',
+    dependencies: (config) => pipelineDependencies(config, registry),
     async load(ctx: LoadContext): Promise<PipelineBackend> {
       const cfg = ctx.config;
       const pipeline = parsePipelineConfig(cfg, registry, ctx.modelName);

@@ -14,22 +14,39 @@ import {
   detResizeSize,
   normalizeBgrPlanar,
 } from './det-preprocess.js';
-import { DECODE_DEFAULTS, decodeImage, imageFromTensor, imageTensor, resizeRgb } from './image.js';
+import {
+  DECODE_DEFAULTS,
+  decodeImage,
+  type DecodeLimits,
+  imageFromTensor,
+  imageTensor,
+  resizeRgb,
+} from './image.js';
 import { parseParams, triple } from './params.js';
 
 export const decodeImageStep: StepDefinition = {
   name: 'ocr.decode_image',
   inputs: ['image'],
   outputs: ['image'],
-  description: 'PNG/JPEG/WebP/TIFF bytes → oriented RGB pixels, with size limits',
+  description: 'PNG/JPEG/WebP/TIFF bytes → oriented RGB pixels, with size, shape and time limits',
   create(raw) {
     const p = parseParams(
       z.strictObject({
         max_bytes: z.number().int().min(1).default(DECODE_DEFAULTS.maxBytes),
         max_pixels: z.number().int().min(1).default(DECODE_DEFAULTS.maxPixels),
+        max_side: z.number().int().min(1).default(DECODE_DEFAULTS.maxSide),
+        max_aspect_ratio: z.number().min(1).default(DECODE_DEFAULTS.maxAspectRatio),
+        timeout_seconds: z.number().int().min(1).max(3600).default(DECODE_DEFAULTS.timeoutSeconds),
       }),
       raw,
     );
+    const limits: DecodeLimits = {
+      maxBytes: p.max_bytes,
+      maxPixels: p.max_pixels,
+      maxSide: p.max_side,
+      maxAspectRatio: p.max_aspect_ratio,
+      timeoutSeconds: p.timeout_seconds,
+    };
     return async ({ image }) => {
       if (image.datatype !== 'BYTES' || !Array.isArray(image.data) || image.data.length !== 1) {
         throw new InferdError(
@@ -37,7 +54,7 @@ export const decodeImageStep: StepDefinition = {
           `'image' must be BYTES with exactly one element (one encoded image)`,
         );
       }
-      const img = await decodeImage(image.data[0], { maxBytes: p.max_bytes, maxPixels: p.max_pixels });
+      const img = await decodeImage(image.data[0], limits);
       return { image: imageTensor('image', img) };
     };
   },

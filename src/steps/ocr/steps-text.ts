@@ -15,12 +15,17 @@ import { assembleResult, type OcrLine } from './reading-order.js';
 import { REC_DEFAULTS, recognizeCrops } from './recognize.js';
 import { cropBatchFromTensors } from './text-input.js';
 
+/** The `model` parameter as `create` will read it (a wrong type fails there). */
+const modelParam = (raw: Record<string, unknown>, fallback: string): string =>
+  typeof raw.model === 'string' && raw.model !== '' ? raw.model : fallback;
+
 export const classifyStep: StepDefinition = {
   name: 'ocr.classify',
   /** `boxes`: oriented quads from ocr.crop; turned crops get their corners turned too. */
   inputs: ['crops', 'widths', 'boxes'],
   outputs: ['crops', 'boxes'],
   description: 'turn upside-down crops (0°/180° classifier); enabled=false passes crops through',
+  models: (raw) => (raw.enabled === false ? [] : [modelParam(raw, CLS_DEFAULTS.model)]),
   create(raw) {
     const p = parseParams(
       z.strictObject({
@@ -60,6 +65,7 @@ export const recognizeStep: StepDefinition = {
   inputs: ['crops', 'widths'],
   outputs: ['texts', 'confidences'],
   description: 'CRNN/SVTR recognition in width-bucketed batches + CTC decoding',
+  models: (raw) => [modelParam(raw, REC_DEFAULTS.model)],
   async create(raw, ctx: StepLoadContext) {
     const p = parseParams(
       z.strictObject({
