@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
+import { adminHeaders, startTestServer } from '../helpers/server.js';
 
 /** A pipeline over `add`'s tensors (a, b → sum) whose one step calls `target`. */
 function writePipeline(root: string, name: string, target: string): void {
@@ -76,7 +76,10 @@ describe('pipeline call cycles', () => {
   });
 
   const index = async (): Promise<Map<string, IndexEntry>> => {
-    const res = await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST' });
+    const res = await fetch(server.httpUrl + '/v2/repository/index', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     return new Map(((await res.json()) as IndexEntry[]).map((e) => [e.name, e]));
   };
 
@@ -127,7 +130,10 @@ describe('pipeline call cycles', () => {
   it('refuses a later load that would close a cycle; the model already serving keeps serving', async () => {
     assert.equal((await index()).get('late_a')?.state, 'READY');
     writePipeline(repo, 'late_b', 'late_a');
-    await fetch(server.httpUrl + '/v2/repository/models/late_b/load', { method: 'POST' });
+    await fetch(server.httpUrl + '/v2/repository/models/late_b/load', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     const idx = await index();
     assert.equal(idx.get('late_b')?.state, 'UNAVAILABLE');
     assert.match(idx.get('late_b')!.reason, /circular dependency: late_b → late_a → late_b/);
@@ -137,13 +143,19 @@ describe('pipeline call cycles', () => {
     assert.equal(res.status, 503);
     assert.match(String(res.body.error), /late_b/);
     // Reloading late_a changes nothing: its call to late_b closes no cycle among serving models.
-    await fetch(server.httpUrl + '/v2/repository/models/late_a/load', { method: 'POST' });
+    await fetch(server.httpUrl + '/v2/repository/models/late_a/load', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     assert.equal((await index()).get('late_a')?.state, 'READY');
   });
 
   it('a reload that would turn a serving pipeline into a cycle keeps the version that serves', async () => {
     writePipeline(repo, 'via_add', 'via_add');
-    await fetch(server.httpUrl + '/v2/repository/models/via_add/load', { method: 'POST' });
+    await fetch(server.httpUrl + '/v2/repository/models/via_add/load', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     const idx = await index();
     assert.equal(idx.get('via_add')?.state, 'READY');
     assert.equal((await infer('via_add')).status, 200);

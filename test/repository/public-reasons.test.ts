@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server.js';
 import { addModel, makeFixtureRepository, writeModel } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
+import { adminHeaders, startTestServer } from '../helpers/server.js';
 
 describe('load failures name no server path', () => {
   let server: RunningServer;
@@ -35,7 +35,10 @@ describe('load failures name no server path', () => {
   };
 
   it('repository index reasons are relative to the repository', async () => {
-    const res = await fetch(`${server.httpUrl}/v2/repository/index`, { method: 'POST' });
+    const res = await fetch(`${server.httpUrl}/v2/repository/index`, {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     const index = (await res.json()) as Array<{ name: string; reason: string }>;
     const reason = (name: string): string => index.find((e) => e.name === name)!.reason;
     assert.match(reason('corrupt'), /ONNX Runtime could not load corrupt\/1\/model\.onnx/);
@@ -55,7 +58,10 @@ describe('load failures name no server path', () => {
         noPath(await res.text());
       }
     }
-    const missing = await fetch(`${server.httpUrl}/v2/repository/models/nope/load`, { method: 'POST' });
+    const missing = await fetch(`${server.httpUrl}/v2/repository/models/nope/load`, {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     assert.equal(missing.status, 404);
     const body = (await missing.json()) as { error: string };
     assert.equal(body.error, "no model folder 'nope' in the model repository");
@@ -63,7 +69,10 @@ describe('load failures name no server path', () => {
 
   it('an unreadable repository is reported without its path', async () => {
     rmSync(repo, { recursive: true, force: true });
-    const res = await fetch(`${server.httpUrl}/v2/repository/index`, { method: 'POST' });
+    const res = await fetch(`${server.httpUrl}/v2/repository/index`, {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     assert.equal(res.status, 400);
     const text = await res.text();
     assert.match(text, /model repository '\.' cannot be read/);

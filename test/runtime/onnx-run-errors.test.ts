@@ -60,7 +60,15 @@ describe('ONNX Runtime run failures', () => {
     });
     writeModel(repo, 'zeros', 1, zerosOfShape(), {});
     const settings = loadSettings(
-      { modelRepository: repo, host: '127.0.0.1', httpPort: 0, grpcPort: 0, dataDir, logLevel: 'error' },
+      {
+        modelRepository: repo,
+        host: '127.0.0.1',
+        httpPort: 0,
+        grpcPort: 0,
+        dataDir,
+        logLevel: 'error',
+        auth: 'off',
+      },
       {},
     );
     const sink = new Writable({
