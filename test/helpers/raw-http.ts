@@ -23,6 +23,21 @@ export interface RawResponse {
 
 /** Parses the first complete response in `text`, or undefined while it is incomplete. */
 export function parseResponse(text: string): RawResponse | undefined {
+  return parseResponses(text)[0];
+}
+
+/** Every complete response in `text` (pipelined responses one after another). */
+export function parseResponses(text: string): RawResponse[] {
+  const out: RawResponse[] = [];
+  for (let rest = text; ;) {
+    const one = parseOne(rest);
+    if (!one) return out;
+    out.push(one.response);
+    rest = rest.slice(one.length);
+  }
+}
+
+function parseOne(text: string): { response: RawResponse; length: number } | undefined {
   const end = text.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
@@ -33,8 +48,11 @@ export function parseResponse(text: string): RawResponse | undefined {
   }
   const length = Number(headers['content-length'] ?? 0);
   const body = text.slice(end + 4);
-  if (Buffer.byteLength(body) < length) return undefined;
-  return { status: Number(statusLine!.split(' ')[1]), headers, body: body.slice(0, length) };
+  if (body.length < length) return undefined; // latin1: one character per byte
+  return {
+    response: { status: Number(statusLine!.split(' ')[1]), headers, body: body.slice(0, length) },
+    length: end + 4 + length,
+  };
 }
 
 export function rawConnect(url: string): Promise<RawConnection> {
