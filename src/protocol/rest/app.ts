@@ -109,7 +109,9 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
       return;
     }
     // Before the body is read: the connection cap and the body budget (connection-guard.ts).
-    done(guard.admit(req.raw, reply.raw, opts.maxBodyBytes));
+    // Probes and scrapes are answered even beyond the cap: a connection flood must not make
+    // Kubernetes restart a server that is alive (they carry no body).
+    done(QUIET_ROUTES.has(req.url) ? undefined : guard.admit(req.raw, reply.raw, opts.maxBodyBytes));
   });
   app.addHook('preClose', (done) => {
     closing = true;

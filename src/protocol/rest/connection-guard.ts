@@ -5,8 +5,9 @@
  * - headers and the whole request must arrive in time (Node's headersTimeout and requestTimeout,
  *   answered 408 `request_timeout` by `clientErrorHandler`); idle keep-alive connections close;
  * - at most `maxConnections` connections are served; requests on the ones beyond get 503
- *   `too_many_connections` and their connection closes; beyond twice the cap Node drops new
- *   connections unanswered, so a flood cannot exhaust file descriptors;
+ *   `too_many_connections` and their connection closes (health probes and /metrics excepted: see
+ *   app.ts); beyond twice the cap Node drops new connections unanswered, so a flood cannot exhaust
+ *   file descriptors;
  * - request bodies held at once are bounded in total (`BodyBudget`, 503 `body_buffer_full`); per
  *   connection the bound is the body limit (413).
  *
@@ -123,10 +124,6 @@ export class ConnectionGuard {
     this.budget = new BodyBudget(limits.maxBufferedBodyBytes);
   }
 
-  get openConnections(): number {
-    return this.open;
-  }
-
   /** Counts connections on `server` and sets the hard ceiling (twice the cap). */
   attach(server: Server): void {
     server.maxConnections = 2 * this.limits.maxConnections;
@@ -193,7 +190,7 @@ export class ConnectionGuard {
         status: e.httpStatus,
         code: e.code,
       },
-      'request refused by the connection limits',
+      'request refused at the connection',
     );
   };
 
