@@ -74,6 +74,53 @@ export const settingsSchema = z.object({
     .min(1024)
     .max(2048 * MiB)
     .default(64 * MiB),
+  // Connection limits (src/protocol/rest/connection-guard.ts, src/protocol/grpc/http2-guard.ts).
+  /**
+   * A request's headers must arrive within this (408 beyond). A client sends its headers in one
+   * write; 30 s still covers four TCP retransmissions of them (1 + 2 + 4 + 8 + 16 s), and halves
+   * the time a slowloris connection is held compared with Node's 60 s.
+   */
+  headersTimeoutMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /**
+   * The whole request, headers and body (gRPC: a unary call's message), must arrive within this
+   * (408 beyond). 300 s is Node's own default: a body at the 64 MiB limit then needs 1.8 Mbit/s,
+   * below a typical 4G uplink; raise both together for bigger bodies over slow links.
+   */
+  bodyTimeoutMs: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+  /**
+   * A connection with no request in progress closes after this (HTTP keep-alive; gRPC: no call,
+   * GOAWAY). 65 s is above the 60 s idle timeout of common load balancers, so they close first
+   * and never send a request on a connection we are closing.
+   */
+  idleTimeoutMs: z.coerce.number().int().min(10).max(3_600_000).default(65_000),
+  /**
+   * Connections at once, per transport. Beyond it HTTP requests get 503 too_many_connections and
+   * the connection closes (beyond twice it, connections are dropped unanswered); gRPC drops them.
+   * 1024 is far above the 64–256 connections a load balancer or client pool keeps to one replica,
+   * and far below the file descriptors Node can hold.
+   */
+  maxConnections: z.coerce.number().int().min(1).max(1_000_000).default(1024),
+  /**
+   * Request bodies held at once across all HTTP connections (503 body_buffer_full beyond): without
+   * it 20 stalled 50 MB uploads held 1 GB. 256 MiB = four bodies at the default 64 MiB limit.
+   */
+  maxBufferedBodyBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * MiB)
+    .default(256 * MiB),
+  /**
+   * gRPC calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; clients queue the
+   * rest). 256: Go's HTTP/2 server uses 250 and nginx 128; client pools open more connections.
+   */
+  grpcMaxConcurrentStreams: z.coerce.number().int().min(1).max(2_147_483_647).default(256),
+  /**
+   * 0 = off. Else gRPC connections get GOAWAY after about this long (±10%) so that clients behind
+   * an L4 balancer spread over new replicas; calls still running get shutdownTimeoutMs to finish.
+   * Off by default: a long ModelStreamInfer stream would be cut.
+   */
+  grpcMaxConnectionAgeMs: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
 });
 
 /** Validated settings; `host` is always resolved (resolveHost). */
@@ -100,6 +147,16 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
   v2Auth: { flag: '--v2-auth', env: 'INFERD_V2_AUTH' },
   maxResponseBytes: { flag: '--max-response-bytes', env: 'INFERD_MAX_RESPONSE_BYTES' },
+  headersTimeoutMs: { flag: '--headers-timeout-ms', env: 'INFERD_HEADERS_TIMEOUT_MS' },
+  bodyTimeoutMs: { flag: '--body-timeout-ms', env: 'INFERD_BODY_TIMEOUT_MS' },
+  idleTimeoutMs: { flag: '--idle-timeout-ms', env: 'INFERD_IDLE_TIMEOUT_MS' },
+  maxConnections: { flag: '--max-connections', env: 'INFERD_MAX_CONNECTIONS' },
+  maxBufferedBodyBytes: { flag: '--max-buffered-body-bytes', env: 'INFERD_MAX_BUFFERED_BODY_BYTES' },
+  grpcMaxConcurrentStreams: {
+    flag: '--grpc-max-concurrent-streams',
+    env: 'INFERD_GRPC_MAX_CONCURRENT_STREAMS',
+  },
+  grpcMaxConnectionAgeMs: { flag: '--grpc-max-connection-age-ms', env: 'INFERD_GRPC_MAX_CONNECTION_AGE_MS' },
 };
 
 export class SettingsError extends Error {
@@ -143,6 +200,27 @@ function fromFile(path: string): SettingsInput {
   return raw as SettingsInput;
 }
 
+/** Limits that only make sense together (connection limits: see their comments above). */
+function checkLimits(
+  s: Pick<Settings, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'maxBodyBytes' | 'maxBufferedBodyBytes'>,
+  ctx: z.RefinementCtx,
+): void {
+  if (s.bodyTimeoutMs < s.headersTimeoutMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bodyTimeoutMs'],
+      message: `must be at least headersTimeoutMs (${s.headersTimeoutMs}): it covers the headers too`,
+    });
+  }
+  if (s.maxBufferedBodyBytes < s.maxBodyBytes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxBufferedBodyBytes'],
+      message: `must be at least maxBodyBytes (${s.maxBodyBytes}), or no body at the limit is ever accepted`,
+    });
+  }
+}
+
 /** Merges file < env < flags and validates. */
 export function loadSettings(
   flags: SettingsInput,
@@ -151,7 +229,7 @@ export function loadSettings(
 ): Settings {
   const merged: SettingsInput = { ...(configFile ? fromFile(configFile) : {}), ...fromEnv(env) };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k as keyof Settings] = v;
-  const res = settingsSchema.safeParse(merged);
+  const res = settingsSchema.superRefine(checkLimits).safeParse(merged);
   if (!res.success) {
     const lines = res.error.issues.map((i) => {
       const key = String(i.path[0]) as keyof Settings;

@@ -74,6 +74,11 @@ export const ERROR_CATALOGUE = {
   // responses: 413 as for payload_too_large, since the request asks for more than the server sends
   // and the remedy is the same (ask for less); gRPC's own status for an oversized message
   response_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Response too large' },
+  // connection limits (src/protocol/rest/connection-guard.ts)
+  request_timeout: { http: 408, grpc: GrpcStatus.DEADLINE_EXCEEDED, title: 'Request timeout' },
+  headers_too_large: { http: 431, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Request headers too large' },
+  too_many_connections: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Too many connections' },
+  body_buffer_full: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Request bodies over capacity' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -131,4 +136,24 @@ export function toInferdError(err: unknown): InferdError {
   if (err instanceof InferdError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new InferdError('internal', message, { cause: err });
+}
+
+/**
+ * Answers that are not incidents: load shedding, drain, unavailable models, and what the client
+ * caused (its deadline passed, it went away). They are counted and access-logged like any answer;
+ * only the rest (5xx the server is to blame for) is logged as an error with its stack.
+ */
+const ANSWERS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'queue_full',
+  'model_unavailable',
+  'server_draining',
+  'deadline_exceeded',
+  'canceled',
+  'too_many_connections',
+  'body_buffer_full',
+]);
+
+/** True for failures the operator should hear about (every transport logs these, and only these). */
+export function isServerFault(e: InferdError): boolean {
+  return e.httpStatus >= 500 && !ANSWERS.has(e.code);
 }

@@ -81,6 +81,13 @@ export async function startServer(
     logger,
     maxBodyBytes: settings.maxBodyBytes,
     access: gateway.access,
+    limits: {
+      headersTimeoutMs: settings.headersTimeoutMs,
+      bodyTimeoutMs: settings.bodyTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      maxConnections: settings.maxConnections,
+      maxBufferedBodyBytes: settings.maxBufferedBodyBytes,
+    },
   });
   // Customer API (/v1), admin API, OpenAPI and docs: mounted before listen.
   await gateway.mount(app, service);
@@ -89,6 +96,14 @@ export async function startServer(
     logger,
     maxMessageBytes: settings.maxBodyBytes,
     access: gateway.access,
+    limits: {
+      maxConnections: settings.maxConnections,
+      requestTimeoutMs: settings.bodyTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      maxConcurrentStreams: settings.grpcMaxConcurrentStreams,
+      maxConnectionAgeMs: settings.grpcMaxConnectionAgeMs,
+      maxConnectionAgeGraceMs: settings.shutdownTimeoutMs,
+    },
   });
 
   const started = performance.now();

@@ -6,6 +6,7 @@
  * problem bodies carry only the path). Transport-neutral: /v1, the raw /v2 infer route and gRPC
  * pass what they received.
  */
+import { clip } from '../core/clip.js';
 import { InferdError } from '../errors.js';
 import type { ApiKeyRecord, Store } from './store/types.js';
 import { formatTime, hashKey, isWellFormedKey } from './keys.js';
@@ -90,6 +91,6 @@ export function apiKeyAuth(opts: AuthOptions): Authenticate {
 /** 403 unless the key's scopes include the model (null scopes = every model). */
 export function requireScope(key: ApiKeyRecord, model: string): void {
   if (key.scopes !== null && !key.scopes.includes(model)) {
-    throw new InferdError('forbidden', `API key ${key.id} may not call model '${model}'`);
+    throw new InferdError('forbidden', `API key ${key.id} may not call model '${clip(model)}'`);
   }
 }

@@ -6,6 +6,7 @@
  * (preParsing for parsed bodies, the multipart reader for uploads); the usage record is committed
  * in onSend, before the response leaves (meterUsage's contract). Errors are RFC 9457 problem+json.
  */
+import { clip } from '../core/clip.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -80,7 +81,7 @@ export async function registerCustomerApi(app: FastifyInstance, opts: CustomerAp
       v1.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
       v1.setNotFoundHandler((req, reply) =>
         sendProblem(
-          new InferdError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
+          new InferdError('not_found', `no route ${req.method} ${clip(req.url.split('?')[0], 256)}`),
           req,
           reply,
         ),

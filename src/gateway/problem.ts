@@ -4,7 +4,8 @@
  * /v2 routes keep the Open Inference Protocol's `{"error","code"}` body instead.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { InferdError } from '../errors.js';
+import { clip, MESSAGE_CHARS } from '../core/clip.js';
+import { InferdError, isServerFault } from '../errors.js';
 import { fromFastifyError } from '../protocol/http/errors.js';
 
 /** Where each code is documented (docs/errors.md has one heading per code). */
@@ -25,7 +26,7 @@ export function toProblem(e: InferdError, req: FastifyRequest): Problem {
     type: PROBLEM_BASE + e.code,
     title: e.title,
     status: e.httpStatus,
-    detail: e.message,
+    detail: clip(e.message, MESSAGE_CHARS),
     // The path only: a query string could carry a secret the client should not have sent.
     instance: req.url.split('?')[0]!,
     code: e.code,
@@ -35,9 +36,7 @@ export function toProblem(e: InferdError, req: FastifyRequest): Problem {
 
 export function sendProblem(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = err instanceof InferdError ? err : fromFastifyError(err as FastifyError);
-  if (e.httpStatus >= 500 && e.code !== 'queue_full' && e.code !== 'server_draining') {
-    req.log.error({ err: e.cause ?? e, code: e.code }, e.message);
-  }
+  if (isServerFault(e)) req.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
   return reply
     .code(e.httpStatus)

@@ -12,6 +12,7 @@ import { MemoryLimiter } from './limiter/memory.js';
 import { RedisLimiter } from './limiter/redis.js';
 import type { Limiter } from './limiter/types.js';
 import type { InferenceService } from '../service/inference-service.js';
+import { registerErrorShape } from '../protocol/http/errors.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import { accessControl, type AccessControl } from './access.js';
@@ -23,6 +24,7 @@ import { KeyAdmin } from './key-admin.js';
 import { rateLimit } from './limits.js';
 import { meterUsage, type UsageMeter } from './metering.js';
 import { loadPlans } from './plans.js';
+import { sendProblem } from './problem.js';
 
 export interface Gateway {
   store?: Store;
@@ -105,6 +107,9 @@ export async function setupGateway(
         await registerAdminApi(app, { store, admin: new KeyAdmin(store, Object.keys(plans.plans)) });
       }
       await registerDocs(app, service);
+      // Errors raised before routing (a malformed URL) under these prefixes keep problem+json too.
+      registerErrorShape(app, '/v1/', sendProblem);
+      registerErrorShape(app, '/admin/', sendProblem);
     },
     async close() {
       await meter?.drain();

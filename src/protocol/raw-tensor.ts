@@ -6,6 +6,7 @@
  * Typed arrays use the host's byte order; every platform Node and ONNX Runtime ship for (x64, arm64)
  * is little-endian, which `assertLittleEndian` checks once at import.
  */
+import { clip } from '../core/clip.js';
 import { elementCount, TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 
@@ -30,7 +31,7 @@ export function rawToData(
   if (raw.byteLength !== expected) {
     throw new InferdError(
       'invalid_input',
-      `input '${name}': raw data has ${raw.byteLength} bytes but shape [${shape.join(', ')}] of ${datatype} needs ${expected}`,
+      `input '${clip(name)}': raw data has ${raw.byteLength} bytes but shape [${clip(shape.join(', '))}] of ${datatype} needs ${expected}`,
     );
   }
   const data = new Ctor(copyBytes(raw, 0, raw.byteLength).buffer, 0, count);
@@ -40,7 +41,7 @@ export function rawToData(
       if (b[i]! > 1) {
         throw new InferdError(
           'invalid_input',
-          `input '${name}' element ${i}: BOOL byte ${b[i]} is not 0 or 1`,
+          `input '${clip(name)}' element ${i}: BOOL byte ${b[i]} is not 0 or 1`,
         );
       }
     }
@@ -66,7 +67,7 @@ function splitBytes(raw: Uint8Array, count: number, name: string): Uint8Array[] 
     if (off + 4 > raw.byteLength) {
       throw new InferdError(
         'invalid_input',
-        `input '${name}': BYTES element ${out.length} has a truncated 4-byte length`,
+        `input '${clip(name)}': BYTES element ${out.length} has a truncated 4-byte length`,
       );
     }
     const len = view.getUint32(off, true);
@@ -74,7 +75,7 @@ function splitBytes(raw: Uint8Array, count: number, name: string): Uint8Array[] 
     if (off + len > raw.byteLength) {
       throw new InferdError(
         'invalid_input',
-        `input '${name}': BYTES element ${out.length} declares ${len} bytes but only ${raw.byteLength - off} remain`,
+        `input '${clip(name)}': BYTES element ${out.length} declares ${len} bytes but only ${raw.byteLength - off} remain`,
       );
     }
     out.push(copyBytes(raw, off, off + len));
@@ -83,7 +84,7 @@ function splitBytes(raw: Uint8Array, count: number, name: string): Uint8Array[] 
   if (out.length !== count) {
     throw new InferdError(
       'invalid_input',
-      `input '${name}': raw data holds ${out.length} BYTES elements but its shape needs ${count}`,
+      `input '${clip(name)}': raw data holds ${out.length} BYTES elements but its shape needs ${count}`,
     );
   }
   return out;

@@ -3,6 +3,7 @@
  * with range checks that name the input and element. Shared by every transport that carries typed
  * values (REST JSON, gRPC `contents`).
  */
+import { clip } from '../core/clip.js';
 import { fromBFloat16, fromHalf, toBFloat16, toHalf } from '../core/half.js';
 import { TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
@@ -19,7 +20,7 @@ const INT_RANGE: Partial<Record<Datatype, [number, number]>> = {
 
 function bad(input: string, index: number, value: unknown, what: string): InferdError {
   const shown = JSON.stringify(value)?.slice(0, 40) ?? String(value);
-  return new InferdError('invalid_input', `input '${input}' element ${index}: ${shown} ${what}`);
+  return new InferdError('invalid_input', `input '${clip(input)}' element ${index}: ${shown} ${what}`);
 }
 
 function toFloat(v: unknown, input: string, i: number): number {

@@ -3,6 +3,7 @@
  * fully before the versions it replaces stop serving (no failed request during a swap); a model
  * that fails to load is UNAVAILABLE with its reason and the others keep serving.
  */
+import { clip } from '../core/clip.js';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InferdError } from '../errors.js';
@@ -195,7 +196,7 @@ export class ModelManager {
 
   private async doLoad(name: string): Promise<void> {
     if (!(await modelExists(this.root, name))) {
-      throw new InferdError('model_not_found', `no model folder '${name}' in the model repository`);
+      throw new InferdError('model_not_found', `no model folder '${clip(name)}' in the model repository`);
     }
     const entry = this.entry(name);
     const dir = join(this.root, name);
@@ -323,7 +324,7 @@ export class ModelManager {
     const entry = this.entries.get(name);
     if (!entry) {
       if (await modelExists(this.root, name)) return;
-      throw new InferdError('model_not_found', `no model '${name}' in the repository`);
+      throw new InferdError('model_not_found', `no model '${clip(name)}' in the repository`);
     }
     const versions = [...entry.versions.values()];
     entry.versions = new Map();

@@ -10,6 +10,7 @@
  * - At most `concurrency` executions are handed to the backend at once (instances × pipeline depth).
  */
 import type { Tensor } from '../core/tensor.js';
+import { timerDelayMs } from '../core/timers.js';
 import { InferdError } from '../errors.js';
 import type { Backend } from '../runtime/backend.js';
 import { batchKey, batchSize, concatInputs, splitOutputs } from './batch.js';
@@ -151,7 +152,8 @@ export class Scheduler {
           reject(new InferdError('deadline_exceeded', 'the request timed out before it could be scheduled'));
           return;
         }
-        item.timer = setTimeout(() => this.expire(item), wait);
+        // Bounded: a wait beyond 2³¹−1 ms would make Node fire the timer after 1 ms.
+        item.timer = setTimeout(() => this.expire(item), timerDelayMs(wait));
       }
       if (job.signal) {
         item.onAbort = () =>

@@ -2,7 +2,9 @@
  * What every transport calls (REST, gRPC, the /v1 API, pipelines): the Open Inference Protocol's
  * operations on the internal types. Transports only decode and encode.
  */
+import { clip } from '../core/clip.js';
 import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
+import { timerDelayMs } from '../core/timers.js';
 import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
 import type { ModelConfig } from '../core/model-config.js';
@@ -128,8 +130,17 @@ export class InferenceService implements ModelInvoker {
     return this.models.get(name) !== undefined;
   }
 
+  /**
+   * False for a model that exists but has no version to serve (unloaded, or failed to load), as
+   * Triton answers `ready: false` for it; an unknown model or version is still an error.
+   */
   modelReady(name: string, version?: string): boolean {
-    return this.router.find(name, version).ready;
+    try {
+      return this.router.find(name, version).ready;
+    } catch (err) {
+      if (err instanceof InferdError && err.code === 'model_unavailable') return false;
+      throw err;
+    }
   }
 
   modelConfig(name: string, version?: string): ModelConfig & { version: string } {
@@ -205,10 +216,11 @@ export class InferenceService implements ModelInvoker {
           `parameter 'timeout' must be a non-negative number of microseconds`,
         );
       }
-      if (us > 0) deadlines.push(now + us / 1000);
+      // Clamped: Triton takes any uint64, and a timer cannot wait beyond 2³¹−1 ms (core/timers.ts).
+      if (us > 0) deadlines.push(now + timerDelayMs(us / 1000));
     }
     const defaultUs = cfg.dynamic_batching?.default_timeout_microseconds;
-    if (defaultUs) deadlines.push(now + defaultUs / 1000);
+    if (defaultUs) deadlines.push(now + timerDelayMs(defaultUs / 1000));
     const levels = cfg.dynamic_batching?.priority_levels || DEFAULT_PRIORITY_LEVELS;
     const defaultLevel = cfg.dynamic_batching?.default_priority_level || Math.ceil(levels / 2);
     let priority = defaultLevel;
@@ -217,7 +229,7 @@ export class InferenceService implements ModelInvoker {
       if (!Number.isInteger(n) || n < 0 || n > levels) {
         throw new InferdError(
           'invalid_request',
-          `parameter 'priority' must be an integer from 0 (default) to ${levels} (1 is the highest), got ${String(p.priority)}`,
+          `parameter 'priority' must be an integer from 0 (default) to ${levels} (1 is the highest), got ${clip(p.priority)}`,
         );
       }
       if (n > 0) priority = n;

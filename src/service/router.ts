@@ -2,6 +2,7 @@
  * Resolves a model name plus an optional version or alias to one READY model version.
  * No version: the highest READY version (Triton's default). Aliases come from config `aliases`.
  */
+import { clip } from '../core/clip.js';
 import { InferdError } from '../errors.js';
 import type { ModelEntry, ModelManager } from '../repository/model-manager.js';
 import type { ModelVersion } from '../repository/model-version.js';
@@ -11,7 +12,7 @@ export class Router {
 
   entry(name: string): ModelEntry {
     const e = this.models.get(name);
-    if (!e) throw new InferdError('model_not_found', `unknown model '${name}'`);
+    if (!e) throw new InferdError('model_not_found', `unknown model '${clip(name)}'`);
     return e;
   }
 
@@ -29,20 +30,20 @@ export class Router {
       if (ready) return ready;
       if (any) return any;
       const why = e.unloaded ? 'it is unloaded' : (e.error ?? 'it has no loaded version');
-      throw new InferdError('model_unavailable', `model '${name}' is not available: ${why}`);
+      throw new InferdError('model_unavailable', `model '${clip(name)}' is not available: ${why}`);
     }
     const target = /^\d+$/.test(version) ? String(Number(version)) : e.config?.aliases[version];
     if (target === undefined) {
       throw new InferdError(
         'version_not_found',
-        `model '${name}' has no version or alias '${version}'; versions: ${[...e.versions.keys()].join(', ') || 'none'}`,
+        `model '${clip(name)}' has no version or alias '${clip(version)}'; versions: ${[...e.versions.keys()].join(', ') || 'none'}`,
       );
     }
     const v = e.versions.get(target);
     if (!v) {
       throw new InferdError(
         'version_not_found',
-        `model '${name}' has no loaded version ${target}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`,
+        `model '${clip(name)}' has no loaded version ${clip(target)}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`,
       );
     }
     return v;
@@ -54,7 +55,7 @@ export class Router {
     if (!v.ready) {
       throw new InferdError(
         'model_unavailable',
-        `model '${name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`,
+        `model '${clip(name)}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`,
       );
     }
     return v;

@@ -2,6 +2,7 @@
  * Checks a decoded request against the model's metadata before it is queued, so that a bad request
  * is refused with a message naming the input, and never reaches a runtime.
  */
+import { clip } from '../core/clip.js';
 import { elementCount, type InferenceRequest } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 import type { BackendMetadata, TensorSpec } from '../core/model.js';
@@ -20,31 +21,31 @@ export function validateRequest(
   let batch: number | undefined;
   for (const t of req.inputs) {
     if (seen.includes(t.name))
-      throw new InferdError('invalid_request', `input '${t.name}' is given more than once`);
+      throw new InferdError('invalid_request', `input '${clip(t.name)}' is given more than once`);
     seen.push(t.name);
     const spec = meta.inputs.find((s) => s.name === t.name);
     if (!spec) {
       throw new InferdError(
         'unknown_input',
-        `model '${req.modelName}' has no input '${t.name}'; its inputs are ${list(meta.inputs)}`,
+        `model '${req.modelName}' has no input '${clip(t.name)}'; its inputs are ${list(meta.inputs)}`,
       );
     }
     if (spec.datatype !== t.datatype) {
       throw new InferdError(
         'datatype_mismatch',
-        `input '${t.name}' must be ${spec.datatype}, got ${t.datatype}`,
+        `input '${t.name}' must be ${spec.datatype}, got ${clip(t.datatype)}`,
       );
     }
     if (spec.shape.length !== t.shape.length || spec.shape.some((d, i) => d !== -1 && d !== t.shape[i])) {
       throw new InferdError(
         'shape_mismatch',
-        `input '${t.name}' has shape ${fmt(t.shape)} but model '${req.modelName}' expects ${fmt(spec.shape)} (-1 = any size)`,
+        `input '${t.name}' has shape ${clip(fmt(t.shape))} but model '${req.modelName}' expects ${fmt(spec.shape)} (-1 = any size)`,
       );
     }
     if (elementCount(t.shape) !== t.data.length) {
       throw new InferdError(
         'invalid_input',
-        `input '${t.name}' has ${t.data.length} elements but its shape ${fmt(t.shape)} needs ${elementCount(t.shape)}`,
+        `input '${t.name}' has ${t.data.length} elements but its shape ${clip(fmt(t.shape))} needs ${elementCount(t.shape)}`,
       );
     }
     if (maxBatchSize > 0) {
@@ -91,7 +92,7 @@ function checkOutputs(req: InferenceRequest, meta: BackendMetadata): void {
     if (!meta.outputs.some((s) => s.name === o.name)) {
       throw new InferdError(
         'unknown_output',
-        `model '${req.modelName}' has no output '${o.name}'; its outputs are ${list(meta.outputs)}`,
+        `model '${req.modelName}' has no output '${clip(o.name)}'; its outputs are ${list(meta.outputs)}`,
       );
     }
   }

@@ -24,6 +24,13 @@ interface ServeFlags {
   v2Auth?: string;
   config?: string;
   maxResponseBytes?: string;
+  headersTimeoutMs?: string;
+  bodyTimeoutMs?: string;
+  idleTimeoutMs?: string;
+  maxConnections?: string;
+  maxBufferedBodyBytes?: string;
+  grpcMaxConcurrentStreams?: string;
+  grpcMaxConnectionAgeMs?: string;
 }
 
 export function addServeCommand(program: Command): void {
@@ -70,6 +77,25 @@ export function addServeCommand(program: Command): void {
       '--max-response-bytes <n>',
       'largest response in bytes of output tensors (env INFERD_MAX_RESPONSE_BYTES; default 67108864 = 64 MiB)',
     )
+    .option(
+      '--headers-timeout-ms <ms>',
+      'request headers must arrive within this; 408 beyond (default 30000)',
+    )
+    .option(
+      '--body-timeout-ms <ms>',
+      'the whole request (headers and body) must arrive within this; 408 beyond (default 300000)',
+    )
+    .option('--idle-timeout-ms <ms>', 'idle connections close after this (keep-alive; default 65000)')
+    .option('--max-connections <n>', 'connections at once per transport; 503 beyond (default 1024)')
+    .option(
+      '--max-buffered-body-bytes <n>',
+      'request bodies held at once across connections; 503 beyond (default 268435456 = 256 MiB)',
+    )
+    .option('--grpc-max-concurrent-streams <n>', 'gRPC calls at once per connection (default 256)')
+    .option(
+      '--grpc-max-connection-age-ms <ms>',
+      'gRPC connections get GOAWAY after this; 0 = never (default 0)',
+    )
     .action(async (flags: ServeFlags) => {
       const input: SettingsInput = {
         modelRepository: flags.modelRepository,
@@ -90,6 +116,13 @@ export function addServeCommand(program: Command): void {
         adminToken: flags.adminToken,
         v2Auth: flags.v2Auth,
         maxResponseBytes: flags.maxResponseBytes,
+        headersTimeoutMs: flags.headersTimeoutMs,
+        bodyTimeoutMs: flags.bodyTimeoutMs,
+        idleTimeoutMs: flags.idleTimeoutMs,
+        maxConnections: flags.maxConnections,
+        maxBufferedBodyBytes: flags.maxBufferedBodyBytes,
+        grpcMaxConcurrentStreams: flags.grpcMaxConcurrentStreams,
+        grpcMaxConnectionAgeMs: flags.grpcMaxConnectionAgeMs,
       };
       let settings;
       try {

@@ -3,6 +3,7 @@
  * a model's signature, and output tensors → typed JSON. Every refusal is a catalogue error naming the
  * field, so clients can fix their request from the message alone.
  */
+import { clip } from '../../core/clip.js';
 import type { Tensor, TensorData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { TensorSpec } from '../../core/model.js';
@@ -90,7 +91,7 @@ export function decodeInputs(
   if (unknown.length > 0) {
     throw new InferdError(
       'invalid_request',
-      `unknown field(s) ${unknown.join(', ')}; expected ${[...known].join(', ')}`,
+      `unknown field(s) ${clip(unknown.join(', '))}; expected ${[...known].join(', ')}`,
     );
   }
   const meta = (s: SignatureInput) => metaInputs.find((m) => m.name === s.tensor);

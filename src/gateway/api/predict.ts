@@ -5,6 +5,7 @@
  * Multipart uploads are bounded by the plan's payload limit and --max-body-bytes on the bytes
  * actually read (upload-budget.ts); parsed bodies are bounded before they reach the handler.
  */
+import { clip } from '../../core/clip.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
 import { clientGone } from '../../protocol/http/client-gone.js';
@@ -52,7 +53,7 @@ async function readMultipart(
         if (!images.has(part.fieldname)) {
           throw new InferdError(
             'invalid_request',
-            `file part '${part.fieldname}' is not an image field of this model`,
+            `file part '${clip(part.fieldname)}' is not an image field of this model`,
           );
         }
         body[part.fieldname] = new Uint8Array(await budget.race(part.toBuffer()));

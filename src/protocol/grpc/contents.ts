@@ -2,6 +2,7 @@
  * InferTensorContents (the typed repeated fields) ↔ tensor storage. Each datatype has exactly one
  * field; FP16 and BF16 have none and travel only as raw contents (as the proto documents).
  */
+import { clip } from '../../core/clip.js';
 import { elementCount, type Datatype, type TensorData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import { valuesToData } from '../tensor-values.js';
@@ -39,14 +40,14 @@ export function contentsToData(
   if (field === undefined) {
     throw new InferdError(
       'invalid_input',
-      `input '${name}': ${datatype} has no typed contents field; send it in raw_input_contents`,
+      `input '${clip(name)}': ${datatype} has no typed contents field; send it in raw_input_contents`,
     );
   }
   for (const [k, v] of Object.entries(contents)) {
     if (k !== field && Array.isArray(v) && v.length > 0) {
       throw new InferdError(
         'invalid_input',
-        `input '${name}' is ${datatype}: put its values in '${field}', not '${k}'`,
+        `input '${clip(name)}' is ${datatype}: put its values in '${field}', not '${clip(k)}'`,
       );
     }
   }
@@ -55,7 +56,7 @@ export function contentsToData(
   if (values.length !== expected) {
     throw new InferdError(
       'invalid_input',
-      `input '${name}' has ${values.length} elements in ${field} but its shape [${shape.join(', ')}] needs ${expected}`,
+      `input '${clip(name)}' has ${values.length} elements in ${field} but its shape [${clip(shape.join(', '))}] needs ${expected}`,
     );
   }
   if (datatype === 'BYTES') return (values as Uint8Array[]).map((b) => new Uint8Array(b));

@@ -6,17 +6,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { InferdError, toInferdError } from '../../errors.js';
+import { clip, MESSAGE_CHARS } from '../../core/clip.js';
+import { isServerFault, toInferdError } from '../../errors.js';
 
 export const ERROR_CODE_KEY = 'inferd-error-code';
-
-/** Errors the operator should hear about (not client mistakes or expected back-pressure). */
-function isServerFault(e: InferdError): boolean {
-  return (
-    e.httpStatus >= 500 &&
-    !['queue_full', 'model_unavailable', 'server_draining', 'deadline_exceeded'].includes(e.code)
-  );
-}
 
 /** `extra`: more trailing metadata, e.g. the rate-limit headers of a call the gate admitted. */
 export function toServiceError(
@@ -32,5 +25,5 @@ export function toServiceError(
     // Connection-specific headers are HTTP/1 only (RFC 9113 §8.2.2): never in gRPC metadata.
     if (k !== 'connection') metadata.set(k, v);
   }
-  return { code: e.grpcStatus as grpc.status, details: e.message, metadata };
+  return { code: e.grpcStatus as grpc.status, details: clip(e.message, MESSAGE_CHARS), metadata };
 }

@@ -6,6 +6,7 @@
  * `contents`. The response mirrors that choice (raw in → raw out), except that typed responses
  * switch to raw when an output is FP16/BF16, which has no typed field.
  */
+import { clip } from '../../core/clip.js';
 import {
   isDatatype,
   DATATYPES,
@@ -30,7 +31,7 @@ export function parseWireShape(shape: Long64[], name: string): number[] {
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new InferdError(
       'invalid_request',
-      `input '${name}': shape [${shape.join(', ')}] must hold non-negative integers`,
+      `input '${clip(name)}': shape [${clip(shape.join(', '))}] must hold non-negative integers`,
     );
   }
   return dims;
@@ -41,7 +42,7 @@ function tensorHeader(w: WireTensor, index: number): Omit<Tensor, 'data'> {
   if (!isDatatype(w.datatype)) {
     throw new InferdError(
       'invalid_request',
-      `input '${w.name}': datatype ${JSON.stringify(w.datatype)} is not one of ${DATATYPES.join(', ')}`,
+      `input '${clip(w.name)}': datatype ${clip(JSON.stringify(w.datatype))} is not one of ${DATATYPES.join(', ')}`,
     );
   }
   const parameters = decodeParameters(w.parameters);
@@ -70,7 +71,7 @@ export function decodeInferRequest(w: WireInferRequest): { request: InferenceReq
       if (hasValues(t.contents)) {
         throw new InferdError(
           'invalid_request',
-          `input '${t.name}' has typed contents, but raw_input_contents is used: put every input in one or the other`,
+          `input '${clip(t.name)}' has typed contents, but raw_input_contents is used: put every input in one or the other`,
         );
       }
       return { ...head, data: rawToData(head.datatype, head.shape, raw[i]!, head.name) };

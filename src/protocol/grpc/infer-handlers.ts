@@ -12,9 +12,15 @@
  * stream) passes the customer gate: key from the `authorization` metadata, scope, plan limits with
  * the plan's payload limit on the message's size on the wire, and a usage record committed before
  * the answer. Unary answers carry the rate-limit headers as trailing metadata.
+ *
+ * Backpressure: a stream stops taking requests (HTTP/2 flow control then holds the client back)
+ * while MAX_STREAM_INFLIGHT of its requests are running, and while its responses are not being
+ * read (call.write returned false) until 'drain'. Before, a client that sent requests and never
+ * read the answers made the server compute all of them and buffer every response.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { clip, MESSAGE_CHARS } from '../../core/clip.js';
 import { toInferdError } from '../../errors.js';
 import type { CustomerGate } from '../../gateway/customer-gate.js';
 import type { InferenceService } from '../../service/inference-service.js';
@@ -23,6 +29,14 @@ import { callContext } from './call-context.js';
 import { ERROR_CODE_KEY, toServiceError } from './errors.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
 import type { WireInferRequest, WireInferResponse, WireStreamResponse } from './wire-types.js';
+
+/**
+ * Requests of one stream running at once: enough for a pipelining client to fill two batches of 64
+ * rows (the largest max_batch_size in our models and benchmarks). A stream that sends more waits,
+ * held back by HTTP/2 flow control, instead of holding one decoded request (up to the message
+ * limit) per extra request in memory.
+ */
+export const MAX_STREAM_INFLIGHT = 128;
 
 export interface InferLog {
   model: string;
@@ -86,7 +100,7 @@ async function gatedOne(
     try {
       await gate.begin(call, { authorization, model, declaredBytes: wireBytes(wire) });
     } catch (err) {
-      log({ model: wire.model_name, status: toInferdError(err).code, ms: 0 });
+      log({ model: clip(wire.model_name), status: toInferdError(err).code, ms: 0 });
       throw err;
     }
     out.response = await runOne(service, wire, ctx, (line) => {
@@ -120,8 +134,9 @@ async function runOne(
   log: (line: InferLog) => void,
 ): Promise<WireInferResponse> {
   const started = performance.now();
-  const line: InferLog = { model: wire.model_name, status: 'OK', ms: 0 };
-  if (wire.model_version) line.version = wire.model_version;
+  // Client text in the log line is bounded (a 100 KB model_name made a 100 KB line per request).
+  const line: InferLog = { model: clip(wire.model_name), status: 'OK', ms: 0 };
+  if (wire.model_version) line.version = clip(wire.model_version);
   try {
     const { request, encoding } = decodeInferRequest(wire);
     request.signal = ctx.signal;
@@ -185,21 +200,35 @@ export function inferHandlers(
     const ctx = callContext(call);
     let pending = 0;
     let halfClosed = false;
+    /** The last write returned false: the client is not reading; wait for 'drain'. */
+    let unread = false;
     const maybeEnd = (): void => {
       if (halfClosed && pending === 0 && !call.cancelled) call.end();
     };
+    /** Reads the next request only while the stream has room for it (see the header comment). */
+    const flow = (): void => {
+      const hold = unread || pending >= MAX_STREAM_INFLIGHT;
+      if (hold && !call.isPaused()) call.pause();
+      else if (!hold && call.isPaused()) call.resume();
+    };
+    call.on('drain', () => {
+      unread = false;
+      flow();
+    });
     call.on('data', (wire: WireInferRequest) => {
       pending += 1;
+      flow();
       serve(wire, call.metadata, ctx, log('ModelStreamInfer'))
         .then((o): WireStreamResponse => {
           if (o.error === undefined) return { error_message: '', infer_response: o.response! };
           const e = toInferdError(o.error);
           toServiceError(e, logger); // logs server faults as unary calls do
           return {
-            error_message: e.message,
+            error_message: clip(e.message, MESSAGE_CHARS),
             infer_response: {
-              model_name: wire.model_name,
-              model_version: wire.model_version ?? '',
+              // Bounded like every echo of client text in an error; the id is kept whole for matching.
+              model_name: clip(wire.model_name),
+              model_version: clip(wire.model_version ?? ''),
               id: wire.id ?? '',
               parameters: { [ERROR_CODE_KEY]: { string_param: e.code } },
               outputs: [],
@@ -207,8 +236,9 @@ export function inferHandlers(
           };
         })
         .then((msg: WireStreamResponse) => {
-          if (!call.cancelled) call.write(msg);
+          if (!call.cancelled && !call.write(msg)) unread = true;
           pending -= 1;
+          flow();
           maybeEnd();
         });
     });

@@ -8,6 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
+import { clip } from '../../core/clip.js';
 
 interface ReflectionRequest {
   host?: string;
@@ -107,14 +108,14 @@ export function reflectionHandlers(
         const found = filesFor(symbolPackage(req.file_containing_symbol ?? ''));
         return found
           ? { file_descriptor_response: { file_descriptor_proto: found } }
-          : error(NOT_FOUND, `symbol '${req.file_containing_symbol}' not found`);
+          : error(NOT_FOUND, `symbol '${clip(req.file_containing_symbol)}' not found`);
       }
       case 'file_by_filename': {
         const name = req.file_by_filename ?? '';
         const found = filesFor(files.find((f) => f.name === name)?.pkg ?? SOURCE_FILES[name]);
         return found
           ? { file_descriptor_response: { file_descriptor_proto: found } }
-          : error(NOT_FOUND, `file '${name}' not found`);
+          : error(NOT_FOUND, `file '${clip(name)}' not found`);
       }
       case 'all_extension_numbers_of_type':
         return {

@@ -10,8 +10,9 @@ import type { InferenceService } from '../../service/inference-service.js';
 import { guardService } from './access.js';
 import { adminHandlers } from './admin-handlers.js';
 import { healthService } from './health.js';
+import { guardHttp2Servers } from './http2-guard.js';
 import { inferHandlers, measureInferRequests } from './infer-handlers.js';
-import { loadProtos } from './proto-files.js';
+import { loadProtos, type LoadedProtos } from './proto-files.js';
 import { reflectionHandlers } from './reflection.js';
 
 export interface GrpcServerOptions {
@@ -20,6 +21,23 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
   /** The access policy: every method is checked against it when the services are added. */
   access: AccessControl;
+  /** Connection limits; the HTTP server has the same ones (settings in src/config.ts). */
+  limits: GrpcLimits;
+}
+
+export interface GrpcLimits {
+  /** Connections at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** A unary call's request message must arrive within this (ms). */
+  requestTimeoutMs: number;
+  /** A connection with no call for this long is closed with GOAWAY (ms). */
+  idleTimeoutMs: number;
+  /** Calls at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); clients queue the rest. */
+  maxConcurrentStreams: number;
+  /** 0 = none; else connections are closed with GOAWAY after about this long (±10%), in ms. */
+  maxConnectionAgeMs: number;
+  /** After that GOAWAY, calls still running get this long before the connection is cut (ms). */
+  maxConnectionAgeGraceMs: number;
 }
 
 export interface GrpcServer {
@@ -34,10 +52,27 @@ export interface GrpcServer {
 
 export function createGrpcServer(service: InferenceService, opts: GrpcServerOptions): GrpcServer {
   const protos = loadProtos();
+  const { limits } = opts;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     // Responses can be larger than requests (e.g. typed contents); -1 = no limit on what we send.
     'grpc.max_send_message_length': -1,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
+    ...(limits.maxConnectionAgeMs > 0
+      ? {
+          'grpc.max_connection_age_ms': limits.maxConnectionAgeMs,
+          'grpc.max_connection_age_grace_ms': limits.maxConnectionAgeGraceMs,
+        }
+      : {}),
+    // grpc-node.max_session_memory is left unbounded, as grpc-js does on purpose (Node's HTTP/2
+    // degrades badly at that limit, server.ts in grpc-js); memory per connection is bounded instead
+    // by max_concurrent_streams × the message limit and by ModelStreamInfer's backpressure.
+  });
+  guardHttp2Servers(server, {
+    maxConnections: limits.maxConnections,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    streamingPaths: streamingPaths(protos),
   });
   const logger = opts.logger.child({ transport: 'grpc' });
   const { access } = opts;
@@ -83,4 +118,13 @@ export function createGrpcServer(service: InferenceService, opts: GrpcServerOpti
         });
       }),
   };
+}
+
+/** Paths of every method whose request side is a stream (it stays open by design). */
+function streamingPaths(protos: LoadedProtos): Set<string> {
+  const paths = new Set<string>();
+  for (const svc of [protos.inference, protos.health, ...protos.reflection]) {
+    for (const method of Object.values(svc.service)) if (method.requestStream) paths.add(method.path);
+  }
+  return paths;
 }

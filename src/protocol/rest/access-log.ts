@@ -3,6 +3,7 @@
  * and the infer route on the raw server. Nothing is built when the level is off.
  */
 import type { Logger } from 'pino';
+import { clip } from '../../core/clip.js';
 import { redactUrl } from '../../observability/logger.js';
 import type { InferLogFields } from './v2-routes.js';
 
@@ -25,7 +26,7 @@ export function logAccess(
   const line = {
     reqId: entry.reqId,
     method: entry.method,
-    url: redactUrl(entry.url),
+    url: clip(redactUrl(entry.url), 256),
     status: entry.status,
     ms: Math.round(entry.ms * 100) / 100,
     ...fields,

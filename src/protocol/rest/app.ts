@@ -1,7 +1,9 @@
 /**
- * The HTTP server (fastify): body limits, request ids, one access-log line per request, error mapping,
- * and the route groups. Bodies are read raw so that each route decides how to decode them.
+ * The HTTP server (fastify): body limits, connection limits, request ids, one access-log line per
+ * request, error mapping, and the route groups. Bodies are read raw so that each route decides how
+ * to decode them.
  */
+import { clip } from '../../core/clip.js';
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -11,6 +13,8 @@ import { InferdError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
+import { ConnectionGuard, serverOptions, type HttpLimits } from './connection-guard.js';
+import { errorSenderFor, fromFastifyError } from '../http/errors.js';
 import { sendError } from './errors.js';
 import { inferRoute, requestIdOf } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
@@ -23,6 +27,8 @@ export interface RestOptions {
   maxBodyBytes: number;
   /** The access policy: admin-token routes are checked here, customer keys in their routes. */
   access: AccessControl;
+  /** Timeouts, connection cap and body budget (connection-guard.ts). */
+  limits: HttpLimits;
 }
 
 /** Every route fastify registered (method, url pattern), in order: the access-policy test reads it. */
@@ -33,25 +39,23 @@ export function registeredRoutes(app: FastifyInstance): ReadonlyArray<{ method: 
 }
 
 const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']);
-/** Idle keep-alive connections close after this (above common load balancers' 60 s). */
-const KEEP_ALIVE_MS = 65_000;
 
 export function createRestApp(opts: RestOptions): FastifyInstance {
   const { access } = opts;
+  const guard = new ConnectionGuard(opts.limits, opts.logger);
   const infer = inferRoute({
     ...opts,
+    guard,
     gate: access.credential('inference') === 'customer-key' ? access.gate : undefined,
   });
-  const app = Fastify({
+  let closing = false;
+  const app: FastifyInstance = Fastify({
     // The infer route runs on the raw server first; fastify serves everything else.
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
+      const server = createServer(serverOptions(opts.limits), (req, res) => {
         if (!infer(req, res)) handler(req, res);
       });
-      // What fastify sets on a server it creates itself (no request or connection timeout).
-      server.keepAliveTimeout = KEEP_ALIVE_MS;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
+      guard.attach(server);
       return server;
     },
     loggerInstance: opts.logger as FastifyBaseLogger,
@@ -61,9 +65,17 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
     // Echo a client's x-request-id when it is sane, otherwise make one.
     genReqId: (req) => requestIdOf(req.headers),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Our own 503 while closing (the onRequest hook below): fastify's has no `code`.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveTimeout: opts.limits.idleTimeoutMs,
+    // Errors raised before routing (a malformed URL escape, an over-long path segment) and at the
+    // connection (timeouts, malformed HTTP) in our shape, not fastify's `{"statusCode": …}`.
+    frameworkErrors: (err, req, reply) => {
+      void reply.header('x-request-id', req.id);
+      errorSenderFor(app, req.url, sendError)(fromFastifyError(err), req, reply);
+    },
+    clientErrorHandler: guard.clientErrorHandler,
   });
 
   // Fail closed: a route without an entry in the access-policy table does not register, so the
@@ -88,6 +100,21 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   // Callback hooks: they run on every request, where a promise each is measurable (see v2-routes).
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    if (closing) {
+      done(
+        new InferdError('server_draining', 'the server is shutting down; retry on another replica', {
+          headers: { 'retry-after': '1', connection: 'close' },
+        }),
+      );
+      return;
+    }
+    // Before the body is read: the connection cap and the body budget (connection-guard.ts).
+    // Probes and scrapes are answered even beyond the cap: a connection flood must not make
+    // Kubernetes restart a server that is alive (they carry no body).
+    done(QUIET_ROUTES.has(req.url) ? undefined : guard.admit(req.raw, reply.raw, opts.maxBodyBytes));
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
     done();
   });
 
@@ -123,7 +150,7 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
 
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) =>
-    sendError(new InferdError('not_found', `no route ${req.method} ${req.url}`), req, reply),
+    sendError(new InferdError('not_found', `no route ${req.method} ${clip(req.url, 256)}`), req, reply),
   );
 
   app.get('/metrics', async (_req, reply) => {

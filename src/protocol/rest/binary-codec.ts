@@ -11,6 +11,7 @@
  * after the JSON header, with `binary_data_size` in their parameters; the response then carries
  * `Inference-Header-Content-Length` and `Content-Type: application/octet-stream`.
  */
+import { clip } from '../../core/clip.js';
 import {
   elementCount,
   elementSize,
@@ -44,7 +45,7 @@ export function parseHeaderLength(
   if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n > bodyLength) {
     throw new InferdError(
       'invalid_request',
-      `Inference-Header-Content-Length must be an integer from 0 to the body length (${bodyLength}), got '${s}'`,
+      `Inference-Header-Content-Length must be an integer from 0 to the body length (${bodyLength}), got '${clip(s)}'`,
     );
   }
   return n;
@@ -81,13 +82,13 @@ export function decodeBinaryRequest(
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       throw new InferdError(
         'invalid_request',
-        `input '${head.name}': binary_data_size must be a non-negative integer`,
+        `input '${clip(head.name)}': binary_data_size must be a non-negative integer`,
       );
     }
     if (offset + size > body.length) {
       throw new InferdError(
         'invalid_request',
-        `input '${head.name}' declares binary_data_size ${size} but only ${body.length - offset} bytes of binary data remain`,
+        `input '${clip(head.name)}' declares binary_data_size ${size} but only ${body.length - offset} bytes of binary data remain`,
       );
     }
     const data = rawToData(head.datatype, head.shape, body.subarray(offset, offset + size), head.name);

@@ -1,18 +1,9 @@
 /** Maps any error to the Open Inference Protocol's error body `{"error": ...}` plus our stable `code`. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { InferdError } from '../../errors.js';
+import { clip, MESSAGE_CHARS } from '../../core/clip.js';
+import { InferdError, isServerFault } from '../../errors.js';
 import { fromFastifyError } from '../http/errors.js';
-
-/** Server-side failures are logged; refusals and client errors are answers, not incidents. */
-export function isServerFault(e: InferdError): boolean {
-  return (
-    e.httpStatus >= 500 &&
-    e.code !== 'queue_full' &&
-    e.code !== 'model_unavailable' &&
-    e.code !== 'server_draining'
-  );
-}
 
 export function logServerFault(e: InferdError, log: Logger | FastifyRequest['log']): void {
   log.error({ err: e.cause ?? e, code: e.code }, e.message);
@@ -20,7 +11,7 @@ export function logServerFault(e: InferdError, log: Logger | FastifyRequest['log
 
 /** The JSON error body of every /v2 route, on both HTTP paths. */
 export function errorBody(e: InferdError): string {
-  return JSON.stringify({ error: e.message, code: e.code });
+  return JSON.stringify({ error: clip(e.message, MESSAGE_CHARS), code: e.code });
 }
 
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {

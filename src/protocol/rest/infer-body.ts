@@ -4,6 +4,7 @@
  * (that header = 0). The response format follows the request's binary_data flags, whatever the
  * request's own encoding was.
  */
+import { clip } from '../../core/clip.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InferenceRequest, InferenceResponse } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
@@ -45,7 +46,7 @@ function decodeJsonBody(
   if (!isJsonType(headers['content-type'])) {
     throw new InferdError(
       'unsupported_media_type',
-      `Content-Type '${headers['content-type']}' is not supported here: send application/json (curl: -H 'Content-Type: application/json'), or binary tensors with an Inference-Header-Content-Length header`,
+      `Content-Type '${clip(headers['content-type'])}' is not supported here: send application/json (curl: -H 'Content-Type: application/json'), or binary tensors with an Inference-Header-Content-Length header`,
     );
   }
   if (raw.length === 0)

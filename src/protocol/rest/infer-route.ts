@@ -18,13 +18,15 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { InferdError, toInferdError } from '../../errors.js';
+import { clip } from '../../core/clip.js';
+import { InferdError, isServerFault, toInferdError } from '../../errors.js';
 import type { CustomerGate, GateCall } from '../../gateway/customer-gate.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
 import { clientGone } from '../http/client-gone.js';
 import { payloadTooLarge } from '../http/errors.js';
-import { errorBody, isServerFault, logServerFault } from './errors.js';
+import { bodyBufferFull, type ConnectionGuard } from './connection-guard.js';
+import { errorBody, logServerFault } from './errors.js';
 import { decodeInferBody, encodeInferBody } from './infer-body.js';
 import type { InferLogFields } from './v2-routes.js';
 
@@ -35,6 +37,8 @@ export interface InferRouteOptions {
   maxBodyBytes: number;
   /** Customer keys, limits and metering, when the access policy requires keys; undefined = open. */
   gate?: CustomerGate;
+  /** The connection cap and the body budget, shared with the fastify routes. */
+  guard: ConnectionGuard;
 }
 
 /** Takes the request (true) or leaves it to fastify (false). */
@@ -97,7 +101,8 @@ interface Exchange {
 }
 
 export function inferRoute(opts: InferRouteOptions): RawHandler {
-  const { service, logger, maxBodyBytes, gate } = opts;
+  const { service, logger, maxBodyBytes, gate, guard } = opts;
+  const { budget } = guard;
 
   /** Writes the whole response at once and the access-log line; a client that left gets nothing. */
   function write(
@@ -214,14 +219,28 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       fail(x, tooLarge());
       return;
     }
+    // The body budget: a declared length is taken whole before reading (nothing is sent in vain),
+    // a chunked body chunk by chunk; all of it is given back when the response closes.
+    const declaredLength = !Number.isNaN(expected);
+    if (declaredLength && !budget.take(x.res, expected)) {
+      fail(x, bodyBufferFull(budget.limitBytes));
+      return;
+    }
     const chunks: Buffer[] = [];
     let received = 0;
+    const stop = (e: InferdError): void => {
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      fail(x, e);
+    };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
       if (received > limit) {
-        req.removeListener('data', onData);
-        req.removeListener('end', onEnd);
-        fail(x, tooLarge());
+        stop(tooLarge());
+        return;
+      }
+      if (!declaredLength && !budget.take(x.res, chunk.length)) {
+        stop(bodyBufferFull(budget.limitBytes));
         return;
       }
       chunks.push(chunk);
@@ -284,9 +303,15 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       reqId: requestIdOf(req.headers),
       started: performance.now(),
       target,
-      fields: { model: target.model, version: target.version },
+      // The log line carries the names bounded (core/clip.ts); the request keeps them whole.
+      fields: {
+        model: clip(target.model),
+        version: target.version === undefined ? undefined : clip(target.version),
+      },
     };
-    if (gate) gated(x, gate);
+    const refused = guard.connectionRefusal(req);
+    if (refused) fail(x, refused);
+    else if (gate) gated(x, gate);
     else receive(x, maxBodyBytes, serverTooLarge);
     return true;
   };

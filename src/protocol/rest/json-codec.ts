@@ -2,6 +2,7 @@
  * Open Inference Protocol v2 JSON bodies ↔ internal requests and responses.
  * `data` may be flat or nested (row-major either way); element counts must match the shape.
  */
+import { clip } from '../../core/clip.js';
 import {
   elementCount,
   isDatatype,
@@ -25,7 +26,7 @@ export function parseParameters(v: unknown, where: string): Parameters | undefin
     if (!['string', 'number', 'boolean'].includes(typeof val)) {
       throw new InferdError(
         'invalid_request',
-        `${where} parameter '${k}' must be a string, number or boolean`,
+        `${where} parameter '${clip(k)}' must be a string, number or boolean`,
       );
     }
   }
@@ -41,7 +42,7 @@ export function parseShape(v: unknown, name: string): number[] {
   if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
     throw new InferdError(
       'invalid_request',
-      `input '${name}': 'shape' must be an array of non-negative integers`,
+      `input '${clip(name)}': 'shape' must be an array of non-negative integers`,
     );
   }
   return v as number[];
@@ -61,10 +62,10 @@ export function parseInputHeader(
   if (!isDatatype(raw.datatype)) {
     throw new InferdError(
       'invalid_request',
-      `input '${name}': datatype ${JSON.stringify(raw.datatype)} is not one of ${DATATYPES.join(', ')}`,
+      `input '${clip(name)}': datatype ${clip(JSON.stringify(raw.datatype))} is not one of ${DATATYPES.join(', ')}`,
     );
   }
-  const parameters = parseParameters(raw.parameters, `input '${name}'`);
+  const parameters = parseParameters(raw.parameters, `input '${clip(name)}'`);
   const head: ReturnType<typeof parseInputHeader> = { name, shape, datatype: raw.datatype };
   if (parameters) head.parameters = parameters;
   return head;
@@ -74,7 +75,7 @@ export function decodeJsonInput(raw: unknown, index: number): Tensor {
   const head = parseInputHeader(raw, index);
   const body = raw as Json;
   if (body.data === undefined) {
-    throw new InferdError('invalid_request', `input '${head.name}' has no 'data'`);
+    throw new InferdError('invalid_request', `input '${clip(head.name)}' has no 'data'`);
   }
   const values: unknown[] = [];
   flatten(body.data, values);
@@ -82,7 +83,7 @@ export function decodeJsonInput(raw: unknown, index: number): Tensor {
   if (values.length !== expected) {
     throw new InferdError(
       'invalid_input',
-      `input '${head.name}' has ${values.length} elements but its shape [${head.shape.join(', ')}] needs ${expected}`,
+      `input '${clip(head.name)}' has ${values.length} elements but its shape [${clip(head.shape.join(', '))}] needs ${expected}`,
     );
   }
   const base64 = head.parameters?.content_type === 'base64';
@@ -118,7 +119,7 @@ export function decodeEnvelope(
       if (!isObject(o) || typeof o.name !== 'string') {
         throw new InferdError('invalid_request', `outputs[${i}] needs a string 'name'`);
       }
-      const p = parseParameters(o.parameters, `output '${o.name}'`);
+      const p = parseParameters(o.parameters, `output '${clip(o.name)}'`);
       return p ? { name: o.name, parameters: p } : { name: o.name };
     });
   }
