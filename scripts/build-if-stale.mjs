@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const STAMP = 'dist/.tsbuildinfo';
-const ROOTS = ['src', 'test', 'bench', 'sdk', 'examples', 'tsconfig.json', 'package.json'];
+const ROOTS = ['src', 'test', 'bench', 'sdk', 'examples', 'scripts', 'tsconfig.json', 'package.json'];
 
 function newest(path) {
   if (!existsSync(path)) return 0;

@@ -29,56 +29,270 @@ interface ErrorSpec {
   http: number;
   grpc: number;
   title: string;
+  /**
+   * A failure the operator should hear about: every transport logs these (and only these) as errors
+   * with their stack. Refusals (load shedding, drain, limits) and what the client caused (its
+   * deadline, its disconnect, its bad input) are answers: counted and access-logged like any other.
+   */
+  serverFault: boolean;
+  /** When a client sees it: one line of docs/errors.md (generated from this table). */
+  when: string;
 }
 
 export const ERROR_CATALOGUE = {
   // request shape and content
-  invalid_json: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Malformed JSON' },
-  invalid_request: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Invalid request' },
-  invalid_input: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Invalid input tensor' },
-  unknown_input: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Unknown input' },
-  missing_input: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Missing input' },
-  unknown_output: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Unknown output' },
-  datatype_mismatch: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Datatype mismatch' },
-  shape_mismatch: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Shape mismatch' },
-  invalid_image: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Invalid image' },
-  invalid_config: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Invalid model configuration' },
-  payload_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Payload too large' },
+  invalid_json: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Malformed JSON',
+    serverFault: false,
+    when: 'the body is not JSON',
+  },
+  invalid_request: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Invalid request',
+    serverFault: false,
+    when: "the request's structure is wrong (missing `inputs`, bad `shape`, unknown datatype, bad `priority`/`timeout`, batch over `max_batch_size`)",
+  },
+  invalid_input: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Invalid input tensor',
+    serverFault: false,
+    when: "an input's elements disagree with its shape or datatype (names the input and element); or the model cannot compute with sizes its declared shape leaves open (-1): names the input, the shape given and the shape declared",
+  },
+  unknown_input: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Unknown input',
+    serverFault: false,
+    when: "an input the model does not have; names it and lists the model's inputs",
+  },
+  missing_input: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Missing input',
+    serverFault: false,
+    when: "a required input is missing; names it and lists the model's inputs",
+  },
+  unknown_output: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Unknown output',
+    serverFault: false,
+    when: "a requested output the model does not have; names it and lists the model's outputs",
+  },
+  datatype_mismatch: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Datatype mismatch',
+    serverFault: false,
+    when: 'names the input, the datatype sent and the one the model expects',
+  },
+  shape_mismatch: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Shape mismatch',
+    serverFault: false,
+    when: 'names the input, the shape sent and the one the model expects',
+  },
+  invalid_image: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Invalid image',
+    serverFault: false,
+    when: "an image cannot be decoded, is not PNG/JPEG/WebP/TIFF (checked by its magic bytes), or is over the decode step's limits (bytes, pixels, longest side, aspect ratio, decode time)",
+  },
+  invalid_config: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Invalid model configuration',
+    serverFault: false,
+    when: "a model's config.json (or a setting it names) is invalid: the model is UNAVAILABLE with this reason in `/v2/repository/index`; answered to clients only through the repository API",
+  },
+  payload_too_large: {
+    http: 413,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    title: 'Payload too large',
+    serverFault: false,
+    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read); also a request with more tensor elements than `--max-request-elements`",
+  },
   unsupported_media_type: {
     http: 415,
     grpc: GrpcStatus.INVALID_ARGUMENT,
     title: 'Unsupported media type',
+    serverFault: false,
+    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`",
   },
   // routing
-  not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND, title: 'Not found' },
-  model_not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND, title: 'Model not found' },
-  version_not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND, title: 'Model version not found' },
+  not_found: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    title: 'Not found',
+    serverFault: false,
+    when: 'unknown route',
+  },
+  model_not_found: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    title: 'Model not found',
+    serverFault: false,
+    when: 'unknown model (its tensors are not decoded)',
+  },
+  version_not_found: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    title: 'Model version not found',
+    serverFault: false,
+    when: 'unknown version or alias of a known model',
+  },
   // availability and scheduling
-  model_unavailable: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Model unavailable' },
-  server_draining: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Server shutting down' },
-  queue_full: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Queue full' },
-  deadline_exceeded: { http: 504, grpc: GrpcStatus.DEADLINE_EXCEEDED, title: 'Deadline exceeded' },
-  canceled: { http: 499, grpc: GrpcStatus.CANCELLED, title: 'Request canceled' },
+  model_unavailable: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    title: 'Model unavailable',
+    serverFault: false,
+    when: 'the model exists but is not READY (the reason is in the message)',
+  },
+  server_draining: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    title: 'Server shutting down',
+    serverFault: false,
+    when: 'the server is shutting down; retry on another replica (`Retry-After: 1`)',
+  },
+  queue_full: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    title: 'Queue full',
+    serverFault: false,
+    when: "the model's queue is at its bound; `Retry-After` says when to retry",
+  },
+  deadline_exceeded: {
+    http: 504,
+    grpc: GrpcStatus.DEADLINE_EXCEEDED,
+    title: 'Deadline exceeded',
+    serverFault: false,
+    when: "the request's deadline (`timeout` parameter, gRPC deadline or the model's default) passed while it was queued; it was not computed",
+  },
+  canceled: {
+    http: 499,
+    grpc: GrpcStatus.CANCELLED,
+    title: 'Request canceled',
+    serverFault: false,
+    when: 'the client went away; queued work is dropped and a pipeline stops between steps',
+  },
   // server side
-  unsupported: { http: 501, grpc: GrpcStatus.UNIMPLEMENTED, title: 'Not supported' },
-  backend_error: { http: 500, grpc: GrpcStatus.INTERNAL, title: 'Inference failed' },
-  internal: { http: 500, grpc: GrpcStatus.INTERNAL, title: 'Internal error' },
+  unsupported: {
+    http: 501,
+    grpc: GrpcStatus.UNIMPLEMENTED,
+    title: 'Not supported',
+    serverFault: true,
+    when: 'a feature the server does not implement (on `/v1`: the model declares no `signature`, so it has no task endpoint)',
+  },
+  backend_error: {
+    http: 500,
+    grpc: GrpcStatus.INTERNAL,
+    title: 'Inference failed',
+    serverFault: true,
+    when: "the runtime failed; the message is plain, the runtime's own text (ONNX Runtime's, with its source paths) is only in the server log, with the request id",
+  },
+  internal: {
+    http: 500,
+    grpc: GrpcStatus.INTERNAL,
+    title: 'Internal error',
+    serverFault: true,
+    when: 'a fault of inferd itself; logged with the request id',
+  },
   // customer API (gateway)
-  unauthenticated: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, title: 'Missing API key' },
-  invalid_api_key: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, title: 'Invalid API key' },
-  expired_api_key: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, title: 'Expired API key' },
-  revoked_api_key: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, title: 'Revoked API key' },
-  forbidden: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED, title: 'Forbidden' },
-  rate_limited: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Rate limit exceeded' },
-  quota_exceeded: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Quota exceeded' },
+  unauthenticated: {
+    http: 401,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    title: 'Missing API key',
+    serverFault: false,
+    when: 'no `Authorization` header (on admin-token routes: no `Bearer` admin token)',
+  },
+  invalid_api_key: {
+    http: 401,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    title: 'Invalid API key',
+    serverFault: false,
+    when: 'not `Bearer <key>`, malformed, failed checksum, or unknown',
+  },
+  expired_api_key: {
+    http: 401,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    title: 'Expired API key',
+    serverFault: false,
+    when: "past the key's expiry (including the end of a rotation grace period)",
+  },
+  revoked_api_key: {
+    http: 401,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    title: 'Revoked API key',
+    serverFault: false,
+    when: 'the key was revoked',
+  },
+  forbidden: {
+    http: 403,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    title: 'Forbidden',
+    serverFault: false,
+    when: 'the key may not call this model; on admin-token routes, not the admin token, or (auth on) the server has no `--admin-token`',
+  },
+  rate_limited: {
+    http: 429,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    title: 'Rate limit exceeded',
+    serverFault: false,
+    when: "the plan's rate or concurrency limit; `Retry-After` in seconds",
+  },
+  quota_exceeded: {
+    http: 429,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    title: 'Quota exceeded',
+    serverFault: false,
+    when: "the plan's monthly units are used up; `x-should-retry: false`",
+  },
   // responses: 413 as for payload_too_large, since the request asks for more than the server sends
   // and the remedy is the same (ask for less); gRPC's own status for an oversized message
-  response_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Response too large' },
+  response_too_large: {
+    http: 413,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    title: 'Response too large',
+    serverFault: false,
+    when: 'the outputs are over `--max-response-bytes` (ask for fewer rows or fewer outputs), or could not fit in a JSON text (ask for binary outputs); see [configuration](configuration.md#response-size)',
+  },
   // connection limits (src/protocol/rest/connection-guard.ts)
-  request_timeout: { http: 408, grpc: GrpcStatus.DEADLINE_EXCEEDED, title: 'Request timeout' },
-  headers_too_large: { http: 431, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Request headers too large' },
-  too_many_connections: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Too many connections' },
-  body_buffer_full: { http: 503, grpc: GrpcStatus.UNAVAILABLE, title: 'Request bodies over capacity' },
+  request_timeout: {
+    http: 408,
+    grpc: GrpcStatus.DEADLINE_EXCEEDED,
+    title: 'Request timeout',
+    serverFault: false,
+    when: "the request's headers (`--headers-timeout-ms`) or the whole request (`--body-timeout-ms`) did not arrive in time; on gRPC, a unary call's request message; the connection is closed",
+  },
+  headers_too_large: {
+    http: 431,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Request headers too large',
+    serverFault: false,
+    when: "the request headers are over Node's 16 KiB limit",
+  },
+  too_many_connections: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    title: 'Too many connections',
+    serverFault: false,
+    when: 'the connection is beyond `--max-connections`; `Retry-After: 1`, the connection is closed (gRPC: connections beyond it are closed unanswered)',
+  },
+  body_buffer_full: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    title: 'Request bodies over capacity',
+    serverFault: false,
+    when: 'the request bodies being received add up to `--max-buffered-body-bytes`; `Retry-After: 1`, the connection is closed',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -138,22 +352,7 @@ export function toInferdError(err: unknown): InferdError {
   return new InferdError('internal', message, { cause: err });
 }
 
-/**
- * Answers that are not incidents: load shedding, drain, unavailable models, and what the client
- * caused (its deadline passed, it went away). They are counted and access-logged like any answer;
- * only the rest (5xx the server is to blame for) is logged as an error with its stack.
- */
-const ANSWERS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'queue_full',
-  'model_unavailable',
-  'server_draining',
-  'deadline_exceeded',
-  'canceled',
-  'too_many_connections',
-  'body_buffer_full',
-]);
-
 /** True for failures the operator should hear about (every transport logs these, and only these). */
 export function isServerFault(e: InferdError): boolean {
-  return e.httpStatus >= 500 && !ANSWERS.has(e.code);
+  return ERROR_CATALOGUE[e.code].serverFault;
 }

@@ -8,7 +8,7 @@ import { clip, MESSAGE_CHARS } from '../core/clip.js';
 import { InferdError, isServerFault } from '../errors.js';
 import { fromFastifyError } from '../protocol/http/errors.js';
 
-/** Where each code is documented (docs/errors.md has one heading per code). */
+/** Where each code is documented (docs/errors.md has one row per code, generated from the catalogue). */
 export const PROBLEM_BASE = 'https://inferd.dev/errors/';
 
 export interface Problem {
