@@ -127,37 +127,76 @@ export const settingsSchema = z.object({
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'host'> & { host: string };
 export type SettingsInput = Partial<Record<keyof Settings, unknown>>;
 
-/** Flag and env names per setting, for messages and for reading the environment. */
-export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string }> = {
-  modelRepository: { flag: '--model-repository', env: 'INFERD_MODEL_REPOSITORY' },
-  host: { flag: '--host', env: 'INFERD_HOST' },
-  httpPort: { flag: '--http-port', env: 'INFERD_HTTP_PORT' },
-  grpcPort: { flag: '--grpc-port', env: 'INFERD_GRPC_PORT' },
-  maxBodyBytes: { flag: '--max-body-bytes', env: 'INFERD_MAX_BODY_BYTES' },
-  logLevel: { flag: '--log-level', env: 'INFERD_LOG_LEVEL' },
-  strictReadiness: { flag: '--strict-readiness', env: 'INFERD_STRICT_READINESS' },
-  shutdownTimeoutMs: { flag: '--shutdown-timeout-ms', env: 'INFERD_SHUTDOWN_TIMEOUT_MS' },
-  heapGrowingPercent: { flag: '--heap-growing-percent', env: 'INFERD_HEAP_GROWING_PERCENT' },
-  auth: { flag: '--auth', env: 'INFERD_AUTH' },
-  dataDir: { flag: '--data-dir', env: 'INFERD_DATA_DIR' },
-  databaseUrl: { flag: '--database-url', env: 'INFERD_DATABASE_URL' },
-  databaseSchema: { flag: '--database-schema', env: 'INFERD_DATABASE_SCHEMA' },
-  redisUrl: { flag: '--redis-url', env: 'INFERD_REDIS_URL' },
-  plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
-  adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
-  v2Auth: { flag: '--v2-auth', env: 'INFERD_V2_AUTH' },
-  maxResponseBytes: { flag: '--max-response-bytes', env: 'INFERD_MAX_RESPONSE_BYTES' },
-  headersTimeoutMs: { flag: '--headers-timeout-ms', env: 'INFERD_HEADERS_TIMEOUT_MS' },
-  bodyTimeoutMs: { flag: '--body-timeout-ms', env: 'INFERD_BODY_TIMEOUT_MS' },
-  idleTimeoutMs: { flag: '--idle-timeout-ms', env: 'INFERD_IDLE_TIMEOUT_MS' },
-  maxConnections: { flag: '--max-connections', env: 'INFERD_MAX_CONNECTIONS' },
-  maxBufferedBodyBytes: { flag: '--max-buffered-body-bytes', env: 'INFERD_MAX_BUFFERED_BODY_BYTES' },
-  grpcMaxConcurrentStreams: {
-    flag: '--grpc-max-concurrent-streams',
-    env: 'INFERD_GRPC_MAX_CONCURRENT_STREAMS',
+/** `maxBodyBytes` → `max-body-bytes`: a setting's flag and environment names derive from its key. */
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * The help of each setting's `inferd serve` flag (`arg` names its value; none = a switch). Flags and
+ * environment variables are derived from the keys, so a new setting is one schema entry and one
+ * line here (the Record type refuses a missing one).
+ */
+export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }> = {
+  modelRepository: { arg: 'dir', help: 'model repository folder' },
+  host: { arg: 'host', help: 'address to listen on (default 0.0.0.0, or 127.0.0.1 with --auth off)' },
+  httpPort: { arg: 'port', help: 'HTTP port (also $PORT; default 8080)' },
+  grpcPort: { arg: 'port', help: 'gRPC port, 0 = any free port (default 8081)' },
+  maxBodyBytes: { arg: 'n', help: 'largest request body in bytes (default 67108864 = 64 MiB)' },
+  logLevel: { arg: 'level', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  strictReadiness: { help: 'ready only when every model is READY' },
+  shutdownTimeoutMs: { arg: 'ms', help: 'longest drain on SIGTERM (default 30000)' },
+  heapGrowingPercent: {
+    arg: 'n',
+    help: 'V8 heap limit after a full GC = live × (1 + n/100); 0 = V8 default (default 100)',
   },
-  grpcMaxConnectionAgeMs: { flag: '--grpc-max-connection-age-ms', env: 'INFERD_GRPC_MAX_CONNECTION_AGE_MS' },
+  auth: {
+    arg: 'on|off',
+    help: 'API keys, limits and metering on /v1 (and /v2 inference), admin token for /v2 repository and statistics (default on)',
+  },
+  dataDir: { arg: 'dir', help: 'folder of the embedded key/usage store (default ./.inferd)' },
+  databaseUrl: { arg: 'url', help: 'PostgreSQL for keys and usage, shared by replicas' },
+  databaseSchema: { arg: 'name', help: 'PostgreSQL schema (default inferd)' },
+  redisUrl: { arg: 'url', help: 'Redis for rate limits shared by replicas' },
+  plansFile: { arg: 'file', help: 'JSON file of plans and model weights' },
+  adminToken: {
+    arg: 'token',
+    help: 'enables /admin with this bearer token (prefer the environment variable)',
+  },
+  v2Auth: {
+    arg: 'keys|off',
+    help: '/v2 inference (REST, gRPC) with --auth on: customer keys, limits, metering (default keys)',
+  },
+  maxResponseBytes: {
+    arg: 'n',
+    help: 'largest response in bytes of output tensors (default 67108864 = 64 MiB)',
+  },
+  headersTimeoutMs: {
+    arg: 'ms',
+    help: 'request headers must arrive within this; 408 beyond (default 30000)',
+  },
+  bodyTimeoutMs: {
+    arg: 'ms',
+    help: 'the whole request (headers and body) must arrive within this; 408 beyond (default 300000)',
+  },
+  idleTimeoutMs: { arg: 'ms', help: 'idle connections close after this (keep-alive; default 65000)' },
+  maxConnections: { arg: 'n', help: 'connections at once per transport; 503 beyond (default 1024)' },
+  maxBufferedBodyBytes: {
+    arg: 'n',
+    help: 'request bodies held at once across connections; 503 beyond (default 268435456 = 256 MiB)',
+  },
+  grpcMaxConcurrentStreams: { arg: 'n', help: 'gRPC calls at once per connection (default 256)' },
+  grpcMaxConnectionAgeMs: {
+    arg: 'ms',
+    help: 'gRPC connections get GOAWAY after this; 0 = never (default 0)',
+  },
 };
+
+/** Flag and env names per setting, for messages and for reading the environment. */
+export const SETTING_SOURCES = Object.fromEntries(
+  Object.keys(SETTING_HELP).map((key) => [
+    key,
+    { flag: `--${kebab(key)}`, env: `INFERD_${kebab(key).replace(/-/g, '_').toUpperCase()}` },
+  ]),
+) as Record<keyof Settings, { flag: string; env: string }>;
 
 export class SettingsError extends Error {
   constructor(message: string) {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadSettings, SettingsError } from '../../src/config.js';
+import { loadSettings, SETTING_SOURCES, settingsSchema, SettingsError } from '../../src/config.js';
 
 const run = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/inferd.js', ...args], {
@@ -27,6 +27,19 @@ describe('cli', () => {
     for (const flag of ['--model-repository', '--http-port', '--grpc-port', '--host', '--max-body-bytes']) {
       assert.ok(serve.includes(flag), flag);
     }
+  });
+
+  it('serve has one flag per setting, derived from the settings table, each naming its env var', () => {
+    const serve = run('serve', '--help').stdout.replace(/\s+/g, ' ');
+    for (const key of Object.keys(settingsSchema.shape) as Array<keyof typeof SETTING_SOURCES>) {
+      const { flag, env } = SETTING_SOURCES[key];
+      assert.ok(serve.includes(`${flag} `), `${key}: no ${flag} in serve --help`);
+      assert.ok(serve.includes(`env ${env}`), `${key}: ${env} not named`);
+    }
+    // A flag reaches its setting: the value is validated under the setting's name.
+    const bad = run('serve', '--grpc-max-concurrent-streams', '0');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /invalid setting grpcMaxConcurrentStreams \(flag --grpc-max-concurrent-streams/);
   });
 
   it('a bad flag value exits 2 naming the setting, the flag, the env var and the range', () => {

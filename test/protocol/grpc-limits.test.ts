@@ -16,10 +16,13 @@ import type { RunningServer } from '../../src/server.js';
 import { buildModel } from '../../src/training/graph-builder.js';
 import { makeFixtureRepository, writeModel } from '../fixtures/repository.js';
 import { within } from '../helpers/raw-http.js';
-import { startTestServer } from '../helpers/server.js';
-import { rawCall } from './grpc-helpers.js';
+import { startTestServer, TEST_ADMIN_TOKEN } from '../helpers/server.js';
+import { bearerMetadata, rawCall } from './grpc-helpers.js';
 import { deserialize, frame, rawGrpcCall, serialize, unframe } from './grpc-raw.js';
 import { f32 } from './tensors.js';
+
+/** The repository API needs the admin token (docs/access-control.md). */
+const admin = (): grpc.Metadata => bearerMetadata(TEST_ADMIN_TOKEN);
 
 const DAY_MS = 86_400_000;
 
@@ -100,7 +103,10 @@ describe('gRPC limits', () => {
   });
 
   it('ModelReady: an unloaded model is ready=false (as Triton); an unknown model is NOT_FOUND', async () => {
-    assert.equal((await rawCall(client.stub, 'RepositoryModelUnload', { model_name: 'upper' })).err, null);
+    assert.equal(
+      (await rawCall(client.stub, 'RepositoryModelUnload', { model_name: 'upper' }, {}, admin())).err,
+      null,
+    );
     try {
       const unloaded = await rawCall<{ ready: boolean }>(client.stub, 'ModelReady', { name: 'upper' });
       assert.equal(unloaded.err, null, unloaded.err?.details);
@@ -108,7 +114,7 @@ describe('gRPC limits', () => {
       const unknown = await rawCall(client.stub, 'ModelReady', { name: 'nope' });
       assert.equal(unknown.err?.code, grpc.status.NOT_FOUND);
     } finally {
-      await rawCall(client.stub, 'RepositoryModelLoad', { model_name: 'upper' });
+      await rawCall(client.stub, 'RepositoryModelLoad', { model_name: 'upper' }, {}, admin());
     }
   });
 
