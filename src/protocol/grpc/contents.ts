@@ -2,7 +2,7 @@
  * InferTensorContents (the typed repeated fields) ↔ tensor storage. Each datatype has exactly one
  * field; FP16 and BF16 have none and travel only as raw contents (as the proto documents).
  */
-import { elementCount, type Datatype, type TensorData } from '../../core/tensor.js';
+import { BytesData, elementCount, type Datatype, type TensorData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import { valuesToData } from '../tensor-values.js';
 import type { WireContents } from './wire-types.js';
@@ -58,7 +58,7 @@ export function contentsToData(
       `input '${name}' has ${values.length} elements in ${field} but its shape [${shape.join(', ')}] needs ${expected}`,
     );
   }
-  if (datatype === 'BYTES') return (values as Uint8Array[]).map((b) => new Uint8Array(b));
+  if (datatype === 'BYTES') return BytesData.fromArrays(values as Uint8Array[]);
   return valuesToData(datatype, values, name);
 }
 
@@ -67,7 +67,7 @@ export function dataToContents(datatype: Datatype, data: TensorData): WireConten
   if (field === undefined) throw new Error(`${datatype} has no typed contents field`);
   switch (datatype) {
     case 'BYTES':
-      return { bytes_contents: data as Uint8Array[] };
+      return { bytes_contents: (data as BytesData).toArrays() };
     case 'BOOL':
       return { bool_contents: Array.from(data as Uint8Array, (v) => v !== 0) };
     case 'INT64':

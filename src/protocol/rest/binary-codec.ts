@@ -12,6 +12,7 @@
  * `Inference-Header-Content-Length` and `Content-Type: application/octet-stream`.
  */
 import {
+  BytesData,
   elementCount,
   elementSize,
   type InferenceRequest,
@@ -130,7 +131,7 @@ export function decodeRawBinaryRequest(
     shape = [...batch, ...dims.map(() => 1)];
     if (elementCount(shape) !== 1)
       throw new InferdError('invalid_request', `raw binary BYTES input '${spec.name}' must have shape [1]`);
-    data = [new Uint8Array(body)];
+    data = BytesData.fromArrays([body]);
   } else {
     const variable = dims.filter((d) => d < 0).length;
     if (variable > 1) {

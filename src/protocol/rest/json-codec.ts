@@ -136,7 +136,7 @@ export interface JsonOutput {
   datatype: string;
   shape: number[];
   parameters?: Parameters;
-  data?: Array<number | boolean | string>;
+  data?: ReadonlyArray<number | boolean | string>;
 }
 
 export function encodeJsonOutput(t: Tensor): JsonOutput {

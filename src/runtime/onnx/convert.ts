@@ -1,8 +1,7 @@
 /**
  * Maps between inferd tensors and onnxruntime's tensor types. Runs inside the worker threads.
  */
-import type { Datatype, Tensor, TensorData } from '../../core/tensor.js';
-import { utf8Bytes, utf8Text } from '../../core/utf8.js';
+import { BytesData, type Datatype, type NumericData, type Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 
 /** ORT tensor type names (onnxruntime-common Tensor.Type) per protocol datatype. */
@@ -40,12 +39,15 @@ export function datatypeOf(ortTypeName: string): Datatype {
   return d;
 }
 
-/** A tensor as it crosses the thread boundary: BYTES travel as strings for ORT's string tensors. */
+/**
+ * A tensor as it crosses the thread boundary: BYTES travel as strings for ORT's string tensors (the
+ * text is kept on the BytesData both ways, so each element is transcoded once per direction).
+ */
 export interface WireTensor {
   name: string;
   datatype: Datatype;
   shape: number[];
-  data: Exclude<TensorData, Uint8Array[]> | string[];
+  data: NumericData | readonly string[];
 }
 
 export function toWire(t: Tensor): WireTensor {
@@ -54,14 +56,14 @@ export function toWire(t: Tensor): WireTensor {
       name: t.name,
       datatype: t.datatype,
       shape: t.shape,
-      data: (t.data as Uint8Array[]).map(utf8Text),
+      data: (t.data as BytesData).toStrings(),
     };
   }
   return {
     name: t.name,
     datatype: t.datatype,
     shape: t.shape,
-    data: t.data as Exclude<TensorData, Uint8Array[]>,
+    data: t.data as NumericData,
   };
 }
 
@@ -71,14 +73,14 @@ export function fromWire(w: WireTensor): Tensor {
       name: w.name,
       datatype: 'BYTES',
       shape: w.shape,
-      data: (w.data as string[]).map(utf8Bytes),
+      data: BytesData.fromStrings(w.data as readonly string[]),
     };
   }
   return {
     name: w.name,
     datatype: w.datatype,
     shape: w.shape,
-    data: w.data as Exclude<TensorData, Uint8Array[]>,
+    data: w.data as NumericData,
   };
 }
 
@@ -91,7 +93,7 @@ export function transferables(tensors: WireTensor[]): ArrayBuffer[] {
   const list: ArrayBuffer[] = [];
   for (const t of tensors) {
     if (Array.isArray(t.data)) continue;
-    let data = t.data;
+    let data = t.data as NumericData;
     if (
       data.byteOffset !== 0 ||
       data.byteLength !== data.buffer.byteLength ||
