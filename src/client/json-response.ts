@@ -25,7 +25,8 @@ export function decodeJsonOutputs(body: unknown): InferenceResponse {
       throw new ClientError(`unknown datatype ${o.datatype}`, 'invalid_response', 0);
     const values: unknown[] = [];
     flatten(o.data, values);
-    // JSON carries non-finite floats as null.
+    // inferd writes non-finite floats as "NaN"/"Infinity" strings (valuesToData reads them);
+    // other servers write null.
     const clean =
       o.datatype.startsWith('FP') || o.datatype === 'BF16'
         ? values.map((v) => (v === null ? NaN : v))

@@ -129,6 +129,19 @@ export function valuesToData(
 }
 
 /**
+ * JSON has no NaN or Infinity (JSON.stringify writes null): floats that are not finite are written
+ * as the strings the decoder accepts ("NaN", "Infinity", "-Infinity"; docs/protocols.md).
+ */
+function nameNonFinite(out: Array<number | string>): Array<number | string> {
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i] as number;
+    // v - v is 0 for every finite number, NaN for NaN and ±Infinity.
+    if (v - v !== 0) out[i] = v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  }
+  return out;
+}
+
+/**
  * Tensor storage → JSON-ready values. 64-bit integers beyond 2^53 lose precision, as in any JSON.
  * The result may be shared with the tensor (BYTES text): callers must not change it.
  */
@@ -139,13 +152,16 @@ export function dataToValues(datatype: Datatype, data: TensorData): ReadonlyArra
     case 'BOOL':
       return Array.from(data as Uint8Array, (v) => v !== 0);
     case 'FP16':
-      return Array.from(data as Uint16Array, fromHalf);
+      return nameNonFinite(Array.from(data as Uint16Array, fromHalf));
     case 'BF16':
-      return Array.from(data as Uint16Array, fromBFloat16);
+      return nameNonFinite(Array.from(data as Uint16Array, fromBFloat16));
+    case 'FP32':
+    case 'FP64':
+      return nameNonFinite(Array.from(data as Float32Array));
     case 'INT64':
     case 'UINT64':
       return Array.from(data as BigInt64Array, (v) => Number(v));
     default:
-      return Array.from(data as Float32Array);
+      return Array.from(data as Int32Array);
   }
 }
