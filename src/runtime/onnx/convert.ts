@@ -39,70 +39,94 @@ export function datatypeOf(ortTypeName: string): Datatype {
   return d;
 }
 
+/** BYTES across the thread boundary: the BytesData's buffer and offsets, transferred, not copied. */
+export interface WireBytes {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
 /**
- * A tensor as it crosses the thread boundary: BYTES travel as strings for ORT's string tensors (the
- * text is kept on the BytesData both ways, so each element is transcoded once per direction).
+ * A tensor as it crosses the thread boundary. BYTES stay bytes and become the strings of ORT's
+ * string tensors in the worker (wireStrings / stringsToWire), so that the main thread, which also
+ * parses and answers every request, does no per-element work for them.
  */
 export interface WireTensor {
   name: string;
   datatype: Datatype;
   shape: number[];
-  data: NumericData | readonly string[];
+  data: NumericData | WireBytes;
 }
 
 export function toWire(t: Tensor): WireTensor {
-  if (t.datatype === 'BYTES') {
+  if (t.data instanceof BytesData) {
     return {
       name: t.name,
       datatype: t.datatype,
       shape: t.shape,
-      data: (t.data as BytesData).toStrings(),
+      data: { bytes: t.data.bytes, offsets: t.data.offsets },
     };
   }
-  return {
-    name: t.name,
-    datatype: t.datatype,
-    shape: t.shape,
-    data: t.data as NumericData,
-  };
+  return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.data };
 }
 
 export function fromWire(w: WireTensor): Tensor {
   if (w.datatype === 'BYTES') {
-    return {
-      name: w.name,
-      datatype: 'BYTES',
-      shape: w.shape,
-      data: BytesData.fromStrings(w.data as readonly string[]),
-    };
+    const { bytes, offsets } = w.data as WireBytes;
+    return { name: w.name, datatype: 'BYTES', shape: w.shape, data: new BytesData(bytes, offsets) };
   }
+  return { name: w.name, datatype: w.datatype, shape: w.shape, data: w.data as NumericData };
+}
+
+/** In the worker: BYTES → the strings ORT's string tensors take (invalid UTF-8 becomes U+FFFD). */
+export function wireStrings(w: WireBytes): readonly string[] {
+  return new BytesData(w.bytes, w.offsets).toStrings();
+}
+
+/** In the worker: the strings of an ORT string tensor → BYTES. */
+export function stringsToWire(items: readonly string[]): WireBytes {
+  const d = BytesData.fromStrings(items);
+  return { bytes: d.bytes, offsets: d.offsets };
+}
+
+const ownsBuffer = (a: ArrayBufferView): boolean =>
+  a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+
+/** A BYTES tensor whose bytes and offsets each own their whole buffer (offsets from 0). */
+function compactBytes(w: WireBytes): WireBytes {
+  const { bytes, offsets } = w;
+  const start = offsets[0]!;
+  const end = offsets[offsets.length - 1]!;
   return {
-    name: w.name,
-    datatype: w.datatype,
-    shape: w.shape,
-    data: w.data as NumericData,
+    bytes: start === 0 && end === bytes.byteLength && ownsBuffer(bytes) ? bytes : bytes.slice(start, end),
+    offsets: start === 0 && ownsBuffer(offsets) ? offsets : offsets.map((o) => o - start),
   };
 }
 
 /**
  * Buffers to transfer (not copy) to the other thread. A view that does not cover its whole buffer
- * (a slice of a request body, a Buffer pool slab) is first compacted, because transferring would
- * detach memory that others still use, and cloning would copy the whole backing store.
+ * (a slice of a request body, a Buffer pool slab, a batch split) is first compacted, because
+ * transferring would detach memory that others still use, and cloning would copy the whole
+ * backing store.
  */
 export function transferables(tensors: WireTensor[]): ArrayBuffer[] {
   const list: ArrayBuffer[] = [];
+  const add = (a: ArrayBufferView): void => {
+    if (!list.includes(a.buffer as ArrayBuffer)) list.push(a.buffer as ArrayBuffer);
+  };
   for (const t of tensors) {
-    if (Array.isArray(t.data)) continue;
+    if (t.datatype === 'BYTES') {
+      const w = compactBytes(t.data as WireBytes);
+      t.data = w;
+      add(w.bytes);
+      add(w.offsets);
+      continue;
+    }
     let data = t.data as NumericData;
-    if (
-      data.byteOffset !== 0 ||
-      data.byteLength !== data.buffer.byteLength ||
-      !(data.buffer instanceof ArrayBuffer)
-    ) {
+    if (!ownsBuffer(data)) {
       data = data.slice() as typeof data;
       t.data = data;
     }
-    if (!list.includes(data.buffer as ArrayBuffer)) list.push(data.buffer as ArrayBuffer);
+    add(data);
   }
   return list;
 }
