@@ -52,6 +52,17 @@ export const settingsSchema = z.object({
   plansFile: z.string().optional(),
   /** Bearer token of the /admin API; the admin API is disabled when unset. At least 16 characters. */
   adminToken: z.string().min(16).optional(),
+  /**
+   * Most tensor elements in one request, all inputs together, checked before any tensor data is
+   * allocated. 16 Mi admits a 64 MiB FP32 tensor in binary form (the default maxBodyBytes) while a
+   * body of that size can no longer become tens of millions of objects (issue 23).
+   */
+  maxRequestElements: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(16 * MiB),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -75,6 +86,7 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   redisUrl: { flag: '--redis-url', env: 'INFERD_REDIS_URL' },
   plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
   adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
+  maxRequestElements: { flag: '--max-request-elements', env: 'INFERD_MAX_REQUEST_ELEMENTS' },
 };
 
 export class SettingsError extends Error {

@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
   invalid_image: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Invalid image' },
   invalid_config: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, title: 'Invalid model configuration' },
   payload_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Payload too large' },
+  too_many_elements: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Too many tensor elements' },
   unsupported_media_type: {
     http: 415,
     grpc: GrpcStatus.INVALID_ARGUMENT,

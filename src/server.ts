@@ -60,6 +60,7 @@ export async function startServer(
     version: VERSION,
     extensions: EXTENSIONS,
     strictReadiness: settings.strictReadiness,
+    maxRequestElements: settings.maxRequestElements,
   });
   late.service = service;
   const app = createRestApp({ service, metrics, logger, maxBodyBytes: settings.maxBodyBytes });

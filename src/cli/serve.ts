@@ -21,6 +21,7 @@ interface ServeFlags {
   redisUrl?: string;
   plansFile?: string;
   adminToken?: string;
+  maxRequestElements?: string;
   config?: string;
 }
 
@@ -53,6 +54,10 @@ export function addServeCommand(program: Command): void {
     .option('--redis-url <url>', 'Redis for rate limits shared by replicas (env INFERD_REDIS_URL)')
     .option('--plans-file <file>', 'JSON file of plans and model weights (env INFERD_PLANS_FILE)')
     .option('--admin-token <token>', 'enables /admin with this bearer token (prefer env INFERD_ADMIN_TOKEN)')
+    .option(
+      '--max-request-elements <n>',
+      'most tensor elements in one request, all inputs together (env INFERD_MAX_REQUEST_ELEMENTS; default 16777216)',
+    )
     .option('--config <file>', 'JSON file of settings (flags and env override it)')
     .action(async (flags: ServeFlags) => {
       const input: SettingsInput = {
@@ -72,6 +77,7 @@ export function addServeCommand(program: Command): void {
         redisUrl: flags.redisUrl,
         plansFile: flags.plansFile,
         adminToken: flags.adminToken,
+        maxRequestElements: flags.maxRequestElements,
       };
       let settings;
       try {

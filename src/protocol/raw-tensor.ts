@@ -112,8 +112,11 @@ function splitBytes(raw: Uint8Array, count: number, name: string): BytesData {
   let at = 0;
   for (let i = 0; i < count; i++) {
     const len = view.getUint32(off, true);
-    bytes.set(raw.subarray(off + 4, off + 4 + len), at);
-    off += 4 + len;
+    off += 4;
+    // Short elements byte by byte: a subarray per element would be an object per element again.
+    if (len > 32) bytes.set(raw.subarray(off, off + len), at);
+    else for (let k = 0; k < len; k++) bytes[at + k] = raw[off + k]!;
+    off += len;
     at += len;
     offsets[i + 1] = at;
   }

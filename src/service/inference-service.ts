@@ -11,6 +11,7 @@ import type { ModelInvoker, TensorSpec } from '../runtime/backend.js';
 import { Router } from '../router/router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../scheduler/stats.js';
+import { modelAdmission, type Admission } from './admission.js';
 import { validateRequest } from './validate.js';
 
 export interface ServerMetadata {
@@ -45,6 +46,9 @@ const FAILURE_REASON: Partial<Record<ErrorCode, FailureReason>> = {
   unsupported: 'backend',
 };
 
+/** Each model version's admission, computed once (it depends only on the version's metadata and config). */
+const ADMISSIONS = new WeakMap<ModelVersion, Admission>();
+
 /** Triton's priority: 1 is the highest level; 0 or absent means the model's default level. */
 const DEFAULT_PRIORITY_LEVELS = 3;
 
@@ -68,7 +72,14 @@ export class InferenceService implements ModelInvoker {
 
   constructor(
     readonly models: ModelManager,
-    private readonly info: { name: string; version: string; extensions: string[]; strictReadiness: boolean },
+    private readonly info: {
+      name: string;
+      version: string;
+      extensions: string[];
+      strictReadiness: boolean;
+      /** Most tensor elements in one client request, all inputs together (settings). */
+      maxRequestElements: number;
+    },
   ) {
     this.router = new Router(models);
   }
@@ -128,6 +139,35 @@ export class InferenceService implements ModelInvoker {
     };
   }
 
+  /** The server's bound on tensor elements per client request (transports check it while decoding). */
+  get maxRequestElements(): number {
+    return this.info.maxRequestElements;
+  }
+
+  /**
+   * What a transport checks before it decodes the tensor data of a request to this model (see
+   * admission.ts). Throws as infer() would when the server drains or the model cannot serve, so
+   * a request that cannot run is refused before its data is read.
+   */
+  admission(name: string, version?: string): Admission {
+    this.assertAccepting();
+    const mv = this.router.resolve(name, version);
+    let admission = ADMISSIONS.get(mv);
+    if (!admission) {
+      admission = modelAdmission(name, mv.metadata!, mv.config.max_batch_size, this.info.maxRequestElements);
+      ADMISSIONS.set(mv, admission);
+    }
+    return admission;
+  }
+
+  private assertAccepting(): void {
+    if (this.draining) {
+      throw new InferdError('server_draining', 'the server is shutting down; retry on another replica', {
+        headers: { 'retry-after': '1' },
+      });
+    }
+  }
+
   modelReady(name: string, version?: string): boolean {
     return this.router.find(name, version).ready;
   }
@@ -146,11 +186,7 @@ export class InferenceService implements ModelInvoker {
     timing?: (t: InferTiming) => void,
     internal = false,
   ): Promise<InferenceResponse> {
-    if (this.draining && !internal) {
-      throw new InferdError('server_draining', 'the server is shutting down; retry on another replica', {
-        headers: { 'retry-after': '1' },
-      });
-    }
+    if (!internal) this.assertAccepting();
     const mv = this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     this.inflight += 1;
