@@ -29,7 +29,7 @@ export const MAX_JSON_DEPTH = 64;
 export interface JsonLimits {
   /** Most values (containers weighted) the body may hold. */
   maxValues: number;
-  /** What the limit comes from, for the message (e.g. "max_request_elements 16777216"). */
+  /** Ends the refusal's message: where the limit comes from and what to do. */
   why: string;
   maxDepth?: number;
 }
@@ -116,7 +116,7 @@ export function scanJson(bytes: Uint8Array, limits: JsonLimits): void {
     if (values > limits.maxValues) {
       throw new InferdError(
         'too_many_elements',
-        `the JSON body holds more than ${limits.maxValues} values (each array or object counts as ${CONTAINER_WEIGHT}): the limit is ${limits.why}; send large tensors flat, or as binary data (Inference-Header-Content-Length)`,
+        `the JSON body holds more than ${limits.maxValues} values (each array or object counts as ${CONTAINER_WEIGHT}); ${limits.why}`,
       );
     }
   }
@@ -139,7 +139,13 @@ export function parseJsonBody(
   }
 }
 
-/** The limits of a request that may hold `maxElements` tensor elements. */
+/**
+ * The limits of a request that may hold `maxElements` tensor elements; `why` says where that
+ * number comes from (Admission.why).
+ */
 export function requestJsonLimits(maxElements: number, why: string): JsonLimits {
-  return { maxValues: maxElements + ENVELOPE_VALUES, why };
+  return {
+    maxValues: maxElements + ENVELOPE_VALUES,
+    why: `the limit is ${why} tensor elements, plus ${ENVELOPE_VALUES} for names, shapes and parameters (nested rows count too: send large tensors flat, or in binary)`,
+  };
 }

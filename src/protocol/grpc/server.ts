@@ -10,6 +10,7 @@ import { adminHandlers } from './admin-handlers.js';
 import { healthService } from './health.js';
 import { inferHandlers } from './infer-handlers.js';
 import { loadProtos } from './proto-files.js';
+import { guardInferRequests } from './request-deserializer.js';
 import { reflectionHandlers } from './reflection.js';
 
 export interface GrpcServerOptions {
@@ -36,7 +37,8 @@ export function createGrpcServer(service: InferenceService, opts: GrpcServerOpti
     'grpc.max_send_message_length': -1,
   });
   const logger = opts.logger.child({ transport: 'grpc' });
-  server.addService(protos.inference.service, {
+  // ModelInfer requests are scanned and bounded before protobufjs decodes them (issue 23).
+  server.addService(guardInferRequests(protos.inference.service, service), {
     ...adminHandlers(service, logger),
     ...inferHandlers(service, logger),
   });
