@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../errors.js';
+import { ENVELOPE_VALUES, parseJsonBody } from '../protocol/json-body.js';
 import { clientGone } from '../protocol/rest/client-gone.js';
 import type { InferenceService } from '../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
@@ -36,17 +37,16 @@ async function readMultipart(req: FastifyRequest, sig: Signature): Promise<Recor
   return body;
 }
 
-function readJson(req: FastifyRequest): Record<string, unknown> {
+/** The JSON body, scanned before it is parsed (bounded values and nesting, see json-body.ts). */
+function readJson(req: FastifyRequest, maxRequestElements: number): Record<string, unknown> {
   const raw = req.body;
   if (!(raw instanceof Buffer) || raw.length === 0) {
     throw new InferdError('invalid_json', 'send a JSON object body (Content-Type: application/json)');
   }
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
+  const v = parseJsonBody(raw, {
+    maxValues: maxRequestElements + ENVELOPE_VALUES,
+    why: `the limit follows --max-request-elements (${maxRequestElements})`,
+  });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new InferdError('invalid_request', 'the request body must be a JSON object');
   }
@@ -59,7 +59,9 @@ export function registerPredictRoutes(v1: FastifyInstance, service: InferenceSer
     const cfg = service.modelConfig(name, version);
     const sig = signatureOf(name, cfg.signature);
     const meta = service.modelMetadata(name, version);
-    const body = req.isMultipart() ? await readMultipart(req, sig) : readJson(req);
+    const body = req.isMultipart()
+      ? await readMultipart(req, sig)
+      : readJson(req, service.maxRequestElements);
     const decoded = decodeInputs(sig, body, meta.inputs, cfg.max_batch_size > 0 ? cfg.max_batch_size : 1);
     req.inferLog = { model: name, version: version ?? '' };
     const res = await service.infer(
