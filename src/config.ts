@@ -5,15 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_HEAP_GROWING_PERCENT } from './runtime/heap-growth.js';
 
 const MiB = 1024 * 1024;
+
+/** Heap limit after a full GC = live size × (1 + percent / 100): see src/cli/process/heap-growth.ts. */
+export const DEFAULT_HEAP_GROWING_PERCENT = 100;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const settingsSchema = z.object({
   modelRepository: z.string().min(1).default('./models'),
-  host: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Address to listen on. Unset: 0.0.0.0 with auth on, 127.0.0.1 with auth off (an open server is
+   * reachable from this machine only unless a host is given explicitly); see resolveHost.
+   */
+  host: z.string().min(1).optional(),
   /** `$PORT` (Cloud Run, SageMaker) when set, else 8080. */
   httpPort: port.default(8080),
   /** gRPC (GRPCInferenceService + grpc.health.v1) port; 0 picks a free one. */
@@ -33,7 +39,7 @@ export const settingsSchema = z.object({
     .default(false),
   /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
-  /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/runtime/heap-growth.ts). */
+  /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/cli/process/heap-growth.ts). */
   heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAP_GROWING_PERCENT),
   /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
   auth: z.enum(['on', 'off']).default('on'),
@@ -53,6 +59,22 @@ export const settingsSchema = z.object({
   /** Bearer token of the /admin API; the admin API is disabled when unset. At least 16 characters. */
   adminToken: z.string().min(16).optional(),
   /**
+   * /v2 inference (REST and gRPC) with auth on: `keys` = customer API keys with the same limits and
+   * metering as /v1 (docs/access-control.md); `off` = open. No effect with auth off.
+   */
+  v2Auth: z.enum(['keys', 'off']).default('keys'),
+  /**
+   * Largest response, in bytes of output tensors as the model produced them (the binary encodings'
+   * size); 413 response_too_large beyond. As large as the largest request body by default; JSON
+   * responses are bounded again by what a JSON text can hold (src/protocol/http/json-size.ts).
+   */
+  maxResponseBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2048 * MiB)
+    .default(64 * MiB),
+  /**
    * Most tensor elements in one request, all inputs together, checked before any tensor data is
    * allocated. 16 Mi admits a 64 MiB FP32 tensor in binary form (the default maxBodyBytes) while a
    * body of that size can no longer become tens of millions of objects (issue 23).
@@ -65,7 +87,8 @@ export const settingsSchema = z.object({
     .default(16 * MiB),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+/** Validated settings; `host` is always resolved (resolveHost). */
+export type Settings = Omit<z.infer<typeof settingsSchema>, 'host'> & { host: string };
 export type SettingsInput = Partial<Record<keyof Settings, unknown>>;
 
 /** Flag and env names per setting, for messages and for reading the environment. */
@@ -86,6 +109,8 @@ export const SETTING_SOURCES: Record<keyof Settings, { flag: string; env: string
   redisUrl: { flag: '--redis-url', env: 'INFERD_REDIS_URL' },
   plansFile: { flag: '--plans-file', env: 'INFERD_PLANS_FILE' },
   adminToken: { flag: '--admin-token', env: 'INFERD_ADMIN_TOKEN' },
+  v2Auth: { flag: '--v2-auth', env: 'INFERD_V2_AUTH' },
+  maxResponseBytes: { flag: '--max-response-bytes', env: 'INFERD_MAX_RESPONSE_BYTES' },
   maxRequestElements: { flag: '--max-request-elements', env: 'INFERD_MAX_REQUEST_ELEMENTS' },
 };
 
@@ -148,5 +173,13 @@ export function loadSettings(
     });
     throw new SettingsError(lines.join('\n'));
   }
-  return res.data;
+  return { ...res.data, host: resolveHost(res.data.host, res.data.auth) };
+}
+
+/**
+ * The address to listen on: the one given (flag, env or config file), else every interface with
+ * auth on and loopback only with auth off, so that a server without keys is never exposed by default.
+ */
+export function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
+  return given ?? (auth === 'off' ? '127.0.0.1' : '0.0.0.0');
 }

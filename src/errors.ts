@@ -72,6 +72,9 @@ export const ERROR_CATALOGUE = {
   forbidden: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED, title: 'Forbidden' },
   rate_limited: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Rate limit exceeded' },
   quota_exceeded: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Quota exceeded' },
+  // responses: 413 as for payload_too_large, since the request asks for more than the server sends
+  // and the remedy is the same (ask for less); gRPC's own status for an oversized message
+  response_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, title: 'Response too large' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

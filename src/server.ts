@@ -13,12 +13,22 @@ import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
 import { onnxBackend } from './runtime/onnx/backend.js';
-import { pipelineBackend } from './runtime/pipeline/backend.js';
+import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
+import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
+import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
 export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+
+/** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
+export const STEP_PACKAGES = [ocrSteps];
+
+/** The pipeline backend with every step package registered. */
+export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
+  new StepRegistry().registerAll(STEP_PACKAGES.flat()),
+);
 
 export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
 
@@ -60,14 +70,27 @@ export async function startServer(
     version: VERSION,
     extensions: EXTENSIONS,
     strictReadiness: settings.strictReadiness,
+    maxResponseBytes: settings.maxResponseBytes,
     maxRequestElements: settings.maxRequestElements,
   });
   late.service = service;
-  const app = createRestApp({ service, metrics, logger, maxBodyBytes: settings.maxBodyBytes });
+  // The gateway first: its access policy is what every transport consults.
+  const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  const app = createRestApp({
+    service,
+    metrics,
+    logger,
+    maxBodyBytes: settings.maxBodyBytes,
+    access: gateway.access,
+  });
   // Customer API (/v1), admin API, OpenAPI and docs: mounted before listen.
-  const gateway = await setupGateway(app, settings, service, logger);
+  await gateway.mount(app, service);
 
-  const grpc = createGrpcServer(service, { logger, maxMessageBytes: settings.maxBodyBytes });
+  const grpc = createGrpcServer(service, {
+    logger,
+    maxMessageBytes: settings.maxBodyBytes,
+    access: gateway.access,
+  });
 
   const started = performance.now();
   // Listen first so that liveness and the startup probe answer while models load.
@@ -81,8 +104,16 @@ export async function startServer(
   await models.loadAll();
   service.markStarted();
   const index = await models.index();
+  if (settings.host === '127.0.0.1' && settings.auth === 'off') {
+    logger.info(
+      { host: settings.host },
+      'auth is off: listening on 127.0.0.1 only (this machine); give --host 0.0.0.0 to listen on every interface',
+    );
+  }
   logger.info(
     {
+      // The address actually bound (0.0.0.0 = every interface), beside the URLs to call.
+      bind: { host: settings.host, httpPort: port, grpcPort },
       http: httpUrl,
       grpc: grpcUrl,
       repository: models.root,

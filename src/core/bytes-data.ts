@@ -28,10 +28,6 @@ export class BytesData {
     private texts?: readonly string[],
   ) {}
 
-  static empty(): BytesData {
-    return new BytesData(new Uint8Array(0), new Uint32Array(1));
-  }
-
   /**
    * UTF-8 encodes each string into one buffer (two passes: sizes, then bytes). The array is kept
    * as the elements' text: the caller must not change it afterwards.

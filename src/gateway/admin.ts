@@ -1,19 +1,19 @@
 /**
  * The admin API under /admin: key management and usage export, protected by its own bearer token
- * (setting adminToken) and never by a customer key. Registered only when the token is set.
+ * (setting adminToken) and never by a customer key: the access policy (category admin-api) checks
+ * it in the app's onRequest hook, like every other admin-token route. Registered only when the
+ * token is set.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InferdError } from '../errors.js';
-import type { Store, UsageRecord } from '../store/types.js';
+import type { Store, UsageRecord } from './store/types.js';
 import { KeyAdmin, publicKey } from './key-admin.js';
-import { parseDuration } from './keys.js';
+import { formatTime, parseDuration } from './keys.js';
 import { sendProblem } from './problem.js';
 import { parseRange } from './usage-routes.js';
 
 export interface AdminOptions {
-  token: string;
   store: Store;
   admin: KeyAdmin;
 }
@@ -28,13 +28,6 @@ const createBody = z.object({
   environment: z.enum(['live', 'test']).optional(),
 });
 const rotateBody = z.object({ grace: z.string().default('24h') });
-
-/** Compares SHA-256 digests so the comparison takes the same time whatever the lengths. */
-function sameToken(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 function jsonBody<T>(schema: z.ZodType<T>, raw: unknown): T {
   let v: unknown = {};
@@ -73,23 +66,21 @@ const CSV_COLUMNS: (keyof UsageRecord)[] = [
   'latencyMs',
 ];
 
-/** RFC 4180: quote fields holding a comma, quote or newline. */
-function csvField(v: string | number): string {
-  const s = typeof v === 'number' ? String(v) : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV cell, after OWASP's CSV injection guidance: every cell is quoted (RFC 4180, quotes
+ * doubled), and a text cell starting with = + - @ tab or carriage return gets a leading `'`, so a
+ * spreadsheet shows it as text instead of running it as a formula (a model or version name such as
+ * `=cmd|calc!A0` comes from a client). Numbers are ours and written as they are.
+ */
+export function csvCell(v: string | number): string {
+  const s = typeof v === 'number' ? String(v) : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return `"${s.replace(/"/g, '""')}"`;
 }
 
 export async function registerAdminApi(app: FastifyInstance, opts: AdminOptions): Promise<void> {
   await app.register(
     async (admin) => {
       admin.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
-      admin.addHook('onRequest', async (req) => {
-        const m = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
-        if (!m)
-          throw new InferdError('unauthenticated', 'send the admin token as Authorization: Bearer <token>');
-        if (!sameToken(m[1]!, opts.token)) throw new InferdError('forbidden', 'not the admin token');
-      });
-
       admin.post('/keys', async (req, reply) => {
         const b = jsonBody(createBody, req.body);
         const { key, record } = await opts.admin.create({
@@ -119,11 +110,7 @@ export async function registerAdminApi(app: FastifyInstance, opts: AdminOptions)
         if (q.format === 'csv') {
           const lines = [CSV_COLUMNS.join(',')];
           for (const r of records) {
-            lines.push(
-              CSV_COLUMNS.map((c) => csvField(c === 'time' ? new Date(r.time).toISOString() : r[c])).join(
-                ',',
-              ),
-            );
+            lines.push(CSV_COLUMNS.map((c) => csvCell(c === 'time' ? formatTime(r.time) : r[c])).join(','));
           }
           return reply
             .type('text/csv; charset=utf-8')
@@ -133,7 +120,7 @@ export async function registerAdminApi(app: FastifyInstance, opts: AdminOptions)
         if (q.format !== undefined && q.format !== 'json') {
           throw new InferdError('invalid_request', `format must be csv or json`);
         }
-        return { records: records.map((r) => ({ ...r, time: new Date(r.time).toISOString() })) };
+        return { records: records.map((r) => ({ ...r, time: formatTime(r.time) })) };
       });
       admin.get('/usage/totals', async (req) => {
         const q = req.query as { from?: string; to?: string; key_id?: string };

@@ -1,19 +1,21 @@
 /**
- * apiKeyAuth(): `Authorization: Bearer <key>` only. The checksum is verified before any lookup;
- * lookups are cached for at most `cacheTtlMs` (≤ 1 s) so a revoked key stops working within a second
- * on every replica without a shared invalidation channel. Keys are never logged (the logger redacts
- * the authorization header; problem bodies carry only the path).
+ * apiKeyAuth(): `Authorization: Bearer <key>` only (the HTTP header, or gRPC metadata of the same
+ * name). The checksum is verified before any lookup; lookups are cached for at most `cacheTtlMs`
+ * (≤ 1 s) so a revoked key stops working within a second on every replica without a shared
+ * invalidation channel. Keys are never logged (the logger redacts the authorization header;
+ * problem bodies carry only the path). Transport-neutral: /v1, the raw /v2 infer route and gRPC
+ * pass what they received.
  */
-import type { FastifyRequest } from 'fastify';
 import { InferdError } from '../errors.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
-import { hashKey, isWellFormedKey } from './keys.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
+import { formatTime, hashKey, isWellFormedKey } from './keys.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated key on /v1 routes (undefined when auth is off). */
-    apiKey?: ApiKeyRecord;
-  }
+/** What a call presents. */
+export interface Credentials {
+  /** The Authorization header or gRPC `authorization` metadata value. */
+  authorization: string | undefined;
+  /** The names of the URL's query parameters, when the transport has a URL. */
+  queryNames?: readonly string[];
 }
 
 /** Query parameters that look like someone put a key in the URL. */
@@ -26,7 +28,7 @@ export interface AuthOptions {
   now?: () => number;
 }
 
-export type Authenticate = (req: FastifyRequest) => Promise<ApiKeyRecord>;
+export type Authenticate = (c: Credentials) => Promise<ApiKeyRecord>;
 
 export function apiKeyAuth(opts: AuthOptions): Authenticate {
   const ttl = Math.min(opts.cacheTtlMs ?? 500, 1000);
@@ -43,15 +45,14 @@ export function apiKeyAuth(opts: AuthOptions): Authenticate {
     return rec;
   }
 
-  return async (req) => {
-    const q = req.query as Record<string, unknown> | undefined;
-    if (q && QUERY_KEY_NAMES.some((n) => n in q)) {
+  return async (c) => {
+    if (c.queryNames && c.queryNames.some((n) => QUERY_KEY_NAMES.includes(n))) {
       throw new InferdError(
         'invalid_request',
         'API keys are not accepted in the URL (URLs end up in logs and browser history); send the header Authorization: Bearer <key> and revoke the key you sent',
       );
     }
-    const header = req.headers.authorization;
+    const header = c.authorization;
     if (header === undefined || header === '') {
       throw new InferdError(
         'unauthenticated',
@@ -80,10 +81,7 @@ export function apiKeyAuth(opts: AuthOptions): Authenticate {
       throw new InferdError('revoked_api_key', `API key ${rec.id} was revoked`);
     }
     if (rec.expiresAt !== null && rec.expiresAt <= t) {
-      throw new InferdError(
-        'expired_api_key',
-        `API key ${rec.id} expired at ${new Date(rec.expiresAt).toISOString()}`,
-      );
+      throw new InferdError('expired_api_key', `API key ${rec.id} expired at ${formatTime(rec.expiresAt)}`);
     }
     return rec;
   };

@@ -3,8 +3,52 @@
  * revoke, rotate. Keys are addressed by id (`key_…`) or by the full key itself.
  */
 import { InferdError } from '../errors.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
-import { generateKey, hashKey, isWellFormedKey, newKeyId, type KeyEnvironment } from './keys.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
+import {
+  generateKey,
+  hashKey,
+  isWellFormedKey,
+  MAX_DURATION_MS,
+  newKeyId,
+  type KeyEnvironment,
+} from './keys.js';
+
+/** Bounds of what a key record holds (characters; listed in docs/api.md). */
+export const KEY_LIMITS = {
+  name: 128,
+  owner: 256,
+  /** Model names in a key's scope, and the length of each (a model folder name is at most 255). */
+  models: 100,
+  model: 255,
+} as const;
+
+function refuse(message: string): never {
+  throw new InferdError('invalid_request', message);
+}
+
+/** Refuses inputs outside KEY_LIMITS and lifetimes beyond MAX_DURATION_MS, naming the field. */
+export function validateKeyInput(input: CreateKeyInput): void {
+  if (!input.name.trim()) refuse('a key needs a non-empty name');
+  if (input.name.length > KEY_LIMITS.name) {
+    refuse(`the key name is ${input.name.length} characters long; the limit is ${KEY_LIMITS.name}`);
+  }
+  if (input.owner && input.owner.length > KEY_LIMITS.owner) {
+    refuse(`the owner is ${input.owner.length} characters long; the limit is ${KEY_LIMITS.owner}`);
+  }
+  const models = input.models ?? [];
+  if (models.length > KEY_LIMITS.models) {
+    refuse(`a key may name at most ${KEY_LIMITS.models} models, got ${models.length}`);
+  }
+  for (const m of models) {
+    if (m.length === 0 || m.length > KEY_LIMITS.model) {
+      refuse(`model names in a key's scope are 1 to ${KEY_LIMITS.model} characters long`);
+    }
+  }
+  const life = input.expiresInMs;
+  if (life !== undefined && !(Number.isInteger(life) && life >= 0 && life <= MAX_DURATION_MS)) {
+    refuse('the lifetime must be at most 36500d (100 years); leave it out for a key that never expires');
+  }
+}
 
 export interface CreateKeyInput {
   name: string;
@@ -44,7 +88,7 @@ export class KeyAdmin {
         `unknown plan '${plan}'; known plans: ${this.plans.join(', ')}`,
       );
     }
-    if (!input.name.trim()) throw new InferdError('invalid_request', 'a key needs a non-empty name');
+    validateKeyInput(input);
     const g = generateKey(input.environment ?? 'live');
     const now = this.now();
     const record: ApiKeyRecord = {
@@ -97,11 +141,15 @@ export class KeyAdmin {
     const now = this.now();
     const created = await this.create(
       {
-        name: old.name,
-        owner: old.owner,
+        name: old.name.slice(0, KEY_LIMITS.name),
+        owner: old.owner?.slice(0, KEY_LIMITS.owner) ?? null,
         plan: old.plan,
         models: old.scopes ?? undefined,
-        expiresInMs: old.expiresAt === null ? undefined : Math.max(0, old.expiresAt - now),
+        // Clamped: a row stored before the bounds existed may hold an expiry beyond them.
+        expiresInMs:
+          old.expiresAt === null
+            ? undefined
+            : Math.min(MAX_DURATION_MS, Math.max(0, Math.round(old.expiresAt - now) || 0)),
       },
       old.id,
     );

@@ -59,11 +59,39 @@ export function newKeyId(): string {
   return `key_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 }
 
-/** `30d`, `24h`, `15m`, `45s`, `500ms` → milliseconds. */
+/**
+ * Longest duration accepted for a key lifetime or a rotation grace period: 100 years. Far beyond
+ * any real use, and it keeps every expiry inside the range of a JavaScript Date (±8.64e15 ms), which
+ * `99999999999d` was not: stored, it made every later listing fail.
+ */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+
+/** `30d`, `24h`, `15m`, `45s`, `500ms` → milliseconds, at most MAX_DURATION_MS. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim());
+  const m = /^(\d{1,16}(?:\.\d{1,6})?)(ms|s|m|h|d|w)$/.exec(text.trim());
   if (!m)
-    throw new Error(`invalid duration '${text}': use a number and a unit (ms, s, m, h, d, w), e.g. 30d`);
+    throw new Error(
+      `invalid duration '${text.slice(0, 40)}': use a number and a unit (ms, s, m, h, d, w), e.g. 30d`,
+    );
   const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[m[2] as 'ms'];
-  return Math.round(Number(m[1]) * unit);
+  const ms = Math.round(Number(m[1]) * unit);
+  if (!(ms <= MAX_DURATION_MS)) {
+    throw new Error(
+      `duration '${text.slice(0, 40)}' is too long: at most 36500d (100 years); leave the expiry out for a key that never expires`,
+    );
+  }
+  return ms;
+}
+
+/** Largest |time| a Date can hold (ECMA-262 §21.4.1.22). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * ISO 8601 for a stored time, or a marker for a value no Date can hold (a row written before the
+ * bounds existed, or edited by hand): listings must work whatever one row holds.
+ */
+export function formatTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS
+    ? new Date(ms).toISOString()
+    : `invalid time (${String(ms)})`;
 }

@@ -1,13 +1,14 @@
 /**
  * rateLimit(): per key, a token bucket (requests per minute with a burst), a cap on concurrent
- * requests, a monthly quota in units, and the plan's payload limit. Every authenticated /v1
- * response carries the IETF headers (draft-ietf-httpapi-ratelimit-headers-11: a `RateLimit-Policy`
- * and a `RateLimit` list of items with q/w and r/t parameters) and OpenAI-style x-ratelimit-* ones.
+ * requests, a monthly quota in units, and the plan's payload limit. Transport-neutral: the answer's
+ * rate-limit headers come back in `Admission.headers` (and on refusals in the error's headers), the
+ * IETF ones (draft-ietf-httpapi-ratelimit-headers-11: a `RateLimit-Policy` and a `RateLimit` list
+ * of items with q/w and r/t parameters) and OpenAI-style x-ratelimit-* ones; /v1, /v2 REST and gRPC
+ * (as trailing metadata) all send them.
  */
-import type { FastifyReply } from 'fastify';
 import { InferdError } from '../errors.js';
-import type { Limiter, RateDecision } from '../limiter/types.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
+import type { Limiter, RateDecision } from './limiter/types.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
 import { modelWeight, monthWindow, type Plan, type PlanSet } from './plans.js';
 
 export interface LimitOptions {
@@ -21,8 +22,10 @@ export interface LimitOptions {
 export interface Admission {
   /** Units charged against the monthly quota (0 when the call names no model). */
   units: number;
-  /** The plan's body limit, checked again once a body without Content-Length has been read. */
+  /** The plan's body limit, checked again on the bytes actually read. */
   maxPayloadBytes: number;
+  /** Rate-limit headers for the answer (lower-case names). */
+  headers: Record<string, string>;
   /** Releases the concurrency slot; refunds the units when the call failed. */
   done(failed: boolean): Promise<void>;
 }
@@ -40,13 +43,16 @@ export function planOf(plans: PlanSet, key: ApiKeyRecord): Plan {
   return p;
 }
 
-function setHeaders(reply: FastifyReply, plan: Plan, d: RateDecision): void {
+/** The rate-limit headers of a decision (lower-case names). */
+export function rateLimitHeaders(plan: Plan, d: RateDecision): Record<string, string> {
   const resetS = Math.ceil(d.resetMs / 1000);
-  void reply.header('ratelimit-policy', `"default";q=${plan.requestsPerMinute};w=60`);
-  void reply.header('ratelimit', `"default";r=${d.remaining};t=${resetS}`);
-  void reply.header('x-ratelimit-limit-requests', String(plan.requestsPerMinute));
-  void reply.header('x-ratelimit-remaining-requests', String(d.remaining));
-  void reply.header('x-ratelimit-reset-requests', `${resetS}s`);
+  return {
+    'ratelimit-policy': `"default";q=${plan.requestsPerMinute};w=60`,
+    ratelimit: `"default";r=${d.remaining};t=${resetS}`,
+    'x-ratelimit-limit-requests': String(plan.requestsPerMinute),
+    'x-ratelimit-remaining-requests': String(d.remaining),
+    'x-ratelimit-reset-requests': `${resetS}s`,
+  };
 }
 
 export function rateLimit(opts: LimitOptions) {
@@ -55,7 +61,6 @@ export function rateLimit(opts: LimitOptions) {
     key: ApiKeyRecord,
     model: string | undefined,
     bodyBytes: number | undefined,
-    reply: FastifyReply,
   ): Promise<Admission> {
     const plan = planOf(opts.plans, key);
     if (bodyBytes !== undefined && bodyBytes > plan.maxPayloadBytes) {
@@ -70,12 +75,12 @@ export function rateLimit(opts: LimitOptions) {
       capacity: plan.burst,
       refillPerMs: plan.requestsPerMinute / 60_000,
     });
-    setHeaders(reply, plan, d);
+    const headers = rateLimitHeaders(plan, d);
     if (!d.allowed) {
       throw new InferdError(
         'rate_limited',
         `rate limit of plan ${key.plan} reached (${plan.requestsPerMinute} requests per minute, burst ${plan.burst}); retry after the Retry-After delay`,
-        { headers: { 'retry-after': String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))) } },
+        { headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))) } },
       );
     }
     const units = model === undefined ? 0 : modelWeight(opts.plans, model);
@@ -89,7 +94,7 @@ export function rateLimit(opts: LimitOptions) {
         throw new InferdError(
           'quota_exceeded',
           `monthly quota of plan ${key.plan} used up (${q.used} of ${plan.monthlyQuotaUnits} units); it resets on ${new Date(month.end).toISOString()}`,
-          { headers: { 'x-should-retry': 'false' } },
+          { headers: { ...headers, 'x-should-retry': 'false' } },
         );
       }
     }
@@ -100,13 +105,14 @@ export function rateLimit(opts: LimitOptions) {
       throw new InferdError(
         'rate_limited',
         `plan ${key.plan} allows ${plan.concurrentRequests} concurrent requests per key`,
-        { headers: { 'retry-after': '1' } },
+        { headers: { ...headers, 'retry-after': '1' } },
       );
     }
     let finished = false;
     return {
       units,
       maxPayloadBytes: plan.maxPayloadBytes,
+      headers,
       async done(failed) {
         if (finished) return;
         finished = true;

@@ -1,38 +1,49 @@
 /**
- * Builds the gateway from settings and mounts the customer-facing route groups on the app:
+ * Builds the gateway from settings: the store, the limiter, the customer gate and the access policy
+ * every transport consults (access.ts); then mounts the customer-facing route groups on the app:
  * /v1 (customer API), /admin (when an admin token is set), /openapi.json and /docs.
- * Called by the composition root before the app listens.
+ * The composition root builds it before the transports and mounts it before the app listens.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
-import { registerDocs } from '../api/docs.js';
-import { MemoryLimiter } from '../limiter/memory.js';
-import { RedisLimiter } from '../limiter/redis.js';
-import type { Limiter } from '../limiter/types.js';
+import { registerDocs } from './api/docs.js';
+import { MemoryLimiter } from './limiter/memory.js';
+import { RedisLimiter } from './limiter/redis.js';
+import type { Limiter } from './limiter/types.js';
 import type { InferenceService } from '../service/inference-service.js';
-import { openStore } from '../store/open.js';
-import type { Store } from '../store/types.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
+import { accessControl, type AccessControl } from './access.js';
 import { registerAdminApi } from './admin.js';
 import { apiKeyAuth } from './auth.js';
 import { registerCustomerApi, type GatewayDeps } from './customer-api.js';
+import { CustomerGate } from './customer-gate.js';
 import { KeyAdmin } from './key-admin.js';
 import { rateLimit } from './limits.js';
-import { meterUsage } from './metering.js';
+import { meterUsage, type UsageMeter } from './metering.js';
 import { loadPlans } from './plans.js';
 
 export interface Gateway {
   store?: Store;
   limiter?: Limiter;
-  /** Flushes usage writes, then closes the store and the limiter. Call after the app closed. */
+  /** The access policy under these settings; every transport consults it. */
+  access: AccessControl;
+  /** Mounts /v1, /admin (with an admin token), /openapi.json and /docs on the app. */
+  mount(app: FastifyInstance, service: InferenceService): Promise<void>;
+  /** Flushes usage writes, then closes the store and the limiter. Call after the transports closed. */
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** True when the repository has a model of that name (only those calls are metered). */
+  modelExists: (name: string) => boolean;
+}
+
 export async function setupGateway(
-  app: FastifyInstance,
   settings: Settings,
-  service: InferenceService,
   logger: Logger,
+  opts: GatewayOptions,
 ): Promise<Gateway> {
   const plans = loadPlans(settings.plansFile);
   const needStore = settings.auth === 'on' || settings.adminToken !== undefined;
@@ -44,35 +55,59 @@ export async function setupGateway(
       })
     : undefined;
   let limiter: Limiter | undefined;
-  const deps: GatewayDeps = { store };
+  let meter: UsageMeter | undefined;
+  let gate: CustomerGate | undefined;
   if (settings.auth === 'on' && store) {
     limiter = settings.redisUrl ? new RedisLimiter(settings.redisUrl) : new MemoryLimiter();
-    deps.authenticate = apiKeyAuth({ store });
-    deps.admit = rateLimit({ limiter, plans, store });
-    deps.meter = meterUsage(store);
-    logger.info(
-      { store: store.kind, limiter: limiter.kind, plans: Object.keys(plans.plans) },
-      'customer API on /v1: API keys required',
-    );
-  } else {
-    logger.warn(
-      '!!! AUTH IS OFF: /v1 accepts requests without an API key, with no rate limits and no usage metering. Local development only; never expose this server. !!!',
-    );
-  }
-  await registerCustomerApi(app, { service, gateway: deps, logger, maxBodyBytes: settings.maxBodyBytes });
-  if (settings.adminToken && store) {
-    await registerAdminApi(app, {
-      token: settings.adminToken,
-      store,
-      admin: new KeyAdmin(store, Object.keys(plans.plans)),
+    meter = meterUsage(store);
+    gate = new CustomerGate({
+      authenticate: apiKeyAuth({ store }),
+      admit: rateLimit({ limiter, plans, store }),
+      meter,
+      modelExists: opts.modelExists,
     });
   }
-  await registerDocs(app, service);
+  const access = accessControl({
+    auth: settings.auth,
+    v2Auth: settings.v2Auth,
+    adminToken: settings.adminToken,
+    gate,
+  });
+  if (gate && limiter && store) {
+    logger.info(
+      {
+        store: store.kind,
+        limiter: limiter.kind,
+        plans: Object.keys(plans.plans),
+        v2Inference: access.credential('inference') === 'customer-key' ? 'API keys' : 'open (--v2-auth off)',
+        v2Admin: settings.adminToken ? 'admin token' : 'refused: no --admin-token',
+      },
+      'gateway on: API keys required on /v1',
+    );
+    if (access.credential('inference') !== 'customer-key') {
+      logger.warn(
+        '/v2 inference (REST and gRPC) needs no API key (--v2-auth off): no limits or metering there',
+      );
+    }
+  } else {
+    logger.warn(
+      '!!! AUTH IS OFF: /v1 and /v2 accept requests without an API key, with no rate limits and no usage metering, and the /v2 repository API (load, unload) is open. Local development only; never expose this server. !!!',
+    );
+  }
+  const deps: GatewayDeps = { store, gate };
   return {
     store,
     limiter,
+    access,
+    async mount(app, service) {
+      await registerCustomerApi(app, { service, gateway: deps, logger, maxBodyBytes: settings.maxBodyBytes });
+      if (settings.adminToken && store) {
+        await registerAdminApi(app, { store, admin: new KeyAdmin(store, Object.keys(plans.plans)) });
+      }
+      await registerDocs(app, service);
+    },
     async close() {
-      await deps.meter?.drain();
+      await meter?.drain();
       await limiter?.close();
       await store?.close();
     },

@@ -10,8 +10,10 @@ import { ModelObserver } from '../observability/model-observer.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BackendFactory, ModelInvoker } from '../runtime/backend.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { backendName, type ModelConfig } from './model-config.js';
+import { backendName, type ModelConfig } from '../core/model-config.js';
 import { ModelVersion } from './model-version.js';
+import { cycleReason, findCycle } from './call-graph.js';
+import { publicReason } from './public-reason.js';
 import { listModelNames, listVersions, modelExists, readModelConfig, selectVersions } from './scan.js';
 
 export interface ModelEntry {
@@ -56,6 +58,12 @@ export class ModelManager {
   readonly root: string;
   private readonly entries = new Map<string, ModelEntry>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * While loadAll runs: the calls of every model in the repository, read from disk first, so that
+   * the members of a cycle are all refused whatever order their concurrent loads finish in.
+   */
+  private startupCalls: Map<string, string[]> | undefined;
+  private readonly callsOfConfig = new WeakMap<ModelConfig, string[]>();
 
   constructor(private readonly opts: ManagerOptions) {
     this.root = resolve(opts.root);
@@ -72,7 +80,54 @@ export class ModelManager {
   /** Loads every model of the repository; never throws for a single bad model. */
   async loadAll(): Promise<void> {
     const names = await listModelNames(this.root);
-    await Promise.all(names.map((n) => this.load(n)));
+    const calls = new Map<string, string[]>();
+    for (const name of names) {
+      try {
+        calls.set(name, this.callsOf(await readModelConfig(join(this.root, name), name)));
+      } catch {
+        // A config that cannot be read fails its own load, with its reason.
+      }
+    }
+    this.startupCalls = calls;
+    try {
+      await Promise.all(names.map((n) => this.load(n)));
+    } finally {
+      this.startupCalls = undefined;
+    }
+  }
+
+  /** A reason as clients may read it: paths relative to the repository (public-reason.ts). */
+  private publicText(text: string): string {
+    return publicReason(text, this.root);
+  }
+
+  /** The models a backend of this config calls (pipelines), remembered per config object. */
+  private callsOf(cfg: ModelConfig): string[] {
+    let calls = this.callsOfConfig.get(cfg);
+    if (!calls) {
+      const wanted = backendName(cfg);
+      const factory = this.opts.backends.find((b) => b.name === wanted || b.platform === wanted);
+      calls = factory?.dependencies?.(cfg) ?? [];
+      this.callsOfConfig.set(cfg, calls);
+    }
+    return calls;
+  }
+
+  /**
+   * A cycle of calls that `name` with config `cfg` would close among the models that serve now
+   * (their READY versions) and, during start-up, every model of the repository.
+   */
+  private callCycle(name: string, cfg: ModelConfig): string[] | undefined {
+    const own = this.callsOf(cfg);
+    if (own.length === 0) return undefined;
+    return findCycle(name, (model) => {
+      if (model === name) return own;
+      const calls = new Set(this.startupCalls?.get(model));
+      for (const v of this.entries.get(model)?.versions.values() ?? []) {
+        if (v.ready) for (const c of this.callsOf(v.config)) calls.add(c);
+      }
+      return calls;
+    });
   }
 
   /** True while any version is still loading. */
@@ -84,7 +139,15 @@ export class ModelManager {
 
   /** Repository index: every model folder, loaded or not (Triton's RepositoryIndex). */
   async index(): Promise<IndexEntry[]> {
-    const names = new Set([...(await listModelNames(this.root)), ...this.entries.keys()]);
+    let onDisk: string[];
+    try {
+      onDisk = await listModelNames(this.root);
+    } catch (err) {
+      const e = err instanceof InferdError ? err : new InferdError('internal', String(err));
+      this.opts.logger.error({ err }, 'model repository cannot be read');
+      throw new InferdError(e.code, this.publicText(e.message), { cause: err });
+    }
+    const names = new Set([...onDisk, ...this.entries.keys()]);
     const out: IndexEntry[] = [];
     for (const name of [...names].sort()) {
       const e = this.entries.get(name);
@@ -132,7 +195,7 @@ export class ModelManager {
 
   private async doLoad(name: string): Promise<void> {
     if (!(await modelExists(this.root, name))) {
-      throw new InferdError('model_not_found', `no model folder '${name}' in the repository ${this.root}`);
+      throw new InferdError('model_not_found', `no model folder '${name}' in the model repository`);
     }
     const entry = this.entry(name);
     const dir = join(this.root, name);
@@ -148,15 +211,26 @@ export class ModelManager {
         );
       }
     } catch (err) {
-      entry.error = err instanceof Error ? err.message : String(err);
-      this.opts.logger.error({ model: name, reason: entry.error }, 'model unavailable');
+      const reason = err instanceof Error ? err.message : String(err);
+      entry.error = this.publicText(reason);
+      this.opts.logger.error({ model: name, reason }, 'model unavailable');
       if (entry.versions.size === 0) return;
-      throw err instanceof InferdError ? err : new InferdError('invalid_config', entry.error);
+      const code = err instanceof InferdError ? err.code : 'invalid_config';
+      throw new InferdError(code, entry.error, { cause: err });
     }
     // Load every selected version before touching the ones that serve now.
     const fresh = await Promise.all(
       versions.map((v) => this.loadVersion(name, String(v), join(dir, String(v)), cfg)),
     );
+    // From here to the swap nothing awaits: the check of calls and the swap are one step, so two
+    // pipelines that load at once cannot both pass it and close a cycle between them.
+    const refused: Array<Promise<void>> = [];
+    const cycle = fresh.some((v) => v.ready) ? this.callCycle(name, cfg) : undefined;
+    if (cycle) {
+      const reason = cycleReason(cycle);
+      this.opts.logger.error({ model: name, reason }, 'model refused: its calls form a cycle');
+      for (const v of fresh) if (v.ready) refused.push(v.refuse(reason));
+    }
     const next = new Map<string, ModelVersion>();
     const retiring: ModelVersion[] = [];
     for (const v of fresh) {
@@ -181,7 +255,7 @@ export class ModelManager {
     entry.error = fresh.every((v) => !v.ready) ? fresh.map((v) => v.reason).join('; ') : undefined;
     entry.unloaded = false;
     entry.versions = next; // the swap: new requests now resolve to the new versions
-    await Promise.all(retiring.map((v) => v.retire('replaced by a reload')));
+    await Promise.all([...refused, ...retiring.map((v) => v.retire('replaced by a reload'))]);
   }
 
   private async loadVersion(
@@ -202,6 +276,9 @@ export class ModelManager {
           `unknown backend/platform '${wanted}'; available: ${this.opts.backends.map((b) => b.name).join(', ')}`,
         );
       }
+      // Checked again at the swap (doLoad); this first check saves loading what would be refused.
+      const cycle = this.callCycle(name, cfg);
+      if (cycle) throw new InferdError('invalid_config', cycleReason(cycle));
       const backend = await factory.load({
         modelName: name,
         version,
@@ -209,6 +286,7 @@ export class ModelManager {
         config: cfg,
         invoker: this.opts.invoker,
         logger: this.opts.logger,
+        events: observer,
       });
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;
@@ -234,7 +312,8 @@ export class ModelManager {
       );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      mv.setState('UNAVAILABLE', reason);
+      mv.setState('UNAVAILABLE', this.publicText(reason));
+      // The full text (absolute paths, ONNX Runtime's own words) for the operator only.
       this.opts.logger.error({ model: name, version, reason }, 'model version failed to load');
     }
     return mv;

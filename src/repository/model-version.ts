@@ -3,10 +3,11 @@
  *   LOADING → READY | UNAVAILABLE(reason);  READY → UNLOADING → UNAVAILABLE('unloaded').
  * A READY version owns its backend and scheduler.
  */
-import type { BackendMetadata, Backend } from '../runtime/backend.js';
+import type { Backend } from '../runtime/backend.js';
+import type { BackendMetadata } from '../core/model.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { ModelObserver } from '../observability/model-observer.js';
-import type { ModelConfig } from './model-config.js';
+import type { ModelConfig } from '../core/model-config.js';
 
 export const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof STATES)[number];
@@ -41,6 +42,18 @@ export class ModelVersion {
 
   get ready(): boolean {
     return this.state === 'READY';
+  }
+
+  /**
+   * Refuses a version that loaded but must not serve (e.g. it closes a call cycle): UNAVAILABLE at
+   * once, then its backend is released. It never took a request.
+   */
+  async refuse(reason: string): Promise<void> {
+    this.setState('UNAVAILABLE', reason);
+    this.scheduler?.close(`model '${this.name}' version ${this.version} is unavailable: ${reason}`);
+    const backend = this.backend;
+    this.backend = undefined;
+    await backend?.unload();
   }
 
   /** Stops taking requests, lets queued and executing ones finish, then releases the backend. */

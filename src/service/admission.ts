@@ -9,7 +9,7 @@
  */
 import { elementCount } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
-import type { BackendMetadata } from '../runtime/backend.js';
+import type { BackendMetadata } from '../core/model.js';
 import { validateHeads, type InputHead } from './validate.js';
 
 export type { InputHead };
@@ -29,7 +29,7 @@ export function serverAdmission(maxRequestElements: number): Admission {
 }
 
 /** Elements the model can take in one request; Infinity when a non-batch dim is dynamic. */
-export function modelCapacity(meta: BackendMetadata, maxBatchSize: number): number {
+function modelCapacity(meta: BackendMetadata, maxBatchSize: number): number {
   let total = 0;
   for (const spec of meta.inputs) {
     let n = 1;

@@ -5,28 +5,16 @@
 import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
 import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
-import type { ModelConfig } from '../repository/model-config.js';
+import type { ModelConfig } from '../core/model-config.js';
 import type { ModelVersion } from '../repository/model-version.js';
-import type { ModelInvoker, TensorSpec } from '../runtime/backend.js';
-import { Router } from '../router/router.js';
+import type { ModelMetadata, ServerMetadata } from '../core/model.js';
+import type { ModelInvoker } from '../runtime/backend.js';
+import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
-import type { ModelStatistics } from '../scheduler/stats.js';
+import type { ModelStatistics } from '../core/statistics.js';
 import { modelAdmission, type Admission } from './admission.js';
+import { assertResponseFits } from './response-size.js';
 import { validateRequest } from './validate.js';
-
-export interface ServerMetadata {
-  name: string;
-  version: string;
-  extensions: string[];
-}
-
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-}
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {
@@ -77,6 +65,8 @@ export class InferenceService implements ModelInvoker {
       version: string;
       extensions: string[];
       strictReadiness: boolean;
+      /** Largest response, in bytes of output tensors (--max-response-bytes); pipelines' own calls are exempt. */
+      maxResponseBytes: number;
       /** Most tensor elements in one client request, all inputs together (settings). */
       maxRequestElements: number;
     },
@@ -139,6 +129,11 @@ export class InferenceService implements ModelInvoker {
     };
   }
 
+  /** True when the repository has a model of that name, loaded or not. */
+  hasModel(name: string): boolean {
+    return this.models.get(name) !== undefined;
+  }
+
   /** The server's bound on tensor elements per client request (transports check it while decoding). */
   get maxRequestElements(): number {
     return this.info.maxRequestElements;
@@ -193,6 +188,9 @@ export class InferenceService implements ModelInvoker {
     try {
       const job = this.prepare(req, mv);
       const result = await mv.scheduler!.enqueue(job);
+      // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
+      // what a transport will encode is bounded.
+      if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
       const totalNs = Math.round((performance.now() - started) * 1e6);
       mv.observer.succeeded(totalNs);
       timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });

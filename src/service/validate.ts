@@ -5,7 +5,7 @@
  */
 import { elementCount, type Datatype, type InferenceRequest } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
-import type { BackendMetadata, TensorSpec } from '../runtime/backend.js';
+import type { BackendMetadata, TensorSpec } from '../core/model.js';
 
 const list = (specs: TensorSpec[]): string => specs.map((s) => `'${s.name}'`).join(', ') || 'none';
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;

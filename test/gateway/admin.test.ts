@@ -74,7 +74,11 @@ describe('admin API', () => {
     const rows = (await csv.text()).trim().split('\r\n');
     assert.equal(rows[0], 'time,keyId,model,version,status,units,latencyMs');
     assert.equal(rows.length, 3);
-    assert.match(rows[1]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[^,]+,${created.id},spam,1,200,1,[\\d.]+$`));
+    // Every value cell quoted (OWASP CSV injection guidance); the header row names fixed columns.
+    assert.match(
+      rows[1]!,
+      new RegExp(`^"\\d{4}-\\d\\d-\\d\\dT[^"]+","${created.id}","spam","1","200","1","[\\d.]+"$`),
+    );
     assert.equal((await admin('GET', '/admin/usage?format=xml')).status, 400);
 
     const rot = await admin('POST', `/admin/keys/${created.id}/rotate`, { grace: '0s' });
@@ -92,7 +96,7 @@ describe('admin API', () => {
 
   it('is not mounted without an admin token', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'inferd-noadmin-'));
-    const s = await startTestServer(repo, { auth: 'on', dataDir });
+    const s = await startTestServer(repo, { auth: 'on', dataDir, adminToken: undefined });
     try {
       assert.equal((await fetch(s.httpUrl + '/admin/keys', { headers: bearer(ADMIN_TOKEN) })).status, 404);
     } finally {

@@ -6,15 +6,18 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient } from '../../src/client/grpc.js';
+import { GrpcClient } from '../../src/oip-client/grpc.js';
 import { encodeInferRequest } from '../../src/protocol/grpc/infer-codec.js';
 import { loadProtos } from '../../src/protocol/grpc/proto-files.js';
 import type { WireInferResponse, WireStreamResponse } from '../../src/protocol/grpc/wire-types.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
-import { openStream, rawCall } from './grpc-helpers.js';
+import { startTestServer, TEST_ADMIN_TOKEN } from '../helpers/server.js';
+import { bearerMetadata, openStream, rawCall } from './grpc-helpers.js';
 import { f32 } from './tensors.js';
+
+/** The repository and statistics RPCs need the admin token (access policy, auth on). */
+const admin = (): grpc.Metadata => bearerMetadata(TEST_ADMIN_TOKEN);
 
 const addRequest = (id: string) => ({
   id,
@@ -110,6 +113,8 @@ describe('gRPC extras', () => {
         client.stub,
         'ModelStatistics',
         { name: 'slow' },
+        {},
+        admin(),
       );
       return Number(r.res!.model_stats[0]!.execution_count);
     };
@@ -177,6 +182,8 @@ describe('gRPC extras', () => {
       client.stub,
       'ModelStatistics',
       { name: 'add' },
+      {},
+      admin(),
     );
     assert.equal(stats.err, null);
     assert.equal(stats.res!.model_stats[0]!.name, 'add');
@@ -185,12 +192,17 @@ describe('gRPC extras', () => {
       client.stub,
       'RepositoryIndex',
       { ready: true },
+      {},
+      admin(),
     );
     assert.ok(index.res!.models.some((m) => m.name === 'add' && m.state === 'READY'));
-    const load = await rawCall(client.stub, 'RepositoryModelLoad', {
-      model_name: 'add',
-      parameters: { config: { string_param: '{}' } },
-    });
+    const load = await rawCall(
+      client.stub,
+      'RepositoryModelLoad',
+      { model_name: 'add', parameters: { config: { string_param: '{}' } } },
+      {},
+      admin(),
+    );
     assert.equal(load.err?.code, grpc.status.UNIMPLEMENTED);
   });
 
@@ -231,18 +243,32 @@ describe('gRPC extras', () => {
   });
 
   it('RepositoryModelUnload then RepositoryModelLoad round-trips a model', async () => {
-    const unload = await rawCall(client.stub, 'RepositoryModelUnload', { model_name: 'add_noconfig' });
+    const unload = await rawCall(
+      client.stub,
+      'RepositoryModelUnload',
+      { model_name: 'add_noconfig' },
+      {},
+      admin(),
+    );
     assert.equal(unload.err, null);
     const index = await rawCall<{ models: Array<{ name: string; state: string }> }>(
       client.stub,
       'RepositoryIndex',
       { ready: true },
+      {},
+      admin(),
     );
     assert.ok(!index.res!.models.some((m) => m.name === 'add_noconfig'), 'not READY after unload');
-    const load = await rawCall(client.stub, 'RepositoryModelLoad', { model_name: 'add_noconfig' });
+    const load = await rawCall(
+      client.stub,
+      'RepositoryModelLoad',
+      { model_name: 'add_noconfig' },
+      {},
+      admin(),
+    );
     assert.equal(load.err, null);
     assert.equal(await client.modelReady('add_noconfig'), true);
-    const missing = await rawCall(client.stub, 'RepositoryModelLoad', { model_name: '' });
+    const missing = await rawCall(client.stub, 'RepositoryModelLoad', { model_name: '' }, {}, admin());
     assert.equal(missing.err?.code, grpc.status.INVALID_ARGUMENT);
   });
 

@@ -19,11 +19,19 @@ export function rawCall<Res>(
   method: string,
   req: unknown,
   opts: grpc.CallOptions = {},
+  md: grpc.Metadata = new grpc.Metadata(),
 ): Promise<CallResult<Res>> {
   const fn = (client as unknown as Record<string, Unary>)[method]!;
   return new Promise((resolve) => {
-    fn.call(client, req, new grpc.Metadata(), opts, (err, res) => resolve({ err, res: res as Res }));
+    fn.call(client, req, md, opts, (err, res) => resolve({ err, res: res as Res }));
   });
+}
+
+/** `authorization: Bearer <token>` metadata (admin token or API key). */
+export function bearerMetadata(token: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  return md;
 }
 
 /** Opens a server-streaming or bidi call by method name. */

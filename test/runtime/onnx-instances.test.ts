@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server.js';
 import { addModel, writeModel } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
+import { adminHeaders, startTestServer } from '../helpers/server.js';
 
 /** Nice value and scheduling policy of a thread (Linux /proc stat fields 19 and 41; 5 = SCHED_IDLE). */
 function schedOf(statPath: string): { nice: number; policy: number } {
@@ -103,7 +103,9 @@ describe('ONNX Runtime instances', () => {
       const out = JSON.parse(r.body) as { outputs: Array<{ data: number[] }> };
       assert.deepEqual(out.outputs[0]!.data, [i + 1, 2, 3, 4]);
     });
-    const stats = (await (await fetch(`${base}/v2/models/piped/stats`)).json()) as {
+    const stats = (await (
+      await fetch(`${base}/v2/models/piped/stats`, { headers: adminHeaders() })
+    ).json()) as {
       model_stats: Array<{ inference_count: number; execution_count: number }>;
     };
     assert.equal(stats.model_stats[0]!.inference_count, 24);

@@ -1,10 +1,11 @@
 /** Statistics (Triton's shape) and Prometheus metrics after real requests. */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Metrics } from '../../src/observability/metrics.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
+import { adminHeaders, startTestServer } from '../helpers/server.js';
 
 describe('statistics and metrics', () => {
   let server: RunningServer;
@@ -34,7 +35,7 @@ describe('statistics and metrics', () => {
     for (let i = 0; i < 3; i++) assert.equal((await infer([1, 2, 3, 4])).status, 200);
     // A shape the model refuses: counted as a failure of this model version (reason "invalid").
     assert.equal((await infer([1, 2, 3], 3)).status, 400);
-    const res = await fetch(server.httpUrl + '/v2/models/add/stats');
+    const res = await fetch(server.httpUrl + '/v2/models/add/stats', { headers: adminHeaders() });
     const body = (await res.json()) as {
       model_stats: Array<
         Record<string, unknown> & { inference_stats: Record<string, { count: number; ns: number }> }
@@ -50,15 +51,17 @@ describe('statistics and metrics', () => {
     assert.ok(s.inference_stats.compute_infer!.ns > 0);
     assert.equal(s.inference_count, 3);
     assert.ok((s.execution_count as number) >= 1 && (s.execution_count as number) <= 3);
-    const all = (await (await fetch(server.httpUrl + '/v2/models/stats')).json()) as {
+    const all = (await (
+      await fetch(server.httpUrl + '/v2/models/stats', { headers: adminHeaders() })
+    ).json()) as {
       model_stats: unknown[];
     };
     assert.ok(all.model_stats.length >= 3);
-    const v = await fetch(server.httpUrl + '/v2/models/add/versions/1/stats');
+    const v = await fetch(server.httpUrl + '/v2/models/add/versions/1/stats', { headers: adminHeaders() });
     assert.equal(v.status, 200);
   });
 
-  it('exposes the DESIGN §5 metric names', async () => {
+  it('exposes the documented metric names', async () => {
     await infer([1, 1, 1, 1]);
     const text = await (await fetch(server.httpUrl + '/metrics')).text();
     for (const name of [
@@ -79,8 +82,23 @@ describe('statistics and metrics', () => {
     }
   });
 
+  it('docs/observability.md lists exactly the metrics the server defines', async () => {
+    const metrics = new Metrics();
+    const defined = (await metrics.registry.getMetricsAsJSON())
+      .map((m) => m.name)
+      .filter((n) => !n.startsWith('inferd_process_') && !n.startsWith('inferd_nodejs_'))
+      .sort();
+    const documented = [...readFileSync('docs/observability.md', 'utf8').matchAll(/^\| `(inferd_\w+)` \|/gm)]
+      .map((m) => m[1]!)
+      .sort();
+    assert.deepEqual(documented, defined);
+  });
+
   it('repository index lists every model with state and reason', async () => {
-    const res = await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST' });
+    const res = await fetch(server.httpUrl + '/v2/repository/index', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     const index = (await res.json()) as Array<{
       name: string;
       version?: string;
@@ -94,7 +112,11 @@ describe('statistics and metrics', () => {
     assert.match(byName.get('corrupt')!.reason, /ONNX Runtime could not load/);
     assert.match(byName.get('missing_file')!.reason, /model file not found/);
     const ready = (await (
-      await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST', body: '{"ready": true}' })
+      await fetch(server.httpUrl + '/v2/repository/index', {
+        method: 'POST',
+        headers: adminHeaders(),
+        body: '{"ready": true}',
+      })
     ).json()) as unknown[];
     assert.ok(ready.length < index.length);
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server.js';
 import { addModel, makeFixtureRepository } from '../fixtures/repository.js';
-import { startTestServer } from '../helpers/server.js';
+import { adminHeaders, startTestServer } from '../helpers/server.js';
 
 describe('reload under load', () => {
   let server: RunningServer;
@@ -49,14 +49,22 @@ describe('reload under load', () => {
     // Version 2 adds 100 to the sum, so answers tell which version computed them.
     mkdirSync(join(repo, 'add', '2'));
     writeFileSync(join(repo, 'add', '2', 'model.onnx'), addModel(100));
-    const load = await fetch(server.httpUrl + '/v2/repository/models/add/load', { method: 'POST' });
+    const load = await fetch(server.httpUrl + '/v2/repository/models/add/load', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     assert.equal(load.status, 200);
     const afterSwap = results.length;
     await new Promise((r) => setTimeout(r, 100));
     // Reload the same version in place (new file for version 2).
     writeFileSync(join(repo, 'add', '2', 'model.onnx'), addModel(200));
     assert.equal(
-      (await fetch(server.httpUrl + '/v2/repository/models/add/load', { method: 'POST' })).status,
+      (
+        await fetch(server.httpUrl + '/v2/repository/models/add/load', {
+          method: 'POST',
+          headers: adminHeaders(),
+        })
+      ).status,
       200,
     );
     await new Promise((r) => setTimeout(r, 100));
@@ -70,7 +78,7 @@ describe('reload under load', () => {
     assert.equal(results.at(-1)!.sum0, 201);
     // Version 1 is gone (latest-1 policy), version 2 serves.
     const index = (await (
-      await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST' })
+      await fetch(server.httpUrl + '/v2/repository/index', { method: 'POST', headers: adminHeaders() })
     ).json()) as Array<{ name: string; version?: string; state: string }>;
     assert.deepEqual(
       index.filter((e) => e.name === 'add').map((e) => [e.version, e.state]),
@@ -80,17 +88,30 @@ describe('reload under load', () => {
 
   it('unload makes the model unavailable; load brings it back', async () => {
     assert.equal(
-      (await fetch(server.httpUrl + '/v2/repository/models/add/unload', { method: 'POST' })).status,
+      (
+        await fetch(server.httpUrl + '/v2/repository/models/add/unload', {
+          method: 'POST',
+          headers: adminHeaders(),
+        })
+      ).status,
       200,
     );
     const res = await infer();
     assert.equal(res.status, 503);
     assert.equal(
-      (await fetch(server.httpUrl + '/v2/repository/models/add/load', { method: 'POST' })).status,
+      (
+        await fetch(server.httpUrl + '/v2/repository/models/add/load', {
+          method: 'POST',
+          headers: adminHeaders(),
+        })
+      ).status,
       200,
     );
     assert.equal((await infer()).status, 200);
-    const missing = await fetch(server.httpUrl + '/v2/repository/models/nope/load', { method: 'POST' });
+    const missing = await fetch(server.httpUrl + '/v2/repository/models/nope/load', {
+      method: 'POST',
+      headers: adminHeaders(),
+    });
     assert.equal(missing.status, 404);
   });
 });

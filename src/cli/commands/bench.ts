@@ -3,10 +3,11 @@
  * client (`InferClient`), so every transport is measured through the code customers use.
  */
 import type { Command } from 'commander';
-import type { Transport } from '../../client/index.js';
-import { formatReport } from '../../bench/report.js';
-import { runBench } from '../../bench/run.js';
-import { DEFAULT_HEAP_GROWING_PERCENT, fixHeapGrowth } from '../../runtime/heap-growth.js';
+import type { Transport } from '../../oip-client/index.js';
+import { formatReport } from '../../loadgen/report.js';
+import { runBench } from '../../loadgen/run.js';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../../config.js';
+import { fixHeapGrowth } from '../process/heap-growth.js';
 
 interface BenchFlags {
   url: string;
@@ -20,6 +21,8 @@ interface BenchFlags {
   statsUrl?: string;
   timeoutMs: string;
   json?: boolean;
+  apiKey?: string;
+  adminToken?: string;
 }
 
 const TRANSPORTS: Transport[] = ['rest-json', 'rest-binary', 'grpc'];
@@ -70,6 +73,11 @@ export function addBenchCommand(program: Command): void {
     .option('--stats-url <url>', 'REST address for /v2/models/{m}/stats (default: --url for REST)')
     .option('--timeout-ms <ms>', 'per-request client timeout', '30000')
     .option('--json', 'print the report as JSON on stdout')
+    .option('--api-key <key>', 'customer API key for a server with auth on (prefer env INFERD_API_KEY)')
+    .option(
+      '--admin-token <token>',
+      'admin token for the statistics of a server with auth on (prefer env INFERD_ADMIN_TOKEN)',
+    )
     .action(async (flags: BenchFlags) => {
       if (!TRANSPORTS.includes(flags.transport as Transport)) {
         throw new Error(`--transport must be one of ${TRANSPORTS.join(', ')}, got '${flags.transport}'`);
@@ -90,6 +98,8 @@ export function addBenchCommand(program: Command): void {
         inputFile: flags.input,
         statsUrl: flags.statsUrl,
         timeoutMs: positive('--timeout-ms', flags.timeoutMs, true),
+        apiKey: flags.apiKey ?? (process.env.INFERD_API_KEY || undefined),
+        adminToken: flags.adminToken ?? (process.env.INFERD_ADMIN_TOKEN || undefined),
         onProgress: progress.write,
       });
       progress.end();

@@ -6,10 +6,10 @@
 import type { Command } from 'commander';
 import { loadSettings, type Settings } from '../../config.js';
 import { KeyAdmin, publicKey } from '../../gateway/key-admin.js';
-import { parseDuration } from '../../gateway/keys.js';
+import { formatTime, parseDuration } from '../../gateway/keys.js';
 import { loadPlans } from '../../gateway/plans.js';
-import { openStore } from '../../store/open.js';
-import type { ApiKeyRecord } from '../../store/types.js';
+import { openStore } from '../../gateway/store/open.js';
+import type { ApiKeyRecord } from '../../gateway/store/types.js';
 
 interface StoreFlags {
   dataDir?: string;
@@ -46,7 +46,8 @@ async function withAdmin<T>(flags: StoreFlags, fn: (admin: KeyAdmin) => Promise<
   }
 }
 
-const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+/** Never throws: a row holding a time no Date can hold must not break the listing of every key. */
+const iso = (ms: number | null): string => (ms === null ? '-' : formatTime(ms));
 
 function describeKey(k: ApiKeyRecord): string {
   return [

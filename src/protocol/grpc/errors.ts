@@ -18,11 +18,19 @@ function isServerFault(e: InferdError): boolean {
   );
 }
 
-export function toServiceError(err: unknown, logger?: Logger): Partial<grpc.StatusObject> {
+/** `extra`: more trailing metadata, e.g. the rate-limit headers of a call the gate admitted. */
+export function toServiceError(
+  err: unknown,
+  logger?: Logger,
+  extra?: Record<string, string>,
+): Partial<grpc.StatusObject> {
   const e = toInferdError(err);
   if (logger && isServerFault(e)) logger.error({ err: e.cause ?? e, code: e.code }, e.message);
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_KEY, e.code);
-  for (const [k, v] of Object.entries(e.headers)) metadata.set(k, v);
+  for (const [k, v] of Object.entries({ ...extra, ...e.headers })) {
+    // Connection-specific headers are HTTP/1 only (RFC 9113 §8.2.2): never in gRPC metadata.
+    if (k !== 'connection') metadata.set(k, v);
+  }
   return { code: e.grpcStatus as grpc.status, details: e.message, metadata };
 }

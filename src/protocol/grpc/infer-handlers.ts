@@ -7,11 +7,18 @@
  * A failed request does not end the stream: its response carries `error_message` and an
  * infer_response naming the model and id, with our stable code in parameters['inferd-error-code']. The stream ends once the client half-closes and every
  * request has been answered.
+ *
+ * With API keys required on /v2 inference (access policy), each request (each message on a
+ * stream) passes the customer gate: key from the `authorization` metadata, scope, plan limits with
+ * the plan's payload limit on the message's size on the wire, and a usage record committed before
+ * the answer. Unary answers carry the rate-limit headers as trailing metadata.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { toInferdError } from '../../errors.js';
+import type { CustomerGate } from '../../gateway/customer-gate.js';
 import type { InferenceService } from '../../service/inference-service.js';
+import { authorizationOf } from './access.js';
 import { callContext } from './call-context.js';
 import { ERROR_CODE_KEY, toServiceError } from './errors.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
@@ -25,6 +32,86 @@ export interface InferLog {
   computeMs?: number;
   status: string;
   ms: number;
+}
+
+/** Where a request message's size on the wire is kept (see measureInferRequests). */
+const WIRE_BYTES = Symbol('wireBytes');
+
+/**
+ * The service definition with the infer requests' deserializers wrapped to remember each
+ * message's size on the wire: the plan's payload limit applies to the bytes actually received.
+ */
+export function measureInferRequests(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...definition };
+  for (const name of ['ModelInfer', 'ModelStreamInfer']) {
+    const m = definition[name];
+    if (!m) continue;
+    out[name] = {
+      ...m,
+      requestDeserialize: (bytes: Buffer) => {
+        const msg = m.requestDeserialize(bytes) as Record<symbol, number>;
+        msg[WIRE_BYTES] = bytes.length;
+        return msg;
+      },
+    };
+  }
+  return out;
+}
+
+function wireBytes(wire: WireInferRequest): number | undefined {
+  return (wire as unknown as Record<symbol, number | undefined>)[WIRE_BYTES];
+}
+
+/** A request's answer or error, with the rate-limit headers of its gate call. */
+interface Outcome {
+  response?: WireInferResponse;
+  error?: unknown;
+  headers: Record<string, string>;
+}
+
+/** One request through the customer gate; the usage record is durable when this resolves. */
+async function gatedOne(
+  gate: CustomerGate,
+  service: InferenceService,
+  wire: WireInferRequest,
+  authorization: string | undefined,
+  ctx: { deadlineMs?: number; signal: AbortSignal },
+  log: (line: InferLog) => void,
+): Promise<Outcome> {
+  const call = gate.call();
+  const started = performance.now();
+  const model = wire.model_name || undefined;
+  let version = wire.model_version ?? '';
+  const out: Outcome = { headers: {} };
+  try {
+    try {
+      await gate.begin(call, { authorization, model, declaredBytes: wireBytes(wire) });
+    } catch (err) {
+      log({ model: wire.model_name, status: toInferdError(err).code, ms: 0 });
+      throw err;
+    }
+    out.response = await runOne(service, wire, ctx, (line) => {
+      version = line.version ?? version;
+      log(line);
+    });
+  } catch (err) {
+    out.error = err;
+  }
+  const status = out.error === undefined ? 200 : toInferdError(out.error).httpStatus;
+  try {
+    await gate.finish(call, { model, version, status, latencyMs: performance.now() - started });
+  } catch (err) {
+    out.response = undefined;
+    out.error = err;
+  }
+  out.headers = call.headers;
+  return out;
+}
+
+function trailerOf(headers: Record<string, string>): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(headers)) md.set(k, v);
+  return md;
 }
 
 async function runOne(
@@ -58,17 +145,44 @@ async function runOne(
   }
 }
 
-export function inferHandlers(service: InferenceService, logger: Logger): grpc.UntypedServiceImplementation {
+/** `gate`: given when the access policy requires customer keys for inference. */
+export function inferHandlers(
+  service: InferenceService,
+  logger: Logger,
+  gate?: CustomerGate,
+): grpc.UntypedServiceImplementation {
   const log = (rpc: string) => (line: InferLog) => logger.info({ rpc, ...line }, 'request');
+
+  /** One request, gated or not: its answer or error, and the headers to send with it. */
+  const serve = async (
+    wire: WireInferRequest,
+    md: grpc.Metadata,
+    ctx: { deadlineMs?: number; signal: AbortSignal },
+    lineLog: (line: InferLog) => void,
+  ): Promise<Outcome> => {
+    if (gate) return gatedOne(gate, service, wire, authorizationOf(md), ctx, lineLog);
+    try {
+      return { response: await runOne(service, wire, ctx, lineLog), headers: {} };
+    } catch (error) {
+      return { error, headers: {} };
+    }
+  };
 
   const ModelInfer = (
     call: grpc.ServerUnaryCall<WireInferRequest, WireInferResponse>,
     callback: grpc.sendUnaryData<WireInferResponse>,
   ): void => {
-    runOne(service, call.request, callContext(call), log('ModelInfer')).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toServiceError(err, logger)),
-    );
+    if (!gate) {
+      runOne(service, call.request, callContext(call), log('ModelInfer')).then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err, logger)),
+      );
+      return;
+    }
+    serve(call.request, call.metadata, callContext(call), log('ModelInfer')).then((o) => {
+      if (o.error === undefined) callback(null, o.response, trailerOf(o.headers));
+      else callback(toServiceError(o.error, logger, o.headers));
+    });
   };
 
   const ModelStreamInfer = (call: grpc.ServerDuplexStream<WireInferRequest, WireStreamResponse>): void => {
@@ -80,24 +194,22 @@ export function inferHandlers(service: InferenceService, logger: Logger): grpc.U
     };
     call.on('data', (wire: WireInferRequest) => {
       pending += 1;
-      runOne(service, wire, ctx, log('ModelStreamInfer'))
-        .then(
-          (res) => ({ error_message: '', infer_response: res }),
-          (err: unknown) => {
-            const e = toInferdError(err);
-            toServiceError(e, logger); // logs server faults as unary calls do
-            return {
-              error_message: e.message,
-              infer_response: {
-                model_name: wire.model_name,
-                model_version: wire.model_version ?? '',
-                id: wire.id ?? '',
-                parameters: { [ERROR_CODE_KEY]: { string_param: e.code } },
-                outputs: [],
-              },
-            };
-          },
-        )
+      serve(wire, call.metadata, ctx, log('ModelStreamInfer'))
+        .then((o): WireStreamResponse => {
+          if (o.error === undefined) return { error_message: '', infer_response: o.response! };
+          const e = toInferdError(o.error);
+          toServiceError(e, logger); // logs server faults as unary calls do
+          return {
+            error_message: e.message,
+            infer_response: {
+              model_name: wire.model_name,
+              model_version: wire.model_version ?? '',
+              id: wire.id ?? '',
+              parameters: { [ERROR_CODE_KEY]: { string_param: e.code } },
+              outputs: [],
+            },
+          };
+        })
         .then((msg: WireStreamResponse) => {
           if (!call.cancelled) call.write(msg);
           pending -= 1;

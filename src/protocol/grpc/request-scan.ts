@@ -15,7 +15,7 @@
  * The message's nesting is fixed by the schema (request → input → contents), never by the data.
  */
 import { InferdError } from '../../errors.js';
-import { ENVELOPE_VALUES } from '../json-body.js';
+import { ENVELOPE_VALUES } from '../http/json-body.js';
 import { countVarints, I32, I64, LEN, malformed, VARINT, WireReader } from './wire-reader.js';
 
 /** InferTensorContents field numbers, 1 = bool_contents … 8 = bytes_contents (grpc_service.proto). */

@@ -5,10 +5,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { AccessControl } from '../../gateway/access.js';
 import type { InferenceService } from '../../service/inference-service.js';
+import { guardService } from './access.js';
 import { adminHandlers } from './admin-handlers.js';
 import { healthService } from './health.js';
-import { inferHandlers } from './infer-handlers.js';
+import { inferHandlers, measureInferRequests } from './infer-handlers.js';
 import { loadProtos } from './proto-files.js';
 import { guardInferRequests } from './request-deserializer.js';
 import { reflectionHandlers } from './reflection.js';
@@ -17,6 +19,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   /** Largest request message in bytes (RESOURCE_EXHAUSTED beyond). */
   maxMessageBytes: number;
+  /** The access policy: every method is checked against it when the services are added. */
+  access: AccessControl;
 }
 
 export interface GrpcServer {
@@ -37,20 +41,26 @@ export function createGrpcServer(service: InferenceService, opts: GrpcServerOpti
     'grpc.max_send_message_length': -1,
   });
   const logger = opts.logger.child({ transport: 'grpc' });
+  const { access } = opts;
+  const gate = access.credential('inference') === 'customer-key' ? access.gate : undefined;
   // ModelInfer requests are scanned and bounded before protobufjs decodes them (issue 23).
-  server.addService(guardInferRequests(protos.inference.service, service), {
-    ...adminHandlers(service, logger),
-    ...inferHandlers(service, logger),
-  });
+  const guarded = guardInferRequests(protos.inference.service, service);
+  const inference = gate ? measureInferRequests(guarded) : guarded;
+  const guard = (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) =>
+    guardService(def, impl, access, logger);
+  server.addService(
+    inference,
+    guard(inference, { ...adminHandlers(service, logger), ...inferHandlers(service, logger, gate) }),
+  );
   const health = healthService(service);
-  server.addService(protos.health.service, health.handlers);
+  server.addService(protos.health.service, guard(protos.health.service, health.handlers));
   const reflection = reflectionHandlers(protos.definition, [
     'inference.GRPCInferenceService',
     'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
     'grpc.reflection.v1alpha.ServerReflection',
   ]);
-  for (const svc of protos.reflection) server.addService(svc.service, reflection);
+  for (const svc of protos.reflection) server.addService(svc.service, guard(svc.service, reflection));
 
   return {
     start: (host, port) =>

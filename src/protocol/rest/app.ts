@@ -5,6 +5,8 @@
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AccessControl } from '../../gateway/access.js';
+import { restCategory } from '../../gateway/access-policy.js';
 import { InferdError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceService } from '../../service/inference-service.js';
@@ -19,6 +21,15 @@ export interface RestOptions {
   logger: Logger;
   /** Largest accepted request body in bytes (413 beyond). */
   maxBodyBytes: number;
+  /** The access policy: admin-token routes are checked here, customer keys in their routes. */
+  access: AccessControl;
+}
+
+/** Every route fastify registered (method, url pattern), in order: the access-policy test reads it. */
+const ROUTES = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
+
+export function registeredRoutes(app: FastifyInstance): ReadonlyArray<{ method: string; url: string }> {
+  return ROUTES.get(app) ?? [];
 }
 
 const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']);
@@ -26,7 +37,11 @@ const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']
 const KEEP_ALIVE_MS = 65_000;
 
 export function createRestApp(opts: RestOptions): FastifyInstance {
-  const infer = inferRoute(opts);
+  const { access } = opts;
+  const infer = inferRoute({
+    ...opts,
+    gate: access.credential('inference') === 'customer-key' ? access.gate : undefined,
+  });
   const app = Fastify({
     // The infer route runs on the raw server first; fastify serves everything else.
     serverFactory: (handler) => {
@@ -51,6 +66,20 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
     keepAliveTimeout: KEEP_ALIVE_MS,
   });
 
+  // Fail closed: a route without an entry in the access-policy table does not register, so the
+  // server does not start with an unclassified endpoint.
+  const routes: Array<{ method: string; url: string }> = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (restCategory(method, route.url) === undefined) {
+        throw new Error(
+          `route ${method} ${route.url} has no entry in the access policy (src/gateway/access-policy.ts)`,
+        );
+      }
+      routes.push({ method, url: route.url });
+    }
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) =>
     done(null, body),
@@ -59,6 +88,23 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   // Callback hooks: they run on every request, where a promise each is measurable (see v2-routes).
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    done();
+  });
+
+  // Admin-token routes (access policy), before the body is read or the handler runs; the refusal
+  // reaches the route's own error handler, so /v2 answers {"error","code"} and /admin problem+json.
+  // Customer-key routes run the customer gate themselves (/v1 plugin, raw infer route).
+  app.addHook('onRequest', (req, _reply, done) => {
+    const url = req.routeOptions.url;
+    const category = url === undefined ? undefined : restCategory(req.method, url);
+    if (category !== undefined && access.credential(category) === 'admin-token') {
+      try {
+        access.requireAdmin(req.headers.authorization, category);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+    }
     done();
   });
 

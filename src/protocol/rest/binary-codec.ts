@@ -20,9 +20,10 @@ import {
   type Tensor,
 } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../../runtime/backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import { admitInputs, type Admission } from '../../service/admission.js';
-import { parseJsonBody, requestJsonLimits } from '../json-body.js';
+import { assertJsonFits } from '../http/json-size.js';
+import { parseJsonBody, requestJsonLimits } from '../http/json-body.js';
 import { dataToRaw, rawToData } from '../raw-tensor.js';
 import {
   decodeEnvelope,
@@ -190,6 +191,10 @@ export interface EncodedResponse {
 
 /** Encodes a response as plain JSON, or JSON header + binary outputs when any output is binary. */
 export function encodeResponse(res: InferenceResponse, isBinary: (name: string) => boolean): EncodedResponse {
+  assertJsonFits(
+    res.outputs.filter((t) => !isBinary(t.name)),
+    (res.id?.length ?? 0) + res.modelName.length,
+  );
   const chunks: Uint8Array[] = [];
   const outputs = res.outputs.map((t): JsonOutput => {
     if (!isBinary(t.name)) return encodeJsonOutput(t);

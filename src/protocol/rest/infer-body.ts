@@ -9,7 +9,7 @@ import type { InferenceRequest, InferenceResponse } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { Admission } from '../../service/admission.js';
 import type { InferenceService } from '../../service/inference-service.js';
-import { parseJsonBody, requestJsonLimits } from '../json-body.js';
+import { parseJsonBody, requestJsonLimits } from '../http/json-body.js';
 import {
   binaryOutputs,
   decodeBinaryRequest,

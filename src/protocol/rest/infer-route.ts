@@ -9,15 +9,22 @@
  * rule and header, load shedding before the body is read, the body limit (413, from
  * Content-Length or while reading), Content-Length checking, the error body and status mapping,
  * the access-log line, and a closing connection while the server drains.
+ *
+ * With API keys required on /v2 inference (access policy, src/gateway/access-policy.ts), the
+ * customer gate runs here too, before the body is read: key, scope, plan limits (rate-limit headers
+ * on every answer), the plan's payload limit on the bytes actually read, and the usage record
+ * committed before the answer is written, as on /v1.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { InferdError, toInferdError } from '../../errors.js';
+import type { CustomerGate, GateCall } from '../../gateway/customer-gate.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
-import { clientGone } from './client-gone.js';
-import { errorBody, isServerFault, logServerFault, payloadTooLarge } from './errors.js';
+import { clientGone } from '../http/client-gone.js';
+import { payloadTooLarge } from '../http/errors.js';
+import { errorBody, isServerFault, logServerFault } from './errors.js';
 import { decodeInferBody, encodeInferBody } from './infer-body.js';
 import type { InferLogFields } from './v2-routes.js';
 
@@ -26,6 +33,8 @@ export interface InferRouteOptions {
   logger: Logger;
   /** Largest accepted request body in bytes (413 beyond). */
   maxBodyBytes: number;
+  /** Customer keys, limits and metering, when the access policy requires keys; undefined = open. */
+  gate?: CustomerGate;
 }
 
 /** Takes the request (true) or leaves it to fastify (false). */
@@ -73,46 +82,84 @@ export function parseInferPath(url: string): { model: string; version?: string }
   return undefined;
 }
 
+/** One request on this route, from its first byte to its answer. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  reqId: string;
+  started: number;
+  target: { model: string; version?: string };
+  fields: InferLogFields;
+  /** The customer gate's call, when keys are required. */
+  call?: GateCall;
+  /** True once the whole body is in: from then on the answer always comes through finish(). */
+  working?: boolean;
+}
+
 export function inferRoute(opts: InferRouteOptions): RawHandler {
-  const { service, logger, maxBodyBytes } = opts;
+  const { service, logger, maxBodyBytes, gate } = opts;
 
   /** Writes the whole response at once and the access-log line; a client that left gets nothing. */
-  function finish(
-    req: IncomingMessage,
-    res: ServerResponse,
-    reqId: string,
-    started: number,
-    fields: InferLogFields,
+  function write(
+    x: Exchange,
     status: number,
     headers: Record<string, string | number>,
     body: string | Uint8Array,
   ): void {
+    const { req, res } = x;
     if (service.isDraining) headers.connection = 'close';
-    headers['x-request-id'] = reqId;
+    headers['x-request-id'] = x.reqId;
     headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     if (!res.destroyed) {
       res.writeHead(status, headers);
       res.end(body);
     }
-    const entry = { reqId, method: req.method, url: req.url ?? '', status, ms: performance.now() - started };
-    logAccess(logger, 'info', entry, fields);
+    const entry = {
+      reqId: x.reqId,
+      method: req.method,
+      url: req.url ?? '',
+      status,
+      ms: performance.now() - x.started,
+    };
+    logAccess(logger, 'info', entry, x.fields);
   }
 
-  function fail(
-    req: IncomingMessage,
-    res: ServerResponse,
-    reqId: string,
-    started: number,
-    fields: InferLogFields,
-    err: unknown,
+  /** The answer: with a gate call, the usage record is durable before it is written (metering.ts). */
+  function finish(
+    x: Exchange,
+    status: number,
+    headers: Record<string, string | number>,
+    body: string | Uint8Array,
   ): void {
+    const call = x.call;
+    if (!call || !gate) {
+      write(x, status, headers, body);
+      return;
+    }
+    const outcome = {
+      model: x.target.model,
+      version: x.fields.version ?? '',
+      status,
+      latencyMs: performance.now() - x.started,
+    };
+    gate.finish(call, outcome).then(
+      () => write(x, status, { ...call.headers, ...headers }, body),
+      (err: unknown) => {
+        const e = toInferdError(err);
+        logServerFault(e, logger.child({ reqId: x.reqId }));
+        write(x, e.httpStatus, { ...call.headers, 'content-type': 'application/json' }, errorBody(e));
+      },
+    );
+  }
+
+  function fail(x: Exchange, err: unknown): void {
     const e = toInferdError(err);
     // A child logger only for the rare line: refusals come by the thousand under overload.
-    if (isServerFault(e)) logServerFault(e, logger.child({ reqId }));
+    if (isServerFault(e)) logServerFault(e, logger.child({ reqId: x.reqId }));
     const headers: Record<string, string | number> = { 'content-type': 'application/json', ...e.headers };
     // An over-limit body is not read to its end: close rather than drain it.
     if (e.code === 'payload_too_large') headers.connection = 'close';
-    finish(req, res, reqId, started, fields, e.httpStatus, headers, errorBody(e));
+    finish(x, e.httpStatus, headers, errorBody(e));
   }
 
   /** Load shedding before the body is read or parsed (see Scheduler.full): the refusal, if any. */
@@ -134,16 +181,9 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     return mv.scheduler.queueFullError();
   }
 
-  async function run(
-    req: IncomingMessage,
-    res: ServerResponse,
-    reqId: string,
-    started: number,
-    target: { model: string; version?: string },
-    fields: InferLogFields,
-    raw: Buffer,
-  ): Promise<void> {
-    const request = decodeInferBody(service, req.headers, raw, target.model, target.version);
+  async function run(x: Exchange, raw: Buffer): Promise<void> {
+    const { req, fields } = x;
+    const request = decodeInferBody(service, req.headers, raw, x.target.model, x.target.version);
     request.signal = clientGone(req.socket);
     const response = await service.infer(request, (t) => {
       fields.version = t.version;
@@ -153,7 +193,85 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     const encoded = encodeInferBody(request, response);
     const headers: Record<string, string | number> = { 'content-type': encoded.contentType };
     if (encoded.headerLength !== undefined) headers['inference-header-content-length'] = encoded.headerLength;
-    finish(req, res, reqId, started, fields, 200, headers, encoded.body);
+    finish(x, 200, headers, encoded.body);
+  }
+
+  /**
+   * Sheds, then reads the body up to `limit` bytes (413 from `tooLarge` beyond, from Content-Length
+   * or while reading) and runs the request.
+   */
+  function receive(x: Exchange, limit: number, tooLarge: () => InferdError): void {
+    const { req } = x;
+    const refused = admit(x.target, x.fields);
+    // Node discards an unread body after the response, so the connection stays usable.
+    if (refused) {
+      fail(x, refused);
+      return;
+    }
+
+    const declared = req.headers['content-length'];
+    const expected = declared === undefined ? NaN : Number(declared);
+    if (expected > limit) {
+      fail(x, tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) {
+        req.removeListener('data', onData);
+        req.removeListener('end', onEnd);
+        fail(x, tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      req.removeListener('data', onData);
+      x.working = true;
+      if (!Number.isNaN(expected) && received !== expected) {
+        fail(x, new InferdError('invalid_request', 'Request body size did not match Content-Length'));
+        return;
+      }
+      // Node hands each read its own buffer, so a single chunk is safe to keep without a copy.
+      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+      run(x, raw).catch((err: unknown) => fail(x, err));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    // A client that leaves mid-body has nobody to answer; its socket is already closing.
+    req.on('error', () => req.removeListener('end', onEnd));
+  }
+
+  const serverTooLarge = (): InferdError => payloadTooLarge(maxBodyBytes);
+
+  /** The gate first (key, scope, limits), then the request within the plan's payload limit. */
+  function gated(x: Exchange, g: CustomerGate): void {
+    const { req, res } = x;
+    const call = g.call();
+    x.call = call;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const declared = Number(req.headers['content-length']);
+    g.begin(call, {
+      authorization: req.headers.authorization,
+      queryNames: q < 0 ? undefined : [...new URLSearchParams(url.slice(q + 1)).keys()],
+      model: x.target.model,
+      declaredBytes: Number.isNaN(declared) ? undefined : declared,
+    }).then(
+      () => {
+        const plan = g.maxBodyBytes(call) ?? maxBodyBytes;
+        if (plan < maxBodyBytes) receive(x, plan, () => g.tooLarge(call));
+        else receive(x, maxBodyBytes, serverTooLarge);
+      },
+      (err: unknown) => fail(x, err),
+    );
+    // A client that leaves before its body is in gets no answer: free its slot (not metered, as
+    // on /v1). Once the body is in, the answer path always settles the call.
+    res.once('close', () => {
+      if (!x.working) void g.abandon(call);
+    });
   }
 
   return (req, res) => {
@@ -161,57 +279,16 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     const target = parseInferPath(req.url);
     if (!target) return false;
 
-    const started = performance.now();
-    const reqId = requestIdOf(req.headers);
-    const fields: InferLogFields = { model: target.model, version: target.version };
-    const refused = admit(target, fields);
-    // Node discards an unread body after the response, so the connection stays usable.
-    if (refused) {
-      fail(req, res, reqId, started, fields, refused);
-      return true;
-    }
-
-    const declared = req.headers['content-length'];
-    const expected = declared === undefined ? NaN : Number(declared);
-    if (expected > maxBodyBytes) {
-      fail(req, res, reqId, started, fields, payloadTooLarge(maxBodyBytes));
-      return true;
-    }
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > maxBodyBytes) {
-        req.removeListener('data', onData);
-        req.removeListener('end', onEnd);
-        fail(req, res, reqId, started, fields, payloadTooLarge(maxBodyBytes));
-        return;
-      }
-      chunks.push(chunk);
+    const x: Exchange = {
+      req,
+      res,
+      reqId: requestIdOf(req.headers),
+      started: performance.now(),
+      target,
+      fields: { model: target.model, version: target.version },
     };
-    const onEnd = (): void => {
-      req.removeListener('data', onData);
-      if (!Number.isNaN(expected) && received !== expected) {
-        fail(
-          req,
-          res,
-          reqId,
-          started,
-          fields,
-          new InferdError('invalid_request', 'Request body size did not match Content-Length'),
-        );
-        return;
-      }
-      // Node hands each read its own buffer, so a single chunk is safe to keep without a copy.
-      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      run(req, res, reqId, started, target, fields, raw).catch((err: unknown) =>
-        fail(req, res, reqId, started, fields, err),
-      );
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    // A client that leaves mid-body has nobody to answer; its socket is already closing.
-    req.on('error', () => req.removeListener('end', onEnd));
+    if (gate) gated(x, gate);
+    else receive(x, maxBodyBytes, serverTooLarge);
     return true;
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
-import { ENVELOPE_VALUES, parseJsonBody } from '../json-body.js';
+import { ENVELOPE_VALUES, parseJsonBody } from '../http/json-body.js';
 import type { InferenceService } from '../../service/inference-service.js';
 
 type ModelParams = { model: string; version?: string };

@@ -6,11 +6,13 @@ import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
-import type { ModelConfig } from '../../repository/model-config.js';
-import type { Backend, BackendFactory, BackendMetadata, LoadContext, TensorSpec } from '../backend.js';
+import type { ModelConfig } from '../../core/model-config.js';
+import type { Backend, BackendFactory, LoadContext } from '../backend.js';
+import type { BackendMetadata, TensorSpec } from '../../core/model.js';
 import { defaultIntraOpThreads } from '../cpu-quota.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
+import { runFailure } from './run-errors.js';
 import { resolveConfigPath } from '../npm-path.js';
 
 /**
@@ -67,6 +69,7 @@ class OnnxBackend implements Backend {
     readonly metadata: BackendMetadata,
     private readonly instances: OnnxInstance[],
     private readonly depth: number,
+    private readonly modelName: string,
   ) {}
 
   get concurrency(): number {
@@ -75,10 +78,14 @@ class OnnxBackend implements Backend {
 
   async infer(inputs: Tensor[], outputNames?: string[]): Promise<Tensor[]> {
     const names = outputNames ?? this.metadata.outputs.map((o) => o.name);
+    // Read before the run: the input buffers move to the worker thread.
+    const shapes = inputs.map((t) => ({ name: t.name, shape: t.shape }));
     const instance = await this.acquire();
     try {
       const { outputs } = await instance.run(inputs.map(toWire), names);
       return outputs.map(fromWire);
+    } catch (err) {
+      throw runFailure(err, { model: this.modelName, inputs: shapes, declared: this.metadata.inputs });
     } finally {
       this.release(instance);
     }
@@ -179,6 +186,7 @@ export const onnxBackend: BackendFactory = {
       metadata,
       ok.map((s) => s.instance),
       ortCfg?.pipeline_depth ?? DEFAULT_PIPELINE_DEPTH,
+      ctx.modelName,
     );
   },
 };

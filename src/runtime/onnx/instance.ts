@@ -6,8 +6,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import { transferables, type WireTensor } from './convert.js';
+import { OrtRunError } from './run-errors.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -110,7 +111,8 @@ export class OnnxInstance {
     if (!p) return;
     this.pending.delete(msg.id);
     if (msg.type === 'result') p.resolve({ outputs: msg.outputs, computeNs: msg.computeNs });
-    else p.reject(new InferdError('backend_error', `inference failed: ${msg.message}`));
+    // ORT's words, verbatim: the backend maps them (run-errors.ts), knowing the model and inputs.
+    else p.reject(new OrtRunError(msg.message));
   }
 
   private fail(err: Error): void {

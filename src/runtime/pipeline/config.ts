@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { InferdError } from '../../errors.js';
-import type { ModelConfig } from '../../repository/model-config.js';
+import type { ModelConfig } from '../../core/model-config.js';
 import type { StepRegistry } from './registry.js';
 
 const tensorMap = z.record(z.string().min(1), z.string().min(1));
@@ -123,4 +123,28 @@ export function parsePipelineConfig(
       throw bad(`output '${out.name}' is consumed by model step '${handedOver.get(out.name)}'`);
   }
   return pipeline;
+}
+
+/**
+ * The models a pipeline config calls: its model steps, and the models its function steps name
+ * (StepDefinition.models). Read leniently from the raw config, so that the model manager can
+ * check for call cycles before the load validates anything; what is malformed counts as no call.
+ */
+export function pipelineDependencies(config: ModelConfig, registry: StepRegistry): string[] {
+  const steps = (config.pipeline as { steps?: unknown } | undefined)?.steps;
+  if (!Array.isArray(steps)) return [];
+  const out = new Set<string>();
+  for (const raw of steps as unknown[]) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const step = raw as { model?: unknown; function?: unknown; parameters?: unknown };
+    if (typeof step.model === 'string' && step.model !== '') out.add(step.model);
+    if (typeof step.function === 'string') {
+      const params =
+        typeof step.parameters === 'object' && step.parameters !== null && !Array.isArray(step.parameters)
+          ? (step.parameters as Record<string, unknown>)
+          : {};
+      for (const m of registry.get(step.function)?.models?.(params) ?? []) out.add(m);
+    }
+  }
+  return [...out];
 }

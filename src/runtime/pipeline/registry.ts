@@ -43,6 +43,12 @@ export interface StepDefinition {
   /** Step-local names of the outputs the runner always returns. */
   readonly outputs: readonly string[];
   readonly description?: string;
+  /**
+   * The models the runner calls through `ctx.invoker`, read from its (not yet validated)
+   * `parameters`. The model manager refuses a pipeline whose calls come back to it (a cycle would
+   * hold its concurrency slots forever), so a step that calls models must name them here.
+   */
+  models?(parameters: Record<string, unknown>): string[];
   create(parameters: Record<string, unknown>, ctx: StepLoadContext): StepRunner | Promise<StepRunner>;
 }
 
