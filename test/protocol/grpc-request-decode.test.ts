@@ -81,14 +81,38 @@ function varint(n: bigint): number[] {
 function unpackedContents(v: Values): Buffer {
   const out: number[] = [];
   const tag = (field: number, wt: number) => out.push(...varint(BigInt((field << 3) | wt)));
-  for (const b of v.bool) (tag(1, 0), out.push(b ? 1 : 0));
-  for (const x of v.int) (tag(2, 0), out.push(...varint(BigInt(x))));
-  for (const x of v.int64) (tag(3, 0), out.push(...varint(x)));
-  for (const x of v.uint) (tag(4, 0), out.push(...varint(BigInt(x))));
-  for (const x of v.uint64) (tag(5, 0), out.push(...varint(x)));
-  for (const x of v.fp32) (tag(6, 5), out.push(...new Uint8Array(Float32Array.of(x).buffer)));
-  for (const x of v.fp64) (tag(7, 1), out.push(...new Uint8Array(Float64Array.of(x).buffer)));
-  for (const b of v.bytes) (tag(8, 2), out.push(...varint(BigInt(b.length)), ...b));
+  for (const b of v.bool) {
+    tag(1, 0);
+    out.push(b ? 1 : 0);
+  }
+  for (const x of v.int) {
+    tag(2, 0);
+    out.push(...varint(BigInt(x)));
+  }
+  for (const x of v.int64) {
+    tag(3, 0);
+    out.push(...varint(x));
+  }
+  for (const x of v.uint) {
+    tag(4, 0);
+    out.push(...varint(BigInt(x)));
+  }
+  for (const x of v.uint64) {
+    tag(5, 0);
+    out.push(...varint(x));
+  }
+  for (const x of v.fp32) {
+    tag(6, 5);
+    out.push(...new Uint8Array(Float32Array.of(x).buffer));
+  }
+  for (const x of v.fp64) {
+    tag(7, 1);
+    out.push(...new Uint8Array(Float64Array.of(x).buffer));
+  }
+  for (const b of v.bytes) {
+    tag(8, 2);
+    out.push(...varint(BigInt(b.length)), ...b);
+  }
   return Buffer.from(out);
 }
 function len(field: number, payload: Buffer): Buffer {
