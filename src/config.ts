@@ -121,6 +121,17 @@ export const settingsSchema = z.object({
    * Off by default: a long ModelStreamInfer stream would be cut.
    */
   grpcMaxConnectionAgeMs: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
+  /**
+   * Most tensor elements in one request, all inputs together, checked before any tensor data is
+   * allocated. 16 Mi admits a 64 MiB FP32 tensor in binary form (the default maxBodyBytes) while a
+   * body of that size can no longer become tens of millions of objects.
+   */
+  maxRequestElements: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(16 * MiB),
 });
 
 /** Validated settings; `host` is always resolved (resolveHost). */
@@ -187,6 +198,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
   grpcMaxConnectionAgeMs: {
     arg: 'ms',
     help: 'gRPC connections get GOAWAY after this; 0 = never (default 0)',
+  },
+  maxRequestElements: {
+    arg: 'n',
+    help: 'most tensor elements in one request, all inputs together (default 16777216 = 16 Mi)',
   },
 };
 

@@ -116,7 +116,14 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     title: 'Payload too large',
     serverFault: false,
-    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read); also a request with more tensor elements than `--max-request-elements`",
+    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read)",
+  },
+  too_many_elements: {
+    http: 413,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    title: 'Too many tensor elements',
+    serverFault: false,
+    when: 'more tensor elements than `--max-request-elements` or than the model can take, or a JSON body with more values than that allows ([configuration.md](configuration.md#request-size-tensor-elements)); counted before anything is allocated',
   },
   unsupported_media_type: {
     http: 415,

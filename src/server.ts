@@ -71,6 +71,7 @@ export async function startServer(
     extensions: EXTENSIONS,
     strictReadiness: settings.strictReadiness,
     maxResponseBytes: settings.maxResponseBytes,
+    maxRequestElements: settings.maxRequestElements,
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.

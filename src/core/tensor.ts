@@ -2,6 +2,9 @@
  * The internal tensor model shared by every transport, the scheduler and every backend.
  * Protocol code decodes into these types and encodes from them; nothing inward knows JSON or protobuf.
  */
+import { BytesData } from './bytes-data.js';
+
+export { BytesData };
 
 export const DATATYPES = [
   'BOOL',
@@ -24,7 +27,7 @@ export type Datatype = (typeof DATATYPES)[number];
 
 /**
  * Element storage per datatype. FP16 and BF16 keep their raw 16-bit patterns (Uint16Array);
- * BOOL is one byte per element (0 or 1); BYTES is one Uint8Array per element.
+ * BOOL is one byte per element (0 or 1); BYTES is one buffer with offsets (bytes-data.ts).
  */
 export type TensorData =
   | Uint8Array
@@ -37,7 +40,10 @@ export type TensorData =
   | BigInt64Array
   | Float32Array
   | Float64Array
-  | Uint8Array[];
+  | BytesData;
+
+/** Storage of every datatype but BYTES. */
+export type NumericData = Exclude<TensorData, BytesData>;
 
 export type ParameterValue = string | number | boolean;
 export type Parameters = Record<string, ParameterValue>;

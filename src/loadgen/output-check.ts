@@ -4,14 +4,15 @@
  * compared exactly, as perf_analyzer compares bytes; the expected values went through the same
  * conversion as inputs, so an FP32 expectation is the float32 nearest to its JSON number.
  */
-import type { Tensor, TensorData } from '../core/tensor.js';
+import { BytesData, type Tensor, type TensorData } from '../core/tensor.js';
 
 const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 function sameData(a: TensorData, b: TensorData): boolean {
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => bytesOf(x).equals(bytesOf(b[i]!)));
+  if (a instanceof BytesData || b instanceof BytesData) {
+    if (!(a instanceof BytesData) || !(b instanceof BytesData) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!bytesOf(a.at(i)).equals(bytesOf(b.at(i)))) return false;
+    return true;
   }
   return bytesOf(a as ArrayBufferView).equals(bytesOf(b as ArrayBufferView));
 }

@@ -3,24 +3,30 @@
  * datatype, dynamic dims = 1, BYTES = a short ASCII string); `--input` files are read by input-file.ts.
  * The same request object is reused for every call; the clients never mutate it.
  */
-import { TYPED_ARRAY, elementCount, type Datatype, type Tensor, type TensorData } from '../core/tensor.js';
+import {
+  BytesData,
+  TYPED_ARRAY,
+  elementCount,
+  type Datatype,
+  type Tensor,
+  type TensorData,
+} from '../core/tensor.js';
 import type { ClientRequest } from '../oip-client/types.js';
 import type { TensorSpec } from '../core/model.js';
 import type { ModelMetadata } from '../core/model.js';
 
 const WORDS = ['free', 'offer', 'meeting', 'tomorrow', 'invoice', 'winner', 'hello', 'report'];
-const encoder = new TextEncoder();
 
 /** A few words (≤ 40 bytes): realistic for text models, small enough not to dominate the body. */
-function randomText(): Uint8Array {
+function randomText(): string {
   const n = 2 + Math.floor(Math.random() * 4);
   const words = Array.from({ length: n }, () => WORDS[Math.floor(Math.random() * WORDS.length)]!);
-  return encoder.encode(words.join(' '));
+  return words.join(' ');
 }
 
 /** Random values in a range every datatype can hold (0..99 for integers, [-1, 1) for floats). */
 export function randomData(datatype: Datatype, count: number): TensorData {
-  if (datatype === 'BYTES') return Array.from({ length: count }, randomText);
+  if (datatype === 'BYTES') return BytesData.fromStrings(Array.from({ length: count }, randomText));
   const data = new TYPED_ARRAY[datatype](count);
   for (let i = 0; i < count; i++) {
     switch (datatype) {

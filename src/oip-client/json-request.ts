@@ -1,5 +1,5 @@
 /** Internal tensors → JSON request inputs (the client side of the REST JSON encoding). */
-import type { Tensor } from '../core/tensor.js';
+import type { BytesData, Tensor } from '../core/tensor.js';
 import { dataToValues } from '../protocol/tensor-values.js';
 
 export function encodeJsonInput(t: Tensor): Record<string, unknown> {
@@ -8,7 +8,9 @@ export function encodeJsonInput(t: Tensor): Record<string, unknown> {
   const base64 = t.parameters?.content_type === 'base64';
   out.data =
     t.datatype === 'BYTES' && base64
-      ? (t.data as Uint8Array[]).map((b) => Buffer.from(b).toString('base64'))
+      ? (t.data as BytesData)
+          .toArrays()
+          .map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'))
       : dataToValues(t.datatype, t.data);
   return out;
 }

@@ -1,5 +1,6 @@
 /** JSON infer responses → internal responses (the client side of the REST JSON encoding). */
-import { isDatatype, type InferenceResponse, type Tensor } from '../core/tensor.js';
+import { elementCount, isDatatype, type InferenceResponse, type Tensor } from '../core/tensor.js';
+import { flattenData } from '../protocol/json-data.js';
 import { valuesToData } from '../protocol/tensor-values.js';
 import { ClientError } from './types.js';
 
@@ -11,11 +12,6 @@ interface JsonResponse {
   outputs: Array<{ name: string; datatype: string; shape: number[]; data: unknown[] }>;
 }
 
-function flatten(data: unknown, out: unknown[]): void {
-  if (Array.isArray(data)) for (const d of data) flatten(d, out);
-  else out.push(data);
-}
-
 export function decodeJsonOutputs(body: unknown): InferenceResponse {
   const b = body as JsonResponse;
   if (!b || !Array.isArray(b.outputs))
@@ -23,9 +19,9 @@ export function decodeJsonOutputs(body: unknown): InferenceResponse {
   const outputs: Tensor[] = b.outputs.map((o) => {
     if (!isDatatype(o.datatype))
       throw new ClientError(`unknown datatype ${o.datatype}`, 'invalid_response', 0);
-    const values: unknown[] = [];
-    flatten(o.data, values);
-    // JSON carries non-finite floats as null.
+    const values = flattenData(o.data, o.shape, elementCount(o.shape), o.name);
+    // inferd writes non-finite floats as "NaN"/"Infinity" strings (valuesToData reads them);
+    // other servers write null.
     const clean =
       o.datatype.startsWith('FP') || o.datatype === 'BF16'
         ? values.map((v) => (v === null ? NaN : v))

@@ -7,7 +7,14 @@
  * is little-endian, which `assertLittleEndian` checks once at import.
  */
 import { clip } from '../core/clip.js';
-import { elementCount, TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
+import {
+  BytesData,
+  elementCount,
+  TYPED_ARRAY,
+  type Datatype,
+  type NumericData,
+  type TensorData,
+} from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 
 function assertLittleEndian(): void {
@@ -59,60 +66,85 @@ function copyBytes(raw: Uint8Array, start: number, end: number): Uint8Array<Arra
   return out;
 }
 
-function splitBytes(raw: Uint8Array, count: number, name: string): Uint8Array[] {
+/**
+ * Splits length-prefixed BYTES elements into one buffer with offsets. A first pass walks the
+ * prefixes without allocating and stops as soon as the count passes the shape's; only a request
+ * whose element count and sizes are right gets its storage allocated (4 bytes per element).
+ */
+function splitBytes(raw: Uint8Array, count: number, name: string): BytesData {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const out: Uint8Array[] = [];
+  let n = 0;
   let off = 0;
+  let total = 0;
   while (off < raw.byteLength) {
+    if (n === count) {
+      throw new InferdError(
+        'invalid_input',
+        `input '${clip(name)}': raw data holds more than the ${count} BYTES elements its shape needs`,
+      );
+    }
     if (off + 4 > raw.byteLength) {
       throw new InferdError(
         'invalid_input',
-        `input '${clip(name)}': BYTES element ${out.length} has a truncated 4-byte length`,
+        `input '${clip(name)}': BYTES element ${n} has a truncated 4-byte length`,
       );
     }
     const len = view.getUint32(off, true);
     off += 4;
-    if (off + len > raw.byteLength) {
+    if (len > raw.byteLength - off) {
       throw new InferdError(
         'invalid_input',
-        `input '${clip(name)}': BYTES element ${out.length} declares ${len} bytes but only ${raw.byteLength - off} remain`,
+        `input '${clip(name)}': BYTES element ${n} declares ${len} bytes but only ${raw.byteLength - off} remain`,
       );
     }
-    out.push(copyBytes(raw, off, off + len));
     off += len;
+    total += len;
+    n += 1;
   }
-  if (out.length !== count) {
+  if (n !== count) {
     throw new InferdError(
       'invalid_input',
-      `input '${clip(name)}': raw data holds ${out.length} BYTES elements but its shape needs ${count}`,
+      `input '${clip(name)}': raw data holds ${n} BYTES elements but its shape needs ${count}`,
     );
   }
-  return out;
+  const bytes = new Uint8Array(total);
+  const offsets = new Uint32Array(count + 1);
+  off = 0;
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const len = view.getUint32(off, true);
+    off += 4;
+    // Short elements byte by byte: a subarray per element would be an object per element again.
+    if (len > 32) bytes.set(raw.subarray(off, off + len), at);
+    else for (let k = 0; k < len; k++) bytes[at + k] = raw[off + k]!;
+    off += len;
+    at += len;
+    offsets[i + 1] = at;
+  }
+  return new BytesData(bytes, offsets);
 }
 
 /** Encodes tensor storage as raw bytes; fixed-size types are a view, not a copy. */
 export function dataToRaw(datatype: Datatype, data: TensorData): Uint8Array {
   if (datatype !== 'BYTES') {
-    const t = data as Exclude<TensorData, Uint8Array[]>;
+    const t = data as NumericData;
     return new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
   }
-  const items = data as Uint8Array[];
-  let total = 0;
-  for (const b of items) total += 4 + b.byteLength;
-  const out = Buffer.allocUnsafe(total);
+  const items = data as BytesData;
+  const out = Buffer.allocUnsafe(4 * items.length + items.byteLength);
   let off = 0;
-  for (const b of items) {
-    out.writeUInt32LE(b.byteLength, off);
-    out.set(b, off + 4);
-    off += 4 + b.byteLength;
+  for (let i = 0; i < items.length; i++) {
+    const size = items.sizeOf(i);
+    out.writeUInt32LE(size, off);
+    out.set(items.at(i), off + 4);
+    off += 4 + size;
   }
   return out;
 }
 
 /** Size in bytes of a tensor's raw encoding (for `binary_data_size`). */
 export function rawByteLength(datatype: Datatype, data: TensorData): number {
-  if (datatype !== 'BYTES') return (data as Exclude<TensorData, Uint8Array[]>).byteLength;
-  let total = 0;
-  for (const b of data as Uint8Array[]) total += 4 + b.byteLength;
-  return total;
+  if (datatype !== 'BYTES') return (data as NumericData).byteLength;
+  const items = data as BytesData;
+  return 4 * items.length + items.byteLength;
 }

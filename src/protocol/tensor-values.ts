@@ -5,9 +5,9 @@
  */
 import { clip } from '../core/clip.js';
 import { fromBFloat16, fromHalf, toBFloat16, toHalf } from '../core/half.js';
-import { TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
+import { BytesData, TYPED_ARRAY, type Datatype, type TensorData } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
-import { utf8Bytes, utf8Text } from '../core/utf8.js';
+import { base64Size } from './base64.js';
 
 const INT_RANGE: Partial<Record<Datatype, [number, number]>> = {
   UINT8: [0, 0xff],
@@ -42,23 +42,51 @@ function toBigInt(v: unknown, input: string, i: number, unsigned: boolean): bigi
   return b;
 }
 
+/** JSON strings → one BYTES buffer: UTF-8 text, or base64 checked strictly (RFC 4648 §4, padded). */
+function stringsToBytes(values: ArrayLike<unknown>, input: string, base64: boolean): BytesData {
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v !== 'string') throw bad(input, i, v, 'is not a string (BYTES elements are strings in JSON)');
+  }
+  const strings = Array.isArray(values) ? (values as string[]) : Array.from(values as ArrayLike<string>);
+  if (!base64) return BytesData.fromStrings(strings);
+  const offsets = new Uint32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const size = base64Size(strings[i]!);
+    if (size < 0) {
+      throw bad(
+        input,
+        i,
+        strings[i],
+        'is not valid base64 (content_type base64: the standard alphabet A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)',
+      );
+    }
+    total += size;
+    if (total > 0xffffffff)
+      throw new InferdError('invalid_input', `input '${clip(input)}' holds more than 4 GiB`);
+    offsets[i + 1] = total;
+  }
+  const bytes = Buffer.allocUnsafeSlow(total);
+  for (let i = 0; i < n; i++) bytes.write(strings[i]!, offsets[i]!, 'base64');
+  return new BytesData(new Uint8Array(bytes.buffer, 0, total), offsets);
+}
+
 /**
  * Flat element values → tensor storage. `base64` applies to BYTES (MLServer's content_type codec).
+ * Values may be a JS array (JSON) or a typed array (gRPC contents decoded by grpc/contents-scan.ts).
  */
 export function valuesToData(
   datatype: Datatype,
-  values: readonly unknown[],
+  values: ArrayLike<unknown>,
   input: string,
   base64 = false,
 ): TensorData {
   const n = values.length;
   switch (datatype) {
     case 'BYTES':
-      return values.map((v, i) => {
-        if (typeof v !== 'string')
-          throw bad(input, i, v, 'is not a string (BYTES elements are strings in JSON)');
-        return base64 ? new Uint8Array(Buffer.from(v, 'base64')) : utf8Bytes(v);
-      });
+      return stringsToBytes(values, input, base64);
     case 'BOOL': {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
@@ -102,21 +130,40 @@ export function valuesToData(
   }
 }
 
-/** Tensor storage → JSON-ready values. 64-bit integers beyond 2^53 lose precision, as in any JSON. */
-export function dataToValues(datatype: Datatype, data: TensorData): Array<number | boolean | string> {
+/**
+ * JSON has no NaN or Infinity (JSON.stringify writes null): floats that are not finite are written
+ * as the strings the decoder accepts ("NaN", "Infinity", "-Infinity"; docs/protocols.md).
+ */
+function nameNonFinite(out: Array<number | string>): Array<number | string> {
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i] as number;
+    // v - v is 0 for every finite number, NaN for NaN and ±Infinity.
+    if (v - v !== 0) out[i] = v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  }
+  return out;
+}
+
+/**
+ * Tensor storage → JSON-ready values. 64-bit integers beyond 2^53 lose precision, as in any JSON.
+ * The result may be shared with the tensor (BYTES text): callers must not change it.
+ */
+export function dataToValues(datatype: Datatype, data: TensorData): ReadonlyArray<number | boolean | string> {
   switch (datatype) {
     case 'BYTES':
-      return (data as Uint8Array[]).map(utf8Text);
+      return (data as BytesData).toStrings();
     case 'BOOL':
       return Array.from(data as Uint8Array, (v) => v !== 0);
     case 'FP16':
-      return Array.from(data as Uint16Array, fromHalf);
+      return nameNonFinite(Array.from(data as Uint16Array, fromHalf));
     case 'BF16':
-      return Array.from(data as Uint16Array, fromBFloat16);
+      return nameNonFinite(Array.from(data as Uint16Array, fromBFloat16));
+    case 'FP32':
+    case 'FP64':
+      return nameNonFinite(Array.from(data as Float32Array));
     case 'INT64':
     case 'UINT64':
       return Array.from(data as BigInt64Array, (v) => Number(v));
     default:
-      return Array.from(data as Float32Array);
+      return Array.from(data as Int32Array);
   }
 }

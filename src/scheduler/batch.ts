@@ -2,7 +2,7 @@
  * Concatenation of requests along the batch dimension (dim 0) and the split of results back.
  * Requests are only batched together when every non-batch dim and datatype agree (`batchKey`).
  */
-import { TYPED_ARRAY, type Tensor, type TensorData } from '../core/tensor.js';
+import { BytesData, TYPED_ARRAY, type NumericData, type Tensor, type TensorData } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 
 /** Requests with the same key can share one execution. */
@@ -18,7 +18,7 @@ export function batchSize(inputs: readonly Tensor[]): number {
 }
 
 function concatData(parts: TensorData[], datatype: Tensor['datatype']): TensorData {
-  if (datatype === 'BYTES') return (parts as Uint8Array[][]).flat();
+  if (datatype === 'BYTES') return BytesData.concat(parts as BytesData[]);
   const Ctor = TYPED_ARRAY[datatype];
   let total = 0;
   for (const p of parts) total += p.length;
@@ -54,7 +54,8 @@ function sliceRows(t: Tensor, start: number, rows: number, total: number): Tenso
   const per = total === 0 ? 0 : t.data.length / total;
   const from = start * per;
   const to = (start + rows) * per;
-  const data: TensorData = Array.isArray(t.data) ? t.data.slice(from, to) : t.data.subarray(from, to);
+  const data: TensorData =
+    t.data instanceof BytesData ? t.data.slice(from, to) : (t.data as NumericData).subarray(from, to);
   return { name: t.name, datatype: t.datatype, shape: [rows, ...t.shape.slice(1)], data };
 }
 

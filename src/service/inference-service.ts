@@ -14,6 +14,7 @@ import type { ModelInvoker } from '../runtime/backend.js';
 import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../core/statistics.js';
+import { modelAdmission, type Admission } from './admission.js';
 import { assertResponseFits } from './response-size.js';
 import { validateRequest } from './validate.js';
 
@@ -34,6 +35,9 @@ const FAILURE_REASON: Partial<Record<ErrorCode, FailureReason>> = {
   internal: 'backend',
   unsupported: 'backend',
 };
+
+/** Each model version's admission, computed once (it depends only on the version's metadata and config). */
+const ADMISSIONS = new WeakMap<ModelVersion, Admission>();
 
 /** Triton's priority: 1 is the highest level; 0 or absent means the model's default level. */
 const DEFAULT_PRIORITY_LEVELS = 3;
@@ -65,6 +69,8 @@ export class InferenceService implements ModelInvoker {
       strictReadiness: boolean;
       /** Largest response, in bytes of output tensors (--max-response-bytes); pipelines' own calls are exempt. */
       maxResponseBytes: number;
+      /** Most tensor elements in one client request, all inputs together (settings). */
+      maxRequestElements: number;
     },
   ) {
     this.router = new Router(models);
@@ -134,6 +140,35 @@ export class InferenceService implements ModelInvoker {
    * False for a model that exists but has no version to serve (unloaded, or failed to load), as
    * Triton answers `ready: false` for it; an unknown model or version is still an error.
    */
+  /** The server's bound on tensor elements per client request (transports check it while decoding). */
+  get maxRequestElements(): number {
+    return this.info.maxRequestElements;
+  }
+
+  /**
+   * What a transport checks before it decodes the tensor data of a request to this model (see
+   * admission.ts). Throws as infer() would when the server drains or the model cannot serve, so
+   * a request that cannot run is refused before its data is read.
+   */
+  admission(name: string, version?: string): Admission {
+    this.assertAccepting();
+    const mv = this.router.resolve(name, version);
+    let admission = ADMISSIONS.get(mv);
+    if (!admission) {
+      admission = modelAdmission(name, mv.metadata!, mv.config.max_batch_size, this.info.maxRequestElements);
+      ADMISSIONS.set(mv, admission);
+    }
+    return admission;
+  }
+
+  private assertAccepting(): void {
+    if (this.draining) {
+      throw new InferdError('server_draining', 'the server is shutting down; retry on another replica', {
+        headers: { 'retry-after': '1' },
+      });
+    }
+  }
+
   modelReady(name: string, version?: string): boolean {
     try {
       return this.router.find(name, version).ready;
@@ -157,11 +192,7 @@ export class InferenceService implements ModelInvoker {
     timing?: (t: InferTiming) => void,
     internal = false,
   ): Promise<InferenceResponse> {
-    if (this.draining && !internal) {
-      throw new InferdError('server_draining', 'the server is shutting down; retry on another replica', {
-        headers: { 'retry-after': '1' },
-      });
-    }
+    if (!internal) this.assertAccepting();
     const mv = this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     this.inflight += 1;

@@ -4,7 +4,7 @@
  * with what the client asks (rows, outputs, open dims), and a small request to a model stage can
  * ask for a lot (7.4 MB in to ocr-rec made 85 MB of FP32 out, 252 MB as JSON).
  */
-import type { Tensor } from '../core/tensor.js';
+import type { BytesData, Tensor } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 
 /** Bytes of the outputs as the binary encodings carry them (BYTES: a 4-byte length per element). */
@@ -12,7 +12,7 @@ function outputBytes(outputs: readonly Tensor[]): number {
   let n = 0;
   for (const t of outputs) {
     if (t.datatype !== 'BYTES') n += (t.data as ArrayBufferView).byteLength;
-    else for (const e of t.data as Uint8Array[]) n += 4 + e.length;
+    else n += 4 * t.data.length + (t.data as BytesData).byteLength;
   }
   return n;
 }

@@ -1,53 +1,64 @@
 /**
  * Checks a decoded request against the model's metadata before it is queued, so that a bad request
- * is refused with a message naming the input, and never reaches a runtime.
+ * is refused with a message naming the input, and never reaches a runtime. The checks that need no
+ * tensor data (validateHeads) also run in the transports before they decode the data (admission.ts).
  */
 import { clip } from '../core/clip.js';
-import { elementCount, type InferenceRequest } from '../core/tensor.js';
+import { elementCount, type Datatype, type InferenceRequest } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
 import type { BackendMetadata, TensorSpec } from '../core/model.js';
 
 const list = (specs: TensorSpec[]): string => specs.map((s) => `'${s.name}'`).join(', ') || 'none';
-const fmt = (shape: number[]): string => `[${shape.join(', ')}]`;
+const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
-export function validateRequest(
-  req: InferenceRequest,
+/** An input without its data: what a transport knows before it decodes the data. */
+export interface InputHead {
+  name: string;
+  datatype: Datatype;
+  shape: readonly number[];
+}
+
+/** The input exists in the model, with its datatype and a shape that fits the declared one. */
+function checkAgainstSpec(t: InputHead, modelName: string, meta: BackendMetadata): void {
+  const spec = meta.inputs.find((s) => s.name === t.name);
+  if (!spec) {
+    throw new InferdError(
+      'unknown_input',
+      `model '${modelName}' has no input '${clip(t.name)}'; its inputs are ${list(meta.inputs)}`,
+    );
+  }
+  if (spec.datatype !== t.datatype) {
+    throw new InferdError(
+      'datatype_mismatch',
+      `input '${t.name}' must be ${spec.datatype}, got ${clip(t.datatype)}`,
+    );
+  }
+  if (spec.shape.length !== t.shape.length || spec.shape.some((d, i) => d !== -1 && d !== t.shape[i])) {
+    throw new InferdError(
+      'shape_mismatch',
+      `input '${t.name}' has shape ${clip(fmt(t.shape))} but model '${modelName}' expects ${fmt(spec.shape)} (-1 = any size)`,
+    );
+  }
+}
+
+/**
+ * Each input's name, datatype, shape and batch size: the checks on given inputs that need no data.
+ * Returns the names seen. (Missing inputs are reported after the data checks, as they always were.)
+ */
+export function validateHeads(
+  heads: readonly InputHead[],
+  modelName: string,
   meta: BackendMetadata,
   maxBatchSize: number,
-  optionalInputs: ReadonlySet<string> = new Set(),
-): void {
+): string[] {
   // Requests name a handful of inputs: an array is cheaper than a Set on this per-request path.
   const seen: string[] = [];
   let batch: number | undefined;
-  for (const t of req.inputs) {
+  for (const t of heads) {
     if (seen.includes(t.name))
       throw new InferdError('invalid_request', `input '${clip(t.name)}' is given more than once`);
     seen.push(t.name);
-    const spec = meta.inputs.find((s) => s.name === t.name);
-    if (!spec) {
-      throw new InferdError(
-        'unknown_input',
-        `model '${req.modelName}' has no input '${clip(t.name)}'; its inputs are ${list(meta.inputs)}`,
-      );
-    }
-    if (spec.datatype !== t.datatype) {
-      throw new InferdError(
-        'datatype_mismatch',
-        `input '${t.name}' must be ${spec.datatype}, got ${clip(t.datatype)}`,
-      );
-    }
-    if (spec.shape.length !== t.shape.length || spec.shape.some((d, i) => d !== -1 && d !== t.shape[i])) {
-      throw new InferdError(
-        'shape_mismatch',
-        `input '${t.name}' has shape ${clip(fmt(t.shape))} but model '${req.modelName}' expects ${fmt(spec.shape)} (-1 = any size)`,
-      );
-    }
-    if (elementCount(t.shape) !== t.data.length) {
-      throw new InferdError(
-        'invalid_input',
-        `input '${t.name}' has ${t.data.length} elements but its shape ${clip(fmt(t.shape))} needs ${elementCount(t.shape)}`,
-      );
-    }
+    checkAgainstSpec(t, modelName, meta);
     if (maxBatchSize > 0) {
       const rows = t.shape[0]!;
       if (batch !== undefined && rows !== batch) {
@@ -67,24 +78,34 @@ export function validateRequest(
         throw new InferdError('invalid_input', `input '${t.name}' has an empty batch (dim 0 is 0)`);
     }
   }
-  if (seen.length < meta.inputs.length || optionalInputs.size > 0)
-    checkMissing(req, meta, seen, optionalInputs);
-  if (req.outputs) checkOutputs(req, meta);
+  return seen;
 }
 
-function checkMissing(
+export function validateRequest(
   req: InferenceRequest,
   meta: BackendMetadata,
-  seen: string[],
-  optionalInputs: ReadonlySet<string>,
+  maxBatchSize: number,
+  optionalInputs: ReadonlySet<string> = new Set(),
 ): void {
-  const missing = meta.inputs.filter((s) => !seen.includes(s.name) && !optionalInputs.has(s.name));
-  if (missing.length > 0) {
-    throw new InferdError(
-      'missing_input',
-      `model '${req.modelName}' needs input(s) ${list(missing)} which the request does not give`,
-    );
+  const seen = validateHeads(req.inputs, req.modelName, meta, maxBatchSize);
+  for (const t of req.inputs) {
+    if (elementCount(t.shape) !== t.data.length) {
+      throw new InferdError(
+        'invalid_input',
+        `input '${t.name}' has ${t.data.length} elements but its shape ${fmt(t.shape)} needs ${elementCount(t.shape)}`,
+      );
+    }
   }
+  if (seen.length < meta.inputs.length || optionalInputs.size > 0) {
+    const missing = meta.inputs.filter((s) => !seen.includes(s.name) && !optionalInputs.has(s.name));
+    if (missing.length > 0) {
+      throw new InferdError(
+        'missing_input',
+        `model '${req.modelName}' needs input(s) ${list(missing)} which the request does not give`,
+      );
+    }
+  }
+  if (req.outputs) checkOutputs(req, meta);
 }
 
 function checkOutputs(req: InferenceRequest, meta: BackendMetadata): void {

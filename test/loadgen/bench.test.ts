@@ -2,6 +2,7 @@
  * `inferd bench` against a real server for about a second per step: the report's structure and
  * that its counts add up. No timing assertions (the machine's speed is not under test).
  */
+import type { BytesData } from '../../src/core/tensor.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -198,7 +199,7 @@ describe('inferd bench', () => {
       [[1, 3], [1], [2]],
     );
     assert.equal(typeof (req.inputs[0]!.data as BigInt64Array)[0], 'bigint');
-    const text = new TextDecoder().decode((req.inputs[1]!.data as Uint8Array[])[0]);
+    const text = (req.inputs[1]!.data as BytesData).text(0);
     assert.ok(text.length > 0 && text.length <= 40);
   });
 });

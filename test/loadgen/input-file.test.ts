@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadRequests } from '../../src/loadgen/input-file.js';
 import { outputMismatch } from '../../src/loadgen/output-check.js';
-import type { Tensor } from '../../src/core/tensor.js';
+import { BytesData, type Tensor } from '../../src/core/tensor.js';
 import type { ModelMetadata } from '../../src/core/model.js';
 
 const meta: ModelMetadata = {
@@ -51,10 +51,7 @@ describe('bench --input files', () => {
     assert.deepEqual(a!.inputs[0]!.shape, [1, 4]);
     assert.deepEqual(Array.from(b!.inputs[0]!.data as Float32Array), [5, 6, 7, 8]);
     assert.deepEqual(a!.inputs[1]!.shape, [1]);
-    assert.equal(
-      new TextDecoder().decode((a!.inputs[1]!.data as Uint8Array[])[0]),
-      'Subject: hi\n\nwin money',
-    );
+    assert.equal((a!.inputs[1]!.data as BytesData).text(0), 'Subject: hi\n\nwin money');
     assert.deepEqual(b!.inputs[1]!.shape, [2], 'the one variable dim is read off the element count');
     assert.equal(a!.modelName, 'm');
   });
@@ -75,10 +72,7 @@ describe('bench --input files', () => {
     assert.deepEqual(r!.inputs[0]!.shape, [1, 4]);
     assert.deepEqual(Array.from(r!.inputs[0]!.data as Float32Array), [1.5, -2, 3, 4]);
     assert.deepEqual(r!.inputs[1]!.shape, [3]);
-    assert.deepEqual(
-      (r!.inputs[1]!.data as Uint8Array[]).map((u) => new TextDecoder().decode(u)),
-      ['ab', '', 'é'],
-    );
+    assert.deepEqual((r!.inputs[1]!.data as BytesData).toStrings(), ['ab', '', 'é']);
     const image: ModelMetadata = {
       ...meta,
       inputs: [{ name: 'img', datatype: 'UINT8', shape: [-1, -1, -1, 3] }],
@@ -173,7 +167,7 @@ describe('bench --input files', () => {
     );
     const answer = (p: number, label: string, shape = [1]): Tensor[] => [
       { name: 'p', datatype: 'FP32', shape, data: new Float32Array([p]) },
-      { name: 'label', datatype: 'BYTES', shape, data: [new TextEncoder().encode(label)] },
+      { name: 'label', datatype: 'BYTES', shape, data: BytesData.fromStrings([label]) },
     ];
     assert.equal(outputMismatch(want, answer(0.1, 'spam')), undefined, '0.1 as float32 on both sides');
     assert.match(outputMismatch(want, answer(0.1000001, 'spam'))!, /'p' differs/);

@@ -1,6 +1,7 @@
 /**
  * Images the decode step must refuse with invalid_image, before spending memory on them.
  */
+import { BytesData } from '../../src/core/tensor.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32, deflateSync } from 'node:zlib';
@@ -44,7 +45,7 @@ function pngClaiming(width: number, height: number): Buffer {
 
 async function refused(bytes: Uint8Array, pattern: RegExp): Promise<void> {
   await assert.rejects(
-    ocr.infer([{ name: 'image', datatype: 'BYTES', shape: [1], data: [bytes] }]),
+    ocr.infer([{ name: 'image', datatype: 'BYTES', shape: [1], data: BytesData.fromArrays([bytes]) }]),
     (e: unknown) => {
       assert.ok(e instanceof InferdError, String(e));
       assert.equal(e.code, 'invalid_image');
@@ -87,7 +88,7 @@ test('more bytes than max_bytes is refused before decoding', async () => {
     .png({ compressionLevel: 0 })
     .toBuffer();
   await assert.rejects(
-    small.infer([{ name: 'image', datatype: 'BYTES', shape: [1], data: [png] }]),
+    small.infer([{ name: 'image', datatype: 'BYTES', shape: [1], data: BytesData.fromArrays([png]) }]),
     (e: unknown) =>
       e instanceof InferdError && e.code === 'invalid_image' && /more than the limit of 1000/.test(e.message),
   );
@@ -113,7 +114,12 @@ test('a 50-megapixel image is refused from its header, without decoding it', asy
 test('the image input must hold exactly one encoded image', async () => {
   await assert.rejects(
     ocr.infer([
-      { name: 'image', datatype: 'BYTES', shape: [2], data: [new Uint8Array(4), new Uint8Array(4)] },
+      {
+        name: 'image',
+        datatype: 'BYTES',
+        shape: [2],
+        data: BytesData.fromArrays([new Uint8Array(4), new Uint8Array(4)]),
+      },
     ]),
     (e: unknown) => e instanceof InferdError && e.code === 'invalid_input',
   );

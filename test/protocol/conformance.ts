@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
 import { ClientError, type InferClient } from '../../src/oip-client/types.js';
-import { DATATYPES, type Datatype, type Tensor } from '../../src/core/tensor.js';
+import { BytesData, DATATYPES, type Datatype, type Tensor } from '../../src/core/tensor.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../src/errors.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
@@ -203,10 +203,7 @@ export function runConformance(
       const out = res.outputs[0]!;
       assert.equal(out.datatype, 'BYTES');
       assert.deepEqual(out.shape, [3]);
-      assert.deepEqual(
-        (out.data as Uint8Array[]).map((b) => Buffer.from(b).toString('utf8')),
-        ['HELLO', 'GRÜNE ÄPFEL', ''],
-      );
+      assert.deepEqual((out.data as BytesData).toStrings(), ['HELLO', 'GRÜNE ÄPFEL', '']);
     });
 
     test('bad input: unknown, missing, wrong datatype, wrong shape, unknown output', async () => {

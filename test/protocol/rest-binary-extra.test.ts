@@ -2,6 +2,7 @@
  * Triton's binary tensor extension beyond the shared conformance cases: raw binary requests,
  * mixed JSON/binary inputs and outputs, per-output binary_data, and malformed framing.
  */
+import type { BytesData } from '../../src/core/tensor.js';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -47,7 +48,7 @@ describe('REST binary tensor extension extras', () => {
     const headerLength = Number(res.headers.get('inference-header-content-length'));
     const decoded = decodeBinaryResponse(Buffer.from(await res.arrayBuffer()), headerLength);
     assert.deepEqual(decoded.outputs[0]!.shape, [1]);
-    assert.equal(Buffer.from((decoded.outputs[0]!.data as Uint8Array[])[0]!).toString(), 'GRÜNE ÄPFEL');
+    assert.equal((decoded.outputs[0]!.data as BytesData).text(0), 'GRÜNE ÄPFEL');
   });
 
   it('raw binary request on a model with two inputs is refused with a hint', async () => {

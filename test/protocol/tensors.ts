@@ -1,13 +1,18 @@
 /** Tensor builders for protocol tests: deterministic, exactly representable values per datatype. */
 import { toHalf } from '../../src/core/half.js';
-import { TYPED_ARRAY, type Datatype, type Tensor } from '../../src/core/tensor.js';
+import { BytesData, TYPED_ARRAY, type Datatype, type Tensor } from '../../src/core/tensor.js';
 
 export function f32(name: string, shape: number[], values: number[]): Tensor {
   return { name, datatype: 'FP32', shape, data: Float32Array.from(values) };
 }
 
 export function bytes(name: string, values: string[], shape = [values.length]): Tensor {
-  return { name, datatype: 'BYTES', shape, data: values.map((s) => new TextEncoder().encode(s)) };
+  return {
+    name,
+    datatype: 'BYTES',
+    shape,
+    data: BytesData.fromArrays(values.map((s) => new TextEncoder().encode(s))),
+  };
 }
 
 /** Values chosen to hit each type's edges while staying exact in JSON (|x| < 2^53). */

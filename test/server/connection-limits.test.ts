@@ -11,7 +11,10 @@ import { loadSettings, SettingsError } from '../../src/config.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 import { rawConnect, within, type RawResponse } from '../helpers/raw-http.js';
-import { startTestServer } from '../helpers/server.js';
+import { adminHeaders, startTestServer, TEST_ADMIN_TOKEN } from '../helpers/server.js';
+
+/** The repository API needs the admin token (docs/access-control.md); the header line for raw requests. */
+const ADMIN = `Authorization: Bearer ${TEST_ADMIN_TOKEN}\r\n`;
 
 /** Our error body: `{error, code}`, never fastify's `{statusCode, …}`. */
 function code(res: RawResponse): string {
@@ -74,7 +77,7 @@ describe('HTTP timeouts', () => {
     it(`a stalled body on ${name} gets 408 request_timeout`, async () => {
       const c = await rawConnect(server.httpUrl);
       c.write(
-        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"in`,
+        `POST ${path} HTTP/1.1\r\nHost: x\r\n${ADMIN}Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"in`,
       );
       try {
         const res = await c.response(5000);
@@ -183,7 +186,7 @@ describe('HTTP connection cap and body budget', () => {
       // Another 60 KB on each HTTP path does not fit; a chunked body does not fit once it has grown.
       for (const path of ['/v2/models/add/infer', '/v2/repository/index']) {
         const c = await rawConnect(server.httpUrl);
-        c.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n{`);
+        c.write(`POST ${path} HTTP/1.1\r\nHost: x\r\n${ADMIN}Content-Length: 60000\r\n\r\n{`);
         const res = await c.response(5000);
         assert.equal(res.status, 503, path);
         refusals.push(code(res));
@@ -203,7 +206,11 @@ describe('HTTP connection cap and body budget', () => {
     // The stalled upload's share comes back when its connection closes: a 60 KB body is served.
     const body = JSON.stringify({ ready: false, pad: 'x'.repeat(60_000) });
     await eventually(async () => {
-      const r = await fetch(`${server.httpUrl}/v2/repository/index`, { method: 'POST', body });
+      const r = await fetch(`${server.httpUrl}/v2/repository/index`, {
+        method: 'POST',
+        body,
+        headers: adminHeaders(),
+      });
       await r.arrayBuffer();
       return r.status === 200;
     }, 'a 60 KB body served once the stalled upload is gone');

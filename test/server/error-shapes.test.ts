@@ -12,7 +12,7 @@ import type { RunningServer } from '../../src/server.js';
 import { startGatewayServer, type GatewayServer } from '../api/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 import { parseResponses, rawConnect, until, within, type RawResponse } from '../helpers/raw-http.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, TEST_ADMIN_TOKEN } from '../helpers/server.js';
 
 /** Asserts one of our error bodies and returns its code. */
 function ourCode(res: RawResponse, problem = false): string {
@@ -107,7 +107,9 @@ describe('error shape while the server closes', () => {
   it('a request arriving during close gets 503 server_draining with our body', async () => {
     const c = await rawConnect(server.httpUrl);
     // A request in progress keeps the connection open through close().
-    c.write('POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{');
+    c.write(
+      `POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_TOKEN}\r\nContent-Length: 2\r\n\r\n{`,
+    );
     await new Promise((r) => setTimeout(r, 50));
     const closing = server.close();
     await until(() => (server.app.server.listening ? undefined : true), 10_000, 'the listener to close');

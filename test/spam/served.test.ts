@@ -2,6 +2,7 @@
  * The spam model as a customer reaches it: served by inferd over /v2 (REST JSON and gRPC), the golden
  * scores hold within 1e-5, batches keep their order, and the served contract matches config.json.
  */
+import { BytesData } from '../../src/core/tensor.js';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,12 @@ describe('spam model served over /v2', () => {
       const res = await client.infer({
         modelName: 'spam',
         inputs: [
-          { name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts.map((t) => utf8.encode(t)) },
+          {
+            name: 'text',
+            datatype: 'BYTES',
+            shape: [texts.length],
+            data: BytesData.fromArrays(texts.map((t) => utf8.encode(t))),
+          },
         ],
       });
       const p = res.outputs.find((o) => o.name === 'probability')!;
@@ -54,7 +60,7 @@ describe('spam model served over /v2', () => {
           Math.abs((p.data as Float32Array)[i]! - e.probability) <= 1e-5,
           `${client.transport} #${i}`,
         );
-        assert.equal(text((label.data as Uint8Array[])[i]!), e.label);
+        assert.equal(text((label.data as BytesData).at(i)), e.label);
       });
     }
   });
@@ -65,7 +71,14 @@ describe('spam model served over /v2', () => {
       golden.entries.map((e) =>
         client.infer({
           modelName: 'spam',
-          inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [utf8.encode(e.text)] }],
+          inputs: [
+            {
+              name: 'text',
+              datatype: 'BYTES',
+              shape: [1],
+              data: BytesData.fromArrays([utf8.encode(e.text)]),
+            },
+          ],
           outputs: [{ name: 'probability' }],
         }),
       ),

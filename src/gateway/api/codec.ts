@@ -4,7 +4,7 @@
  * field, so clients can fix their request from the message alone.
  */
 import { clip } from '../../core/clip.js';
-import type { Tensor, TensorData } from '../../core/tensor.js';
+import { BytesData, type Tensor, type TensorData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { TensorSpec } from '../../core/model.js';
 import type { Signature, SignatureInput } from './signature.js';
@@ -18,22 +18,20 @@ export interface DecodedRequest {
   batch?: number;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: false });
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function bad(field: string, why: string): InferdError {
   return new InferdError('invalid_input', `field '${field}': ${why}`);
 }
 
-function item(spec: SignatureInput, field: string, v: unknown): Uint8Array | number {
+function item(spec: SignatureInput, field: string, v: unknown): Uint8Array | string | number {
   switch (spec.type) {
     case 'string':
       if (typeof v !== 'string') throw bad(field, `must be a string, got ${typeof v}`);
       if (spec.max_length !== undefined && v.length > spec.max_length) {
         throw bad(field, `is ${v.length} characters long; the limit is ${spec.max_length}`);
       }
-      return enc.encode(v);
+      return v;
     case 'number':
     case 'integer':
       if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(field, 'must be a finite number');
@@ -54,13 +52,20 @@ function shapeFor(n: number, spec: TensorSpec | undefined): number[] {
   return [n, ...rest];
 }
 
-function tensorOf(spec: SignatureInput, values: Array<Uint8Array | number>, meta?: TensorSpec): Tensor {
+function tensorOf(
+  spec: SignatureInput,
+  values: Array<Uint8Array | string | number>,
+  meta?: TensorSpec,
+): Tensor {
   const shape = shapeFor(values.length, meta);
   let data: TensorData;
   let datatype: Tensor['datatype'];
-  if (spec.type === 'string' || spec.type === 'image') {
+  if (spec.type === 'string') {
     datatype = 'BYTES';
-    data = values as Uint8Array[];
+    data = BytesData.fromStrings(values as string[]);
+  } else if (spec.type === 'image') {
+    datatype = 'BYTES';
+    data = BytesData.fromArrays(values as Uint8Array[]);
   } else if (spec.type === 'integer') {
     datatype = 'INT64';
     data = BigInt64Array.from(values as number[], (x) => BigInt(x));
@@ -123,11 +128,11 @@ export function decodeInputs(
   return { inputs };
 }
 
-function element(data: TensorData, i: number): Uint8Array | number {
+/** One element: BYTES as UTF-8 text (invalid sequences become U+FFFD), numbers as numbers. */
+function element(data: TensorData, i: number): string | number {
+  if (data instanceof BytesData) return data.text(i);
   const x = data[i];
-  if (x instanceof Uint8Array) return x;
-  if (typeof x === 'bigint') return Number(x);
-  return x as number;
+  return typeof x === 'bigint' ? Number(x) : (x as number);
 }
 
 /** Output tensors → one JSON object per item. */
@@ -144,9 +149,8 @@ export function encodeOutputs(sig: Signature, outputs: Tensor[], items: number):
     for (let i = 0; i < items; i++) {
       const vals = Array.from({ length: per }, (_, j) => element(t.data, i * per + j));
       const conv = vals.map((v): JsonValue => {
-        if (o.type === 'number' || o.type === 'integer')
-          return typeof v === 'number' ? v : Number(dec.decode(v));
-        const s = typeof v === 'number' ? String(v) : dec.decode(v);
+        if (o.type === 'number' || o.type === 'integer') return typeof v === 'number' ? v : Number(v);
+        const s = String(v);
         if (o.type === 'string') return s;
         try {
           return JSON.parse(s) as JsonValue;

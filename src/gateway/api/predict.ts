@@ -11,6 +11,7 @@ import { InferdError } from '../../errors.js';
 import { clientGone } from '../../protocol/http/client-gone.js';
 import { payloadTooLarge } from '../../protocol/http/errors.js';
 import { assertJsonFits } from '../../protocol/http/json-size.js';
+import { ENVELOPE_VALUES, parseJsonBody } from '../../protocol/http/json-body.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
@@ -70,17 +71,16 @@ async function readMultipart(
   return body;
 }
 
-function readJson(req: FastifyRequest): Record<string, unknown> {
+/** The JSON body, scanned before it is parsed (bounded values and nesting, see json-body.ts). */
+function readJson(req: FastifyRequest, maxRequestElements: number): Record<string, unknown> {
   const raw = req.body;
   if (!(raw instanceof Buffer) || raw.length === 0) {
     throw new InferdError('invalid_json', 'send a JSON object body (Content-Type: application/json)');
   }
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
+  const v = parseJsonBody(raw, {
+    maxValues: maxRequestElements + ENVELOPE_VALUES,
+    why: `the limit follows --max-request-elements (${maxRequestElements})`,
+  });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new InferdError('invalid_request', 'the request body must be a JSON object');
   }
@@ -109,7 +109,7 @@ export function registerPredictRoutes(
     if (req.isMultipart()) {
       const plan = opts.planLimit(req);
       body = await readMultipart(req, sig, plan && plan.max < serverLimit.max ? plan : serverLimit);
-    } else body = readJson(req);
+    } else body = readJson(req, service.maxRequestElements);
     const decoded = decodeInputs(sig, body, meta.inputs, cfg.max_batch_size > 0 ? cfg.max_batch_size : 1);
     req.inferLog = { model: name, version: version ?? '' };
     const res = await service.infer(

@@ -1,12 +1,33 @@
 /**
  * InferTensorContents (the typed repeated fields) ↔ tensor storage. Each datatype has exactly one
  * field; FP16 and BF16 have none and travel only as raw contents (as the proto documents).
+ * Contents come as protobufjs builds them (JS arrays: the client reading responses) or as the
+ * server's request deserializer decodes them (typed arrays and BytesData, contents-decode.ts).
  */
 import { clip } from '../../core/clip.js';
-import { elementCount, type Datatype, type TensorData } from '../../core/tensor.js';
+import { BytesData, elementCount, type Datatype, type TensorData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import { valuesToData } from '../tensor-values.js';
+import type { DecodedContents } from './contents-decode.js';
 import type { WireContents } from './wire-types.js';
+
+/** Number of values in a contents field of either form (0 when absent). */
+export function contentsLength(v: unknown): number {
+  if (v instanceof BytesData || ArrayBuffer.isView(v) || Array.isArray(v))
+    return (v as { length: number }).length;
+  return 0;
+}
+
+/** Decoded fields that already are the datatype's storage (no conversion, no copy). */
+const NATIVE: Partial<Record<Datatype, new (n: number) => unknown>> = {
+  BOOL: Uint8Array,
+  INT32: Int32Array,
+  UINT32: Uint32Array,
+  INT64: BigInt64Array,
+  UINT64: BigUint64Array,
+  FP32: Float32Array,
+  FP64: Float64Array,
+};
 
 export const CONTENTS_FIELD: Record<Datatype, keyof WireContents | undefined> = {
   BOOL: 'bool_contents',
@@ -33,7 +54,7 @@ export function hasTypedContents(datatype: Datatype): boolean {
 export function contentsToData(
   datatype: Datatype,
   shape: number[],
-  contents: WireContents,
+  contents: WireContents | DecodedContents,
   name: string,
 ): TensorData {
   const field = CONTENTS_FIELD[datatype];
@@ -44,23 +65,28 @@ export function contentsToData(
     );
   }
   for (const [k, v] of Object.entries(contents)) {
-    if (k !== field && Array.isArray(v) && v.length > 0) {
+    if (k !== field && contentsLength(v) > 0) {
       throw new InferdError(
         'invalid_input',
         `input '${clip(name)}' is ${datatype}: put its values in '${field}', not '${clip(k)}'`,
       );
     }
   }
-  const values = (contents[field] ?? []) as unknown[];
+  const values = contents[field];
+  const n = contentsLength(values);
   const expected = elementCount(shape);
-  if (values.length !== expected) {
+  if (n !== expected) {
     throw new InferdError(
       'invalid_input',
-      `input '${clip(name)}' has ${values.length} elements in ${field} but its shape [${clip(shape.join(', '))}] needs ${expected}`,
+      `input '${clip(name)}' has ${n} elements in ${field} but its shape [${clip(shape.join(', '))}] needs ${expected}`,
     );
   }
-  if (datatype === 'BYTES') return (values as Uint8Array[]).map((b) => new Uint8Array(b));
-  return valuesToData(datatype, values, name);
+  if (n === 0) return valuesToData(datatype, [], name);
+  if (values instanceof BytesData) return values;
+  if (datatype === 'BYTES') return BytesData.fromArrays(values as Uint8Array[]);
+  const native = NATIVE[datatype];
+  if (native && values instanceof native) return values as TensorData;
+  return valuesToData(datatype, values as ArrayLike<unknown>, name);
 }
 
 export function dataToContents(datatype: Datatype, data: TensorData): WireContents {
@@ -68,7 +94,7 @@ export function dataToContents(datatype: Datatype, data: TensorData): WireConten
   if (field === undefined) throw new Error(`${datatype} has no typed contents field`);
   switch (datatype) {
     case 'BYTES':
-      return { bytes_contents: data as Uint8Array[] };
+      return { bytes_contents: (data as BytesData).toArrays() };
     case 'BOOL':
       return { bool_contents: Array.from(data as Uint8Array, (v) => v !== 0) };
     case 'INT64':

@@ -15,15 +15,17 @@ import {
   type Tensor,
 } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
+import { admitInputs, type Admission } from '../../service/admission.js';
 import { dataToRaw, rawToData } from '../raw-tensor.js';
-import { contentsToData, dataToContents, hasTypedContents } from './contents.js';
+import type { DecodedContents } from './contents-decode.js';
+import { contentsLength, contentsToData, dataToContents, hasTypedContents } from './contents.js';
 import { decodeParameters, encodeParameters } from './parameters.js';
 import type { Long64, WireContents, WireInferRequest, WireInferResponse, WireTensor } from './wire-types.js';
 
 export type Encoding = 'raw' | 'typed';
 
-function hasValues(c: WireContents | null | undefined): boolean {
-  return !!c && Object.values(c).some((v) => Array.isArray(v) && v.length > 0);
+function hasValues(c: WireContents | DecodedContents | null | undefined): boolean {
+  return !!c && Object.values(c).some((v) => contentsLength(v) > 0);
 }
 
 export function parseWireShape(shape: Long64[], name: string): number[] {
@@ -37,7 +39,7 @@ export function parseWireShape(shape: Long64[], name: string): number[] {
   return dims;
 }
 
-function tensorHeader(w: WireTensor, index: number): Omit<Tensor, 'data'> {
+export function tensorHeader(w: WireTensor, index: number): Omit<Tensor, 'data'> {
   if (!w.name) throw new InferdError('invalid_request', `inputs[${index}] needs a non-empty 'name'`);
   if (!isDatatype(w.datatype)) {
     throw new InferdError(
@@ -54,8 +56,15 @@ function tensorHeader(w: WireTensor, index: number): Omit<Tensor, 'data'> {
   };
 }
 
-/** Server side: a wire request → an internal request (no deadline or signal yet) and its encoding. */
-export function decodeInferRequest(w: WireInferRequest): { request: InferenceRequest; encoding: Encoding } {
+/**
+ * Server side: a wire request → an internal request (no deadline or signal yet) and its encoding.
+ * `admission` (the model's, from the service) checks every input's header before any data is
+ * decoded; the typed contents were already counted by the request deserializer.
+ */
+export function decodeInferRequest(
+  w: WireInferRequest,
+  admission?: (model: string, version?: string) => Admission,
+): { request: InferenceRequest; encoding: Encoding } {
   if (!w.model_name) throw new InferdError('invalid_request', `'model_name' is required`);
   const raw = w.raw_input_contents ?? [];
   const encoding: Encoding = raw.length > 0 ? 'raw' : 'typed';
@@ -65,8 +74,10 @@ export function decodeInferRequest(w: WireInferRequest): { request: InferenceReq
       `raw_input_contents has ${raw.length} entries but there are ${w.inputs.length} inputs; send one per input, in input order`,
     );
   }
+  const heads = w.inputs.map((t, i) => tensorHeader(t, i));
+  if (admission) admitInputs(heads, admission(w.model_name, w.model_version || undefined));
   const inputs = w.inputs.map((t, i): Tensor => {
-    const head = tensorHeader(t, i);
+    const head = heads[i]!;
     if (encoding === 'raw') {
       if (hasValues(t.contents)) {
         throw new InferdError(

@@ -28,6 +28,7 @@ import { authorizationOf } from './access.js';
 import { callContext } from './call-context.js';
 import { ERROR_CODE_KEY, toServiceError } from './errors.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
+import { refusalOf } from './request-deserializer.js';
 import type { WireInferRequest, WireInferResponse, WireStreamResponse } from './wire-types.js';
 
 /**
@@ -138,7 +139,10 @@ async function runOne(
   const line: InferLog = { model: clip(wire.model_name), status: 'OK', ms: 0 };
   if (wire.model_version) line.version = clip(wire.model_version);
   try {
-    const { request, encoding } = decodeInferRequest(wire);
+    // Refused by the request deserializer (too large, unknown model, malformed) before decoding.
+    const refused = refusalOf(wire);
+    if (refused) throw refused;
+    const { request, encoding } = decodeInferRequest(wire, (m, v) => service.admission(m, v));
     request.signal = ctx.signal;
     if (ctx.deadlineMs !== undefined) request.deadlineMs = ctx.deadlineMs;
     const response = await service.infer(request, (t) => {

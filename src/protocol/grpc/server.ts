@@ -13,6 +13,7 @@ import { healthService } from './health.js';
 import { guardHttp2Servers } from './http2-guard.js';
 import { inferHandlers, measureInferRequests } from './infer-handlers.js';
 import { loadProtos, type LoadedProtos } from './proto-files.js';
+import { guardInferRequests } from './request-deserializer.js';
 import { reflectionHandlers } from './reflection.js';
 
 export interface GrpcServerOptions {
@@ -77,7 +78,9 @@ export function createGrpcServer(service: InferenceService, opts: GrpcServerOpti
   const logger = opts.logger.child({ transport: 'grpc' });
   const { access } = opts;
   const gate = access.credential('inference') === 'customer-key' ? access.gate : undefined;
-  const inference = gate ? measureInferRequests(protos.inference.service) : protos.inference.service;
+  // ModelInfer requests are scanned and bounded before protobufjs decodes them (issue 23).
+  const guarded = guardInferRequests(protos.inference.service, service);
+  const inference = gate ? measureInferRequests(guarded) : guarded;
   const guard = (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) =>
     guardService(def, impl, access, logger);
   server.addService(

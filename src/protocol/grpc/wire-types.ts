@@ -1,8 +1,10 @@
 /**
  * The protobuf messages of proto/grpc_service.proto as @grpc/proto-loader hands them over with the
  * options in proto-files.ts (keepCase, longs as strings, enums as strings, defaults, oneofs).
- * On the way out, 64-bit fields also accept numbers.
+ * On the way out, 64-bit fields also accept numbers. The server's ModelInfer requests are the
+ * exception: their typed contents are decoded by request-deserializer.ts (DecodedContents).
  */
+import type { DecodedContents } from './contents-decode.js';
 
 /** int64/uint64 fields: decoded as decimal strings, encoded from strings or numbers. */
 export type Long64 = string | number;
@@ -36,7 +38,7 @@ export interface WireTensor {
   datatype: string;
   shape: Long64[];
   parameters?: WireParameters;
-  contents?: WireContents | null;
+  contents?: WireContents | DecodedContents | null;
 }
 
 export interface WireRequestedOutput {

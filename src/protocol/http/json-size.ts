@@ -6,7 +6,7 @@
  * JSON makes of them, which depends on the datatype: 4 bytes of FP32 can take 26 characters.
  */
 import { constants } from 'node:buffer';
-import type { Datatype, Tensor } from '../../core/tensor.js';
+import type { BytesData, Datatype, Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 
 /**
@@ -44,9 +44,8 @@ const JSON_TEXT_LIMIT = constants.MAX_STRING_LENGTH - ENVELOPE_CHARS;
 /** An upper bound of the characters `t`'s data takes in JSON. */
 function worstJsonChars(t: Tensor): number {
   if (t.datatype !== 'BYTES') return t.data.length * WORST_CHARS[t.datatype];
-  let n = 0;
-  for (const e of t.data as Uint8Array[]) n += BYTES_ELEMENT_CHARS + BYTES_CHARS_PER_BYTE * e.length;
-  return n;
+  const d = t.data as BytesData;
+  return BYTES_ELEMENT_CHARS * d.length + BYTES_CHARS_PER_BYTE * d.byteLength;
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import { clip } from '../../core/clip.js';
 import {
+  BytesData,
   elementCount,
   elementSize,
   type InferenceRequest,
@@ -21,7 +22,9 @@ import {
 } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { TensorSpec } from '../../core/model.js';
+import { admitInputs, type Admission } from '../../service/admission.js';
 import { assertJsonFits } from '../http/json-size.js';
+import { parseJsonBody, requestJsonLimits } from '../http/json-body.js';
 import { dataToRaw, rawToData } from '../raw-tensor.js';
 import {
   decodeEnvelope,
@@ -51,34 +54,32 @@ export function parseHeaderLength(
   return n;
 }
 
-function parseJsonHeader(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new InferdError(
-      'invalid_json',
-      `the first Inference-Header-Content-Length bytes of the body are not valid JSON: ${(err as Error).message}`,
-    );
-  }
-}
-
-/** A request with a JSON header of `headerLength` bytes followed by binary tensor data. */
+/**
+ * A request with a JSON header of `headerLength` bytes followed by binary tensor data. The header
+ * is scanned before it is parsed, and every input's header is admitted before any data is decoded.
+ * Without `admission` (a client reading its own files) no element bound applies.
+ */
 export function decodeBinaryRequest(
   body: Buffer,
   headerLength: number,
   modelName: string,
   modelVersion?: string,
+  admission?: Admission,
 ): InferenceRequest {
-  const { json, request } = decodeEnvelope(
-    parseJsonHeader(body.subarray(0, headerLength)),
-    modelName,
-    modelVersion,
+  const header = parseJsonBody(
+    body.subarray(0, headerLength),
+    requestJsonLimits(admission?.maxElements ?? Infinity, admission?.why ?? ''),
+    'the first Inference-Header-Content-Length bytes of the body are not valid JSON',
   );
+  const { json, request } = decodeEnvelope(header, modelName, modelVersion);
+  const raws = json.inputs as unknown[];
+  const heads = raws.map((raw, i) => parseInputHeader(raw, i));
+  if (admission) admitInputs(heads, admission);
   let offset = headerLength;
-  const inputs = (json.inputs as unknown[]).map((raw, i): Tensor => {
-    const head = parseInputHeader(raw, i);
+  const inputs = raws.map((raw, i): Tensor => {
+    const head = heads[i]!;
     const size = head.parameters?.binary_data_size;
-    if (size === undefined) return decodeJsonInput(raw, i);
+    if (size === undefined) return decodeJsonInput(raw, head);
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       throw new InferdError(
         'invalid_request',
@@ -116,6 +117,7 @@ export function decodeBinaryRequest(
 export function decodeRawBinaryRequest(
   body: Buffer,
   model: { name: string; version?: string; inputs: TensorSpec[]; maxBatchSize: number },
+  admission?: Admission,
 ): InferenceRequest {
   if (model.inputs.length !== 1) {
     throw new InferdError(
@@ -132,7 +134,7 @@ export function decodeRawBinaryRequest(
     shape = [...batch, ...dims.map(() => 1)];
     if (elementCount(shape) !== 1)
       throw new InferdError('invalid_request', `raw binary BYTES input '${spec.name}' must have shape [1]`);
-    data = [new Uint8Array(body)];
+    data = BytesData.fromArrays([body]);
   } else {
     const variable = dims.filter((d) => d < 0).length;
     if (variable > 1) {
@@ -152,6 +154,7 @@ export function decodeRawBinaryRequest(
       );
     }
     shape = [...batch, ...dims.map((d) => (d < 0 ? missing : d))];
+    if (admission) admitInputs([{ name: spec.name, datatype: spec.datatype, shape }], admission);
     data = rawToData(spec.datatype, shape, body, spec.name);
   }
   const request: InferenceRequest = {

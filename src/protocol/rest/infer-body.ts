@@ -8,7 +8,9 @@ import { clip } from '../../core/clip.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InferenceRequest, InferenceResponse } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
+import type { Admission } from '../../service/admission.js';
 import type { InferenceService } from '../../service/inference-service.js';
+import { parseJsonBody, requestJsonLimits } from '../http/json-body.js';
 import {
   binaryOutputs,
   decodeBinaryRequest,
@@ -41,7 +43,8 @@ function decodeJsonBody(
   headers: IncomingHttpHeaders,
   raw: Buffer,
   model: string,
-  version?: string,
+  version: string | undefined,
+  admission: Admission,
 ): InferenceRequest {
   if (!isJsonType(headers['content-type'])) {
     throw new InferdError(
@@ -51,15 +54,14 @@ function decodeJsonBody(
   }
   if (raw.length === 0)
     throw new InferdError('invalid_json', 'the request body is empty; send a JSON object with "inputs"');
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
-  return decodeJsonRequest(body, model, version);
+  const body = parseJsonBody(raw, requestJsonLimits(admission.maxElements, admission.why));
+  return decodeJsonRequest(body, model, version, admission);
 }
 
+/**
+ * Decodes an infer body for `model`. The model is resolved first (an unknown model is 404 before
+ * anything is parsed), and its admission bounds every decoder (see service/admission.ts).
+ */
 export function decodeInferBody(
   service: InferenceService,
   headers: IncomingHttpHeaders,
@@ -67,13 +69,14 @@ export function decodeInferBody(
   model: string,
   version?: string,
 ): InferenceRequest {
+  const admission = service.admission(model, version);
   const raw = body ?? Buffer.alloc(0);
   const headerLength = parseHeaderLength(headers[HEADER_LENGTH], raw.length);
-  if (headerLength === undefined) return decodeJsonBody(headers, raw, model, version);
-  if (headerLength > 0) return decodeBinaryRequest(raw, headerLength, model, version);
+  if (headerLength === undefined) return decodeJsonBody(headers, raw, model, version, admission);
+  if (headerLength > 0) return decodeBinaryRequest(raw, headerLength, model, version, admission);
   const md = service.modelMetadata(model, version);
   const maxBatchSize = service.modelConfig(model, version).max_batch_size;
-  return decodeRawBinaryRequest(raw, { name: model, version, inputs: md.inputs, maxBatchSize });
+  return decodeRawBinaryRequest(raw, { name: model, version, inputs: md.inputs, maxBatchSize }, admission);
 }
 
 export function encodeInferBody(request: InferenceRequest, response: InferenceResponse): EncodedResponse {

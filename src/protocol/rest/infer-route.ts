@@ -176,8 +176,9 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     let mv;
     try {
       mv = service.router.resolve(target.model, target.version);
-    } catch {
-      return undefined; // unknown model or version: infer() reports it with the usual error
+    } catch (err) {
+      // Unknown model or version, or not ready: refused before the body is read or decoded.
+      return toInferdError(err);
     }
     if (!mv.scheduler?.full) return undefined;
     mv.observer.failed('rejected', 0);

@@ -13,6 +13,8 @@ import {
   type Tensor,
 } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
+import { admitInputs, type Admission } from '../../service/admission.js';
+import { flattenData } from '../json-data.js';
 import { dataToValues, valuesToData } from '../tensor-values.js';
 
 type Json = Record<string, unknown>;
@@ -31,11 +33,6 @@ export function parseParameters(v: unknown, where: string): Parameters | undefin
     }
   }
   return v as Parameters;
-}
-
-function flatten(data: unknown, out: unknown[]): void {
-  if (Array.isArray(data)) for (const d of data) flatten(d, out);
-  else out.push(data);
 }
 
 export function parseShape(v: unknown, name: string): number[] {
@@ -71,21 +68,18 @@ export function parseInputHeader(
   return head;
 }
 
-export function decodeJsonInput(raw: unknown, index: number): Tensor {
-  const head = parseInputHeader(raw, index);
+export type InputHeader = ReturnType<typeof parseInputHeader>;
+
+/**
+ * One input's JSON `data` → a tensor. The header comes from parseInputHeader and has passed the
+ * request's admission: the element count is checked before the storage is allocated.
+ */
+export function decodeJsonInput(raw: unknown, head: InputHeader): Tensor {
   const body = raw as Json;
   if (body.data === undefined) {
     throw new InferdError('invalid_request', `input '${clip(head.name)}' has no 'data'`);
   }
-  const values: unknown[] = [];
-  flatten(body.data, values);
-  const expected = elementCount(head.shape);
-  if (values.length !== expected) {
-    throw new InferdError(
-      'invalid_input',
-      `input '${clip(head.name)}' has ${values.length} elements but its shape [${clip(head.shape.join(', '))}] needs ${expected}`,
-    );
-  }
+  const values = flattenData(body.data, head.shape, elementCount(head.shape), head.name);
   const base64 = head.parameters?.content_type === 'base64';
   const tensor: Tensor = {
     name: head.name,
@@ -126,9 +120,21 @@ export function decodeEnvelope(
   return { json: body, request };
 }
 
-export function decodeJsonRequest(body: unknown, modelName: string, modelVersion?: string): InferenceRequest {
+/**
+ * A parsed JSON body → a request. Every input's header is read and admitted (element count, and the
+ * model's names, datatypes and shapes when `admission` has a model) before any data is decoded.
+ */
+export function decodeJsonRequest(
+  body: unknown,
+  modelName: string,
+  modelVersion?: string,
+  admission?: Admission,
+): InferenceRequest {
   const { json, request } = decodeEnvelope(body, modelName, modelVersion);
-  const inputs = (json.inputs as unknown[]).map((raw, i) => decodeJsonInput(raw, i));
+  const raws = json.inputs as unknown[];
+  const heads = raws.map((raw, i) => parseInputHeader(raw, i));
+  if (admission) admitInputs(heads, admission);
+  const inputs = raws.map((raw, i) => decodeJsonInput(raw, heads[i]!));
   return Object.assign(request, { inputs });
 }
 
@@ -137,7 +143,7 @@ export interface JsonOutput {
   datatype: string;
   shape: number[];
   parameters?: Parameters;
-  data?: Array<number | boolean | string>;
+  data?: ReadonlyArray<number | boolean | string>;
 }
 
 export function encodeJsonOutput(t: Tensor): JsonOutput {

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../../errors.js';
+import { ENVELOPE_VALUES, parseJsonBody } from '../http/json-body.js';
 import type { InferenceService } from '../../service/inference-service.js';
 
 type ModelParams = { model: string; version?: string };
@@ -87,12 +88,12 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
   );
 }
 
+/** A repository request's body: parameters only, so no tensor elements (json-body.ts). */
 function parseOptionalJson(raw: Buffer | undefined): Record<string, unknown> | undefined {
   if (!raw || raw.length === 0) return undefined;
-  try {
-    const v: unknown = JSON.parse(raw.toString('utf8'));
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch (err) {
-    throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
+  const v = parseJsonBody(raw, {
+    maxValues: ENVELOPE_VALUES,
+    why: 'a repository request holds parameters, not tensors',
+  });
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
 }

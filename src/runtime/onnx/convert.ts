@@ -1,8 +1,7 @@
 /**
  * Maps between inferd tensors and onnxruntime's tensor types. Runs inside the worker threads.
  */
-import type { Datatype, Tensor, TensorData } from '../../core/tensor.js';
-import { utf8Bytes, utf8Text } from '../../core/utf8.js';
+import { BytesData, type Datatype, type NumericData, type Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 
 /** ORT tensor type names (onnxruntime-common Tensor.Type) per protocol datatype. */
@@ -40,67 +39,94 @@ export function datatypeOf(ortTypeName: string): Datatype {
   return d;
 }
 
-/** A tensor as it crosses the thread boundary: BYTES travel as strings for ORT's string tensors. */
+/** BYTES across the thread boundary: the BytesData's buffer and offsets, transferred, not copied. */
+export interface WireBytes {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+/**
+ * A tensor as it crosses the thread boundary. BYTES stay bytes and become the strings of ORT's
+ * string tensors in the worker (wireStrings / stringsToWire), so that the main thread, which also
+ * parses and answers every request, does no per-element work for them.
+ */
 export interface WireTensor {
   name: string;
   datatype: Datatype;
   shape: number[];
-  data: Exclude<TensorData, Uint8Array[]> | string[];
+  data: NumericData | WireBytes;
 }
 
 export function toWire(t: Tensor): WireTensor {
-  if (t.datatype === 'BYTES') {
+  if (t.data instanceof BytesData) {
     return {
       name: t.name,
       datatype: t.datatype,
       shape: t.shape,
-      data: (t.data as Uint8Array[]).map(utf8Text),
+      data: { bytes: t.data.bytes, offsets: t.data.offsets },
     };
   }
-  return {
-    name: t.name,
-    datatype: t.datatype,
-    shape: t.shape,
-    data: t.data as Exclude<TensorData, Uint8Array[]>,
-  };
+  return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.data };
 }
 
 export function fromWire(w: WireTensor): Tensor {
   if (w.datatype === 'BYTES') {
-    return {
-      name: w.name,
-      datatype: 'BYTES',
-      shape: w.shape,
-      data: (w.data as string[]).map(utf8Bytes),
-    };
+    const { bytes, offsets } = w.data as WireBytes;
+    return { name: w.name, datatype: 'BYTES', shape: w.shape, data: new BytesData(bytes, offsets) };
   }
+  return { name: w.name, datatype: w.datatype, shape: w.shape, data: w.data as NumericData };
+}
+
+/** In the worker: BYTES → the strings ORT's string tensors take (invalid UTF-8 becomes U+FFFD). */
+export function wireStrings(w: WireBytes): readonly string[] {
+  return new BytesData(w.bytes, w.offsets).toStrings();
+}
+
+/** In the worker: the strings of an ORT string tensor → BYTES. */
+export function stringsToWire(items: readonly string[]): WireBytes {
+  const d = BytesData.fromStrings(items);
+  return { bytes: d.bytes, offsets: d.offsets };
+}
+
+const ownsBuffer = (a: ArrayBufferView): boolean =>
+  a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+
+/** A BYTES tensor whose bytes and offsets each own their whole buffer (offsets from 0). */
+function compactBytes(w: WireBytes): WireBytes {
+  const { bytes, offsets } = w;
+  const start = offsets[0]!;
+  const end = offsets[offsets.length - 1]!;
   return {
-    name: w.name,
-    datatype: w.datatype,
-    shape: w.shape,
-    data: w.data as Exclude<TensorData, Uint8Array[]>,
+    bytes: start === 0 && end === bytes.byteLength && ownsBuffer(bytes) ? bytes : bytes.slice(start, end),
+    offsets: start === 0 && ownsBuffer(offsets) ? offsets : offsets.map((o) => o - start),
   };
 }
 
 /**
  * Buffers to transfer (not copy) to the other thread. A view that does not cover its whole buffer
- * (a slice of a request body, a Buffer pool slab) is first compacted, because transferring would
- * detach memory that others still use, and cloning would copy the whole backing store.
+ * (a slice of a request body, a Buffer pool slab, a batch split) is first compacted, because
+ * transferring would detach memory that others still use, and cloning would copy the whole
+ * backing store.
  */
 export function transferables(tensors: WireTensor[]): ArrayBuffer[] {
   const list: ArrayBuffer[] = [];
+  const add = (a: ArrayBufferView): void => {
+    if (!list.includes(a.buffer as ArrayBuffer)) list.push(a.buffer as ArrayBuffer);
+  };
   for (const t of tensors) {
-    if (Array.isArray(t.data)) continue;
-    let data = t.data;
-    if (
-      data.byteOffset !== 0 ||
-      data.byteLength !== data.buffer.byteLength ||
-      !(data.buffer instanceof ArrayBuffer)
-    ) {
+    if (t.datatype === 'BYTES') {
+      const w = compactBytes(t.data as WireBytes);
+      t.data = w;
+      add(w.bytes);
+      add(w.offsets);
+      continue;
+    }
+    let data = t.data as NumericData;
+    if (!ownsBuffer(data)) {
       data = data.slice() as typeof data;
       t.data = data;
     }
-    if (!list.includes(data.buffer as ArrayBuffer)) list.push(data.buffer as ArrayBuffer);
+    add(data);
   }
   return list;
 }

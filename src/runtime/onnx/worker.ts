@@ -11,7 +11,15 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { TensorSpec } from '../../core/model.js';
-import { datatypeOf, ortType, transferables, type WireTensor } from './convert.js';
+import {
+  datatypeOf,
+  ortType,
+  stringsToWire,
+  transferables,
+  wireStrings,
+  type WireBytes,
+  type WireTensor,
+} from './convert.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
@@ -94,7 +102,8 @@ async function infer(id: number, inputs: WireTensor[], outputNames: string[]): P
   if (!session) throw new Error('session not loaded');
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of inputs) {
-    feeds[t.name] = new ort.Tensor(ortType(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+    const data = t.datatype === 'BYTES' ? wireStrings(t.data as WireBytes) : t.data;
+    feeds[t.name] = new ort.Tensor(ortType(t.datatype) as 'float32', data as Float32Array, t.shape);
   }
   const start = process.hrtime.bigint();
   const results = await session.run(feeds, outputNames);
@@ -102,11 +111,12 @@ async function infer(id: number, inputs: WireTensor[], outputNames: string[]): P
   const outputs: WireTensor[] = outputNames.map((name) => {
     const r = results[name];
     if (!r) throw new Error(`the model produced no output '${name}'`);
+    const datatype = datatypeOf(r.type);
     return {
       name,
-      datatype: datatypeOf(r.type),
+      datatype,
       shape: [...r.dims],
-      data: r.data as WireTensor['data'],
+      data: datatype === 'BYTES' ? stringsToWire(r.data as string[]) : (r.data as WireTensor['data']),
     };
   });
   post({ type: 'result', id, outputs, computeNs }, transferables(outputs));

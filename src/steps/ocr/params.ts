@@ -3,11 +3,8 @@
  * BYTES tensors of UTF-8 strings.
  */
 import { z } from 'zod';
-import type { Tensor } from '../../core/tensor.js';
+import { BytesData, type Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 /** Validates a step's `parameters`; `invalid_config` names each bad field. */
 export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.infer<S> {
@@ -25,9 +22,9 @@ export const bytesTensor = (name: string, items: string[]): Tensor => ({
   name,
   datatype: 'BYTES',
   shape: [items.length],
-  data: items.map((s) => enc.encode(s)),
+  data: BytesData.fromStrings(items),
 });
 
-export const decodeStrings = (t: Tensor): string[] => (t.data as Uint8Array[]).map((b) => dec.decode(b));
+export const decodeStrings = (t: Tensor): readonly string[] => (t.data as BytesData).toStrings();
 
 export const triple = z.tuple([z.number(), z.number(), z.number()]);

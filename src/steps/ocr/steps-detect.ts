@@ -3,6 +3,7 @@
  * ocr.db_postprocess and ocr.crop (see steps.ts for the whole chain).
  */
 import { z } from 'zod';
+import { BytesData } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { StepDefinition } from '../../runtime/pipeline/registry.js';
 import { CROP_DEFAULTS, cropQuads, cropTensors, quadsFromTensor, quadsToTensor } from './crop.js';
@@ -48,13 +49,13 @@ export const decodeImageStep: StepDefinition = {
       timeoutSeconds: p.timeout_seconds,
     };
     return async ({ image }) => {
-      if (image.datatype !== 'BYTES' || !Array.isArray(image.data) || image.data.length !== 1) {
+      if (image.datatype !== 'BYTES' || !(image.data instanceof BytesData) || image.data.length !== 1) {
         throw new InferdError(
           'invalid_input',
           `'image' must be BYTES with exactly one element (one encoded image)`,
         );
       }
-      const img = await decodeImage(image.data[0], limits);
+      const img = await decodeImage(image.data.at(0), limits);
       return { image: imageTensor('image', img) };
     };
   },

@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { pino } from 'pino';
-import type { InferenceRequest, InferenceResponse, Tensor } from '../../../src/core/tensor.js';
+import {
+  BytesData,
+  type InferenceRequest,
+  type InferenceResponse,
+  type Tensor,
+} from '../../../src/core/tensor.js';
 import { InferdError } from '../../../src/errors.js';
 import { parseModelConfig } from '../../../src/core/model-config.js';
 import type { ModelInvoker } from '../../../src/runtime/backend.js';
@@ -143,8 +148,10 @@ export interface OcrOutput {
 
 /** Runs one encoded image through the pipeline and parses the `result` JSON. */
 export async function runOcr(backend: PipelineBackend, image: Uint8Array): Promise<OcrOutput> {
-  const outs = await backend.infer([{ name: 'image', datatype: 'BYTES', shape: [1], data: [image] }]);
+  const outs = await backend.infer([
+    { name: 'image', datatype: 'BYTES', shape: [1], data: BytesData.fromArrays([image]) },
+  ]);
   const result = outs.find((t) => t.name === 'result');
   if (!result) throw new Error('no result output');
-  return JSON.parse(new TextDecoder().decode((result.data as Uint8Array[])[0])) as OcrOutput;
+  return JSON.parse((result.data as BytesData).text(0)) as OcrOutput;
 }
