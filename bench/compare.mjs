@@ -2,7 +2,7 @@
 // with dynamic batching, and the in-process compute limit, on an overhead-bound model (spam, or the
 // `add` fixture until spam exists) and a compute-bound MLP; then an overload step at 10× the
 // sustainable rate. Every server runs in its own process; runs are interleaved round-robin so that
-// drift on this shared machine hits every server alike. Writes bench/results/scheduler-<date>.md.
+// drift on this shared machine hits every server alike. Writes bench/results/scheduler.md (one file per topic; the history is in git).
 // Usage: npm run build && node bench/compare.mjs [--duration 10] [--runs 3] [--models small,cnn,mlp]
 //          [--no-overload] [--client wrk|autocannon] [--out bench/results/FILE.md]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -262,7 +262,7 @@ const md = [
   ...overloadRuns.map((o) => o.markdown),
 ].join('\n');
 mkdirSync('bench/results', { recursive: true });
-const out = opt('out', `bench/results/scheduler-${date}.md`);
+const out = opt('out', 'bench/results/scheduler.md');
 writeFileSync(out, md + '\n');
 log(`wrote ${out}`);
 process.stdout.write(md + '\n');

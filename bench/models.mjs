@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildModel } from '../dist/src/onnx/builder.js';
+import { buildModel } from '../dist/src/training/graph-builder.js';
 import { addModel } from '../dist/test/fixtures/repository.js';
 
 /** Deterministic small weights (an LCG, so every run builds the same file): U(-a, a), a = 1/sqrt(fan_in). */

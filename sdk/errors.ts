@@ -54,6 +54,15 @@ export class ConnectionError extends Error {
   }
 }
 
+/** No complete answer within the client's timeoutMs (the request may still have run on the server). */
+export class TimeoutError extends Error {
+  readonly code = 'timeout';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
 export function errorFor(
   status: number,
   body: ProblemBody,

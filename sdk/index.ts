@@ -3,7 +3,7 @@
  * fetch (Node 18+, browsers, Deno, Bun). Retries 429 rate_limited and 503 with backoff, honouring
  * Retry-After, and never retries when the server says `x-should-retry: false` (quota exhausted).
  */
-import { ConnectionError, errorFor, type ProblemBody } from './errors.js';
+import { ConnectionError, errorFor, TimeoutError, type ProblemBody } from './errors.js';
 
 export * from './errors.js';
 
@@ -17,7 +17,16 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Longest wait honoured from a Retry-After header (default 30 s); longer waits fail at once. */
   maxRetryAfterMs?: number;
+  /** Longest wait for one attempt, response body included (default 60 s; OCR of a large page takes seconds). */
+  timeoutMs?: number;
   fetch?: typeof fetch;
+}
+
+/** Per-call options: a caller's AbortSignal ends the call (and its retries) at once. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Overrides the client's timeoutMs for this call. */
+  timeoutMs?: number;
 }
 
 /** The RateLimit state the server reported on the last response. */
@@ -68,62 +77,94 @@ export class InferdClient {
   predict<T = Record<string, unknown>>(
     model: string,
     input: PredictInput,
-    options: { version?: string } = {},
+    options: { version?: string } & CallOptions = {},
   ): Promise<T> {
     const path = options.version
       ? `/v1/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(options.version)}/predict`
       : `/v1/models/${encodeURIComponent(model)}/predict`;
-    return this.request<T>('POST', path, () => ({
-      body: JSON.stringify(input),
-      headers: { 'content-type': 'application/json' },
-    }));
+    return this.request<T>(
+      'POST',
+      path,
+      () => ({ body: JSON.stringify(input), headers: { 'content-type': 'application/json' } }),
+      options,
+    );
   }
 
   /** Uploads a file (e.g. an image for OCR) as multipart/form-data under `field` (default `image`). */
   predictFile<T = Record<string, unknown>>(
     model: string,
-    file: Uint8Array,
-    options: { field?: string; filename?: string } = {},
+    file: Uint8Array | Blob,
+    options: { field?: string; filename?: string } & CallOptions = {},
   ): Promise<T> {
-    return this.request<T>('POST', `/v1/models/${encodeURIComponent(model)}/predict`, () => {
-      const form = new FormData();
-      form.append(options.field ?? 'image', new Blob([file]), options.filename ?? 'upload');
-      return { body: form, headers: {} };
-    });
+    // DOM's BlobPart takes only ArrayBuffer-backed views (TS 5.7+): a view of a SharedArrayBuffer
+    // (or a Node Buffer typed as ArrayBufferLike) is copied once.
+    const part: Blob | Uint8Array<ArrayBuffer> =
+      file instanceof Blob
+        ? file
+        : file.buffer instanceof ArrayBuffer
+          ? (file as Uint8Array<ArrayBuffer>)
+          : new Uint8Array(file);
+    return this.request<T>(
+      'POST',
+      `/v1/models/${encodeURIComponent(model)}/predict`,
+      () => {
+        const form = new FormData();
+        form.append(options.field ?? 'image', new Blob([part]), options.filename ?? 'upload');
+        return { body: form, headers: {} };
+      },
+      options,
+    );
   }
 
   /** The key's usage per UTC day and model (default: this month). */
-  usage(range: { from?: string; to?: string } = {}): Promise<Usage> {
+  usage(range: { from?: string; to?: string } = {}, options: CallOptions = {}): Promise<Usage> {
     const q = new URLSearchParams(
       Object.entries(range).filter(([, v]) => v !== undefined) as [string, string][],
     );
-    return this.request<Usage>('GET', `/v1/usage${q.size ? `?${q}` : ''}`, () => ({ headers: {} }));
+    return this.request<Usage>('GET', `/v1/usage${q.size ? `?${q}` : ''}`, () => ({ headers: {} }), options);
   }
 
   private async request<T>(
     method: string,
     path: string,
     make: () => { body?: string | FormData; headers: Record<string, string> },
+    call: CallOptions,
   ): Promise<T> {
     const maxRetries = this.opts.maxRetries ?? 2;
+    const timeoutMs = call.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
     for (let attempt = 0; ; attempt++) {
       const { body, headers } = make();
+      // A timer of our own, not AbortSignal.timeout: Node unrefs that one, and it is cleared below.
+      const timer = new AbortController();
+      const timeout = timer.signal;
+      const clock = setTimeout(() => timer.abort(), timeoutMs);
+      const signal = call.signal ? anySignal([call.signal, timeout]) : timeout;
       let res: Response;
+      let text: string;
       try {
         res = await this.fetcher(this.base + path, {
           method,
           body,
+          signal,
           headers: { ...headers, authorization: `Bearer ${this.opts.apiKey}`, accept: 'application/json' },
         });
+        this.lastRequestId = res.headers.get('x-request-id') ?? undefined;
+        this.readRateLimit(res.headers);
+        text = await res.text();
       } catch (err) {
+        if (call.signal?.aborted) throw call.signal.reason;
+        if (timeout.aborted) {
+          throw new TimeoutError(`inferd: no complete answer from ${this.base} within ${timeoutMs} ms`, {
+            cause: err,
+          });
+        }
         throw new ConnectionError(`inferd: cannot reach ${this.base}: ${(err as Error).message}`, {
           cause: err,
         });
+      } finally {
+        clearTimeout(clock);
       }
-      this.lastRequestId = res.headers.get('x-request-id') ?? undefined;
-      this.readRateLimit(res.headers);
-      if (res.ok) return (await res.json()) as T;
-      const text = await res.text();
+      if (res.ok) return JSON.parse(text) as T;
       let problem: ProblemBody = {};
       try {
         problem = JSON.parse(text) as ProblemBody;
@@ -153,6 +194,18 @@ export class InferdClient {
       policy: h.get('ratelimit-policy') ?? undefined,
     };
   }
+}
+
+/** AbortSignal.any where the platform has it (Node 20.3+, current browsers), else a small polyfill. */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  const any = (AbortSignal as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any(signals);
+  const c = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) return AbortSignal.abort(s.reason);
+    s.addEventListener('abort', () => c.abort(s.reason), { once: true });
+  }
+  return c.signal;
 }
 
 /** Retry-After is delta-seconds or an HTTP date (RFC 9110 §10.2.3). */

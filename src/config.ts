@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_HEAP_GROWING_PERCENT } from './runtime/heap-growth.js';
 
 const MiB = 1024 * 1024;
+
+/** Heap limit after a full GC = live size × (1 + percent / 100): see src/cli/process/heap-growth.ts. */
+export const DEFAULT_HEAP_GROWING_PERCENT = 100;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -33,7 +35,7 @@ export const settingsSchema = z.object({
     .default(false),
   /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
-  /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/runtime/heap-growth.ts). */
+  /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/cli/process/heap-growth.ts). */
   heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAP_GROWING_PERCENT),
   /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
   auth: z.enum(['on', 'off']).default('on'),

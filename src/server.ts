@@ -13,12 +13,22 @@ import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
 import { onnxBackend } from './runtime/onnx/backend.js';
-import { pipelineBackend } from './runtime/pipeline/backend.js';
+import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
+import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
+import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
 export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+
+/** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
+export const STEP_PACKAGES = [ocrSteps];
+
+/** The pipeline backend with every step package registered. */
+export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
+  new StepRegistry().registerAll(STEP_PACKAGES.flat()),
+);
 
 export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
 

@@ -116,5 +116,5 @@ const lines = [
   '',
 ];
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/core-${date}.md`, lines.join('\n'));
+writeFileSync('bench/results/core.md', lines.join('\n'));
 console.log(lines.join('\n'));

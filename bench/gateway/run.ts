@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import type { PlanSet } from '../../src/gateway/plans.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 import { exited, spawnServer } from '../../test/helpers/spawn.js';
 
 const { values } = parseArgs({

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Tensor } from '../../src/core/tensor.js';
-import { createClient, type InferClient, type Transport } from '../../src/client/index.js';
+import { createClient, type InferClient, type Transport } from '../../src/oip-client/index.js';
 import { wireBytes } from './wire-size.js';
 import { IMAGE_SHAPE } from './server.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadSettings } from '../../src/config.js';
-import { buildModel } from '../../src/onnx/builder.js';
+import { buildModel } from '../../src/training/graph-builder.js';
 import { startServer } from '../../src/server.js';
 
 export const IMAGE_SHAPE = [1, 3, 224, 224];

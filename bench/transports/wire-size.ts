@@ -1,8 +1,8 @@
 /** Bytes on the wire for one request and its response, per transport, from the real encoders. */
 import type { InferenceResponse, Tensor } from '../../src/core/tensor.js';
-import type { Transport } from '../../src/client/types.js';
-import { encodeJsonInput } from '../../src/client/json-request.js';
-import { encodeBinaryRequest } from '../../src/client/rest-binary.js';
+import type { Transport } from '../../src/oip-client/types.js';
+import { encodeJsonInput } from '../../src/oip-client/json-request.js';
+import { encodeBinaryRequest } from '../../src/oip-client/rest-binary.js';
 import { encodeInferRequest, encodeInferResponse } from '../../src/protocol/grpc/infer-codec.js';
 import { loadProtos } from '../../src/protocol/grpc/proto-files.js';
 import { binaryOutputs, encodeResponse } from '../../src/protocol/rest/binary-codec.js';

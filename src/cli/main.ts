@@ -4,7 +4,7 @@ import { VERSION } from '../version.js';
 import { addBenchCommand } from './commands/bench.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addTrainCommands } from './commands/train.js';
-import { addServeCommand } from './serve.js';
+import { addServeCommand } from './commands/serve.js';
 
 const program = new Command();
 program

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InferdError } from '../errors.js';
-import type { Store, UsageRecord } from '../store/types.js';
+import type { Store, UsageRecord } from './store/types.js';
 import { KeyAdmin, publicKey } from './key-admin.js';
 import { parseDuration } from './keys.js';
 import { sendProblem } from './problem.js';

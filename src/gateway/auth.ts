@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { InferdError } from '../errors.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
 import { hashKey, isWellFormedKey } from './keys.js';
 
 declare module 'fastify' {

@@ -7,10 +7,10 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { registerPredictRoutes } from '../api/predict.js';
+import { registerPredictRoutes } from './api/predict.js';
 import { InferdError } from '../errors.js';
 import type { InferenceService } from '../service/inference-service.js';
-import type { Store } from '../store/types.js';
+import type { Store } from './store/types.js';
 import { requireScope, type Authenticate } from './auth.js';
 import type { Admission, Admit } from './limits.js';
 import type { UsageMeter } from './metering.js';

@@ -3,7 +3,7 @@
  * revoke, rotate. Keys are addressed by id (`key_…`) or by the full key itself.
  */
 import { InferdError } from '../errors.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
 import { generateKey, hashKey, isWellFormedKey, newKeyId, type KeyEnvironment } from './keys.js';
 
 export interface CreateKeyInput {

@@ -6,8 +6,8 @@
  */
 import type { FastifyReply } from 'fastify';
 import { InferdError } from '../errors.js';
-import type { Limiter, RateDecision } from '../limiter/types.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
+import type { Limiter, RateDecision } from './limiter/types.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
 import { modelWeight, monthWindow, type Plan, type PlanSet } from './plans.js';
 
 export interface LimitOptions {

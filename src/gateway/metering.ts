@@ -4,7 +4,7 @@
  * turn of the event loop are written in one transaction (group commit), so concurrent requests
  * share one disk sync instead of paying one each.
  */
-import type { Store, UsageRecord } from '../store/types.js';
+import type { Store, UsageRecord } from './store/types.js';
 
 export class UsageMeter {
   private pending: UsageRecord[] = [];

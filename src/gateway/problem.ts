@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError } from '../errors.js';
-import { fromFastifyError } from '../protocol/rest/errors.js';
+import { fromFastifyError } from '../protocol/http/errors.js';
 
 /** Where each code is documented (docs/errors.md has one heading per code). */
 export const PROBLEM_BASE = 'https://inferd.dev/errors/';

@@ -1,7 +1,7 @@
 /** GET /v1/usage: the calling key's totals per UTC day and model, for a month or a date range. */
 import type { FastifyInstance } from 'fastify';
 import { InferdError } from '../errors.js';
-import type { Store } from '../store/types.js';
+import type { Store } from './store/types.js';
 import { monthWindow } from './plans.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,5 +1,5 @@
 /**
- * Every Prometheus metric name of inferd, in one file (DESIGN §5). Per model and version.
+ * Every Prometheus metric name of inferd, in one file (listed in docs/observability.md). Per model and version.
  */
 import client from 'prom-client';
 
@@ -99,6 +99,13 @@ export class Metrics {
     }
     return cell;
   }
+
+  readonly pipelineStepsCanceled = new client.Counter<ModelLabels>({
+    name: 'inferd_pipeline_steps_canceled_total',
+    help: 'Pipeline steps not run because their request was canceled (client gone, deadline)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
 
   readonly modelState = new client.Gauge<ModelLabels | 'state'>({
     name: 'inferd_model_state',

@@ -1,11 +1,12 @@
 /** Feeds one model version's events into Prometheus metrics and Triton statistics at once. */
+import type { BackendEvents } from '../runtime/backend.js';
 import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js';
-import { VersionStats } from '../scheduler/stats.js';
+import { VersionStats } from './stats.js';
 import type { Metrics, PendingCell } from './metrics.js';
 
 const NS_PER_S = 1e9;
 
-export class ModelObserver implements SchedulerObserver {
+export class ModelObserver implements SchedulerObserver, BackendEvents {
   readonly stats: VersionStats;
   private readonly labels: { model: string; version: string };
   private readonly pending: PendingCell;
@@ -46,6 +47,10 @@ export class ModelObserver implements SchedulerObserver {
   failed(reason: FailureReason, totalNs: number): void {
     this.stats.recordRequest(false, totalNs);
     this.metrics.requestFailure.inc({ ...this.labels, reason });
+  }
+
+  stepsCanceled(count: number): void {
+    this.metrics.pipelineStepsCanceled.inc(this.labels, count);
   }
 
   stateChanged(state: string, all: readonly string[]): void {

@@ -10,7 +10,7 @@ import { ModelObserver } from '../observability/model-observer.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BackendFactory, ModelInvoker } from '../runtime/backend.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { backendName, type ModelConfig } from './model-config.js';
+import { backendName, type ModelConfig } from '../core/model-config.js';
 import { ModelVersion } from './model-version.js';
 import { listModelNames, listVersions, modelExists, readModelConfig, selectVersions } from './scan.js';
 
@@ -209,6 +209,7 @@ export class ModelManager {
         config: cfg,
         invoker: this.opts.invoker,
         logger: this.opts.logger,
+        events: observer,
       });
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;

@@ -3,10 +3,11 @@
  *   LOADING → READY | UNAVAILABLE(reason);  READY → UNLOADING → UNAVAILABLE('unloaded').
  * A READY version owns its backend and scheduler.
  */
-import type { BackendMetadata, Backend } from '../runtime/backend.js';
+import type { Backend } from '../runtime/backend.js';
+import type { BackendMetadata } from '../core/model.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { ModelObserver } from '../observability/model-observer.js';
-import type { ModelConfig } from './model-config.js';
+import type { ModelConfig } from '../core/model-config.js';
 
 export const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof STATES)[number];

@@ -1,12 +1,12 @@
 /**
- * Reads a model repository folder in Triton's layout (DESIGN §4):
+ * Reads a model repository folder in Triton's layout (docs/configuration.md):
  *   <root>/<model>/config.json   (optional for ONNX models)
  *   <root>/<model>/<integer version>/model.onnx
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
-import { parseModelConfig, type ModelConfig } from './model-config.js';
+import { parseModelConfig, type ModelConfig } from '../core/model-config.js';
 
 /** Model names are folder names; hidden folders are skipped. */
 export async function listModelNames(root: string): Promise<string[]> {

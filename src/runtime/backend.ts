@@ -3,27 +3,20 @@
  * A backend owns one loaded model version. The scheduler owns batching and ordering; a backend
  * only executes what it is given.
  */
-import type { Datatype, InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
-import type { ModelConfig } from '../repository/model-config.js';
+import type { InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
+import type { BackendMetadata } from '../core/model.js';
+import type { ModelConfig } from '../core/model-config.js';
 import type { Logger } from 'pino';
-
-export interface TensorSpec {
-  name: string;
-  datatype: Datatype;
-  /** Full shape including the batch dim when the model batches; -1 marks a dynamic dim. */
-  shape: number[];
-}
-
-export interface BackendMetadata {
-  /** KServe/Triton platform string, e.g. `onnxruntime_onnx`, `pipeline`. */
-  platform: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-}
 
 /** Calls another model of the repository (pipelines use it); the same path a client request takes. */
 export interface ModelInvoker {
   infer(request: InferenceRequest): Promise<InferenceResponse>;
+}
+
+/** What a backend reports besides its results; observability implements it (metrics). */
+export interface BackendEvents {
+  /** A canceled request left `count` pipeline steps unrun. */
+  stepsCanceled(count: number): void;
 }
 
 export interface LoadContext {
@@ -34,6 +27,7 @@ export interface LoadContext {
   config: ModelConfig;
   invoker: ModelInvoker;
   logger: Logger;
+  events?: BackendEvents;
 }
 
 export interface Backend {
@@ -42,7 +36,9 @@ export interface Backend {
    * Runs one execution. `inputs` are already validated against `metadata` and, when batched, are the
    * concatenation of several requests along dim 0. Returns every output named in `outputNames`
    * (all outputs when undefined). After the call the backend owns the input buffers (they may be
-   * transferred to another thread); callers must not read them again.
+   * transferred to another thread); callers must not read them again. `signal` is the request's
+   * own when the execution serves one request (the scheduler never cancels a shared batch): a
+   * backend that can stop part-way (a pipeline between steps) stops and throws `canceled`.
    */
   infer(inputs: Tensor[], outputNames?: string[], signal?: AbortSignal): Promise<Tensor[]>;
   /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */

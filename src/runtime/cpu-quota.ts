@@ -1,6 +1,6 @@
 /**
  * How many CPUs this process may really use. ONNX Runtime sizes its thread pool from the host's
- * cores and ignores container limits (DESIGN §2), so we read the cgroup quota ourselves.
+ * cores and ignores container limits (cgroup cpu.max), so we read the cgroup quota ourselves.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

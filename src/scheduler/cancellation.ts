@@ -1,6 +1,6 @@
 /**
  * Watching queued requests for cancellation with one 'abort' listener per signal, not per request.
- * HTTP requests share their connection's signal (protocol/rest/client-gone.ts); adding and removing
+ * HTTP requests share their connection's signal (protocol/http/client-gone.ts); adding and removing
  * an EventTarget listener for each request was ~1.5% of the event loop (cpu profile, spam model at
  * concurrency 64), where a Set entry costs next to nothing. The listener stays as long as its
  * signal: one per connection, whatever the number of requests it carries.

@@ -1,6 +1,6 @@
 /** What the scheduler reports; observability implements it (metrics + Triton statistics). */
 
-/** Failure reasons as DESIGN §5 labels them. */
+/** Failure reasons, the `reason` label of inferd_request_failure_total. */
 export type FailureReason = 'rejected' | 'timeout' | 'canceled' | 'invalid' | 'backend';
 
 export interface SchedulerObserver {

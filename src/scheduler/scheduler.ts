@@ -358,7 +358,9 @@ export class Scheduler {
     try {
       const inputs = concatInputs(batch.map((i) => i.job.inputs));
       const inferStart = performance.now();
-      const outputs = await this.backend.infer(inputs, batch[0]!.job.outputNames);
+      // One request's own signal reaches the backend; a shared batch runs to its end for the others.
+      const signal = batch.length === 1 ? batch[0]!.job.signal : undefined;
+      const outputs = await this.backend.infer(inputs, batch[0]!.job.outputNames, signal);
       const inferEnd = performance.now();
       const split =
         this.opts.maxBatchSize > 0

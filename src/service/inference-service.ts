@@ -5,27 +5,14 @@
 import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
 import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
-import type { ModelConfig } from '../repository/model-config.js';
+import type { ModelConfig } from '../core/model-config.js';
 import type { ModelVersion } from '../repository/model-version.js';
-import type { ModelInvoker, TensorSpec } from '../runtime/backend.js';
-import { Router } from '../router/router.js';
+import type { ModelMetadata, ServerMetadata } from '../core/model.js';
+import type { ModelInvoker } from '../runtime/backend.js';
+import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
-import type { ModelStatistics } from '../scheduler/stats.js';
+import type { ModelStatistics } from '../core/statistics.js';
 import { validateRequest } from './validate.js';
-
-export interface ServerMetadata {
-  name: string;
-  version: string;
-  extensions: string[];
-}
-
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-}
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {

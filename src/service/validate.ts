@@ -4,7 +4,7 @@
  */
 import { elementCount, type InferenceRequest } from '../core/tensor.js';
 import { InferdError } from '../errors.js';
-import type { BackendMetadata, TensorSpec } from '../runtime/backend.js';
+import type { BackendMetadata, TensorSpec } from '../core/model.js';
 
 const list = (specs: TensorSpec[]): string => specs.map((s) => `'${s.name}'`).join(', ') || 'none';
 const fmt = (shape: number[]): string => `[${shape.join(', ')}]`;

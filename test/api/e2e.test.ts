@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { SettingsInput } from '../../src/config.js';
 import type { PlanSet } from '../../src/gateway/plans.js';
-import { PostgresStore } from '../../src/store/postgres.js';
+import { PostgresStore } from '../../src/gateway/store/postgres.js';
 import type { RunningServer } from '../../src/server.js';
 import { AuthenticationError, InferdClient, RateLimitError } from '../../sdk/index.js';
 import { startTestServer } from '../helpers/server.js';

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildModel } from '../../src/onnx/builder.js';
+import { buildModel } from '../../src/training/graph-builder.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 
 export const SPAM_SIGNATURE = {

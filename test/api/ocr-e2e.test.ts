@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import { DEFAULT_PLANS } from '../../src/gateway/plans.js';
 import type { RunningServer } from '../../src/server.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 import { InferdClient } from '../../sdk/index.js';
 import { startTestServer } from '../helpers/server.js';
 import { makeOcrRepository } from '../ocr/helpers/repo.js';

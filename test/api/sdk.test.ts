@@ -1,10 +1,18 @@
 /** SDK retry policy (against a scripted fetch) and the examples/ run against a real local server. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { InferdClient, QuotaExceededError, RateLimitError, ServerError } from '../../sdk/index.js';
+import {
+  InferdClient,
+  QuotaExceededError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+} from '../../sdk/index.js';
 import { makeApiRepository } from './fixtures.js';
 import { startGatewayServer, type GatewayServer } from './server.js';
 
@@ -70,6 +78,63 @@ describe('SDK retries', () => {
       (e: unknown) => e instanceof RateLimitError && e.retryAfter === 120,
     );
     assert.equal(s.calls.length, 1);
+  });
+});
+
+describe('SDK timeouts and platforms', () => {
+  /** A fetch that answers only when aborted, as a stalled server would. */
+  const stalled = (() => {
+    const calls: number[] = [];
+    const fetcher = ((_url: string, init?: RequestInit) =>
+      new Promise((_resolve, reject) => {
+        calls.push(Date.now());
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
+      })) as typeof fetch;
+    return { fetcher, calls };
+  })();
+
+  it('an attempt with no answer within timeoutMs fails with TimeoutError (not retried)', async () => {
+    const c = new InferdClient({ apiKey: 'k', fetch: stalled.fetcher, timeoutMs: 50, maxRetries: 2 });
+    const before = stalled.calls.length;
+    await assert.rejects(c.predict('spam', { text: 'x' }), (e: unknown) => {
+      assert.ok(e instanceof TimeoutError);
+      assert.equal(e.code, 'timeout');
+      return true;
+    });
+    assert.equal(stalled.calls.length - before, 1);
+  });
+
+  it("a caller's AbortSignal ends the call with the caller's reason", async () => {
+    const c = new InferdClient({ apiKey: 'k', fetch: stalled.fetcher });
+    const ac = new AbortController();
+    const p = c.predictFile('ocr', new Uint8Array([1, 2, 3]), { signal: ac.signal });
+    ac.abort(new Error('user left'));
+    await assert.rejects(p, /user left/);
+  });
+
+  it('type-checks in a browser project (DOM lib, no Node types)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferd-sdk-dom-'));
+    try {
+      const cfg = join(dir, 'tsconfig.json');
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            lib: ['ES2022', 'DOM'],
+            types: [],
+            strict: true,
+            noEmit: true,
+            module: 'ESNext',
+            moduleResolution: 'Bundler',
+          },
+          files: [resolve('sdk/index.ts')],
+        }),
+      );
+      await run(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', cfg]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import type { SettingsInput } from '../../src/config.js';
 import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import { DEFAULT_PLANS, type PlanSet } from '../../src/gateway/plans.js';
 import type { RunningServer } from '../../src/server.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 import { startTestServer } from '../helpers/server.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { generateKey, hashKey, isWellFormedKey, KEY_PATTERN, parseDuration } from '../../src/gateway/keys.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 
 const run = promisify(execFile);
 

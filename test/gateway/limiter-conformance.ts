@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Limiter } from '../../src/limiter/types.js';
+import type { Limiter } from '../../src/gateway/limiter/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,4 +1,4 @@
-import { MemoryLimiter } from '../../src/limiter/memory.js';
+import { MemoryLimiter } from '../../src/gateway/limiter/memory.js';
 import { limiterConformance } from './limiter-conformance.js';
 
 limiterConformance(

@@ -1,5 +1,5 @@
 import { it } from 'node:test';
-import { RedisLimiter } from '../../src/limiter/redis.js';
+import { RedisLimiter } from '../../src/gateway/limiter/redis.js';
 import { limiterConformance } from './limiter-conformance.js';
 
 const url = process.env.REDIS_URL;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { KeyAdmin } from '../../src/gateway/key-admin.js';
 import type { PlanSet } from '../../src/gateway/plans.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 import { makeApiRepository } from '../api/fixtures.js';
 import { exited, spawnServer, type Child } from '../helpers/spawn.js';
 

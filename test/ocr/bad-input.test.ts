@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { InferdError } from '../../src/errors.js';
-import { decodeImage } from '../../src/pipelines/ocr/image.js';
+import { decodeImage } from '../../src/steps/ocr/image.js';
 import type { PipelineBackend } from '../../src/runtime/pipeline/backend.js';
 import { OrtInvoker, loadOcrPipeline } from './helpers/ort-invoker.js';
 

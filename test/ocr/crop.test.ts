@@ -12,9 +12,9 @@ import {
   warpQuad,
   warpSize,
   type CropParams,
-} from '../../src/pipelines/ocr/crop.js';
-import type { Point, Quad } from '../../src/pipelines/ocr/geometry.js';
-import type { RgbImage } from '../../src/pipelines/ocr/image.js';
+} from '../../src/steps/ocr/crop.js';
+import type { Point, Quad } from '../../src/steps/ocr/geometry.js';
+import type { RgbImage } from '../../src/steps/ocr/image.js';
 
 /** A deterministic, non-smooth test image (every pixel differs from its neighbours). */
 function pattern(width: number, height: number): RgbImage {

@@ -7,9 +7,9 @@ import {
   rectCorners,
   unclipRect,
   type Point,
-} from '../../src/pipelines/ocr/geometry.js';
-import { boxScore, dbPostprocess, textRegions } from '../../src/pipelines/ocr/db-postprocess.js';
-import { detResizeSize, normalizeBgrPlanar, roundHalfEven } from '../../src/pipelines/ocr/det-preprocess.js';
+} from '../../src/steps/ocr/geometry.js';
+import { boxScore, dbPostprocess, textRegions } from '../../src/steps/ocr/db-postprocess.js';
+import { detResizeSize, normalizeBgrPlanar, roundHalfEven } from '../../src/steps/ocr/det-preprocess.js';
 
 const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { InferenceRequest, InferenceResponse, Tensor } from '../../src/core/tensor.js';
 import { InferdError } from '../../src/errors.js';
-import { parseModelConfig } from '../../src/repository/model-config.js';
+import { parseModelConfig } from '../../src/core/model-config.js';
 import type { ModelInvoker } from '../../src/runtime/backend.js';
-import { createPipelineBackendFactory, pipelineBackend } from '../../src/runtime/pipeline/backend.js';
+import { createPipelineBackendFactory } from '../../src/runtime/pipeline/backend.js';
+import { pipelineBackend } from '../../src/server.js';
 import { StepRegistry } from '../../src/runtime/pipeline/registry.js';
 
 const f32 = (name: string, values: number[]): Tensor => ({

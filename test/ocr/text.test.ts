@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ctcDecode, loadDictionary } from '../../src/pipelines/ocr/ctc.js';
+import { ctcDecode, loadDictionary } from '../../src/steps/ocr/ctc.js';
 import {
   assembleResult,
   orderLines,
   pageQuarterTurns,
   type OcrLine,
-} from '../../src/pipelines/ocr/reading-order.js';
-import { planRecBatches } from '../../src/pipelines/ocr/recognize.js';
-import { clsWindows } from '../../src/pipelines/ocr/classify.js';
-import type { Quad } from '../../src/pipelines/ocr/geometry.js';
+} from '../../src/steps/ocr/reading-order.js';
+import { planRecBatches } from '../../src/steps/ocr/recognize.js';
+import { clsWindows } from '../../src/steps/ocr/classify.js';
+import type { Quad } from '../../src/steps/ocr/geometry.js';
 import { resolveConfigPath } from '../../src/runtime/npm-path.js';
 import { InferdError } from '../../src/errors.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
-import { ClientError, type InferClient } from '../../src/client/types.js';
+import { ClientError, type InferClient } from '../../src/oip-client/types.js';
 import { DATATYPES, type Datatype, type Tensor } from '../../src/core/tensor.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../src/errors.js';
 import type { RunningServer } from '../../src/server.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient } from '../../src/client/grpc.js';
+import { GrpcClient } from '../../src/oip-client/grpc.js';
 import { encodeInferRequest } from '../../src/protocol/grpc/infer-codec.js';
 import { loadProtos } from '../../src/protocol/grpc/proto-files.js';
 import type { WireInferResponse, WireStreamResponse } from '../../src/protocol/grpc/wire-types.js';

@@ -1,4 +1,4 @@
-import { GrpcClient } from '../../src/client/grpc.js';
+import { GrpcClient } from '../../src/oip-client/grpc.js';
 import { runConformance } from './conformance.js';
 
 // The same cases twice: tensors as raw_input_contents (the default) and as typed contents.

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { decodeBinaryResponse } from '../../src/client/rest-binary.js';
+import { decodeBinaryResponse } from '../../src/oip-client/rest-binary.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 import { startTestServer } from '../helpers/server.js';

@@ -1,4 +1,4 @@
-import { RestBinaryClient } from '../../src/client/rest-binary.js';
+import { RestBinaryClient } from '../../src/oip-client/rest-binary.js';
 import { runConformance } from './conformance.js';
 
 runConformance('REST binary tensors', (server) => new RestBinaryClient(server.httpUrl));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseModelConfig } from '../../src/repository/model-config.js';
+import { parseModelConfig } from '../../src/core/model-config.js';
 import { selectVersions } from '../../src/repository/scan.js';
 import type { RunningServer } from '../../src/server.js';
 import { addModel, makeFixtureRepository } from '../fixtures/repository.js';

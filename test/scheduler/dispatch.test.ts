@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Tensor } from '../../src/core/tensor.js';
 import type { Backend } from '../../src/runtime/backend.js';
-import { parseModelConfig } from '../../src/repository/model-config.js';
+import { parseModelConfig } from '../../src/core/model-config.js';
 import { queueBound } from '../../src/repository/model-manager.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 

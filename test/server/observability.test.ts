@@ -1,7 +1,8 @@
 /** Statistics (Triton's shape) and Prometheus metrics after real requests. */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Metrics } from '../../src/observability/metrics.js';
 import type { RunningServer } from '../../src/server.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 import { startTestServer } from '../helpers/server.js';
@@ -58,7 +59,7 @@ describe('statistics and metrics', () => {
     assert.equal(v.status, 200);
   });
 
-  it('exposes the DESIGN §5 metric names', async () => {
+  it('exposes the documented metric names', async () => {
     await infer([1, 1, 1, 1]);
     const text = await (await fetch(server.httpUrl + '/metrics')).text();
     for (const name of [
@@ -77,6 +78,18 @@ describe('statistics and metrics', () => {
     ]) {
       assert.ok(text.includes(name), `missing ${name}`);
     }
+  });
+
+  it('docs/observability.md lists exactly the metrics the server defines', async () => {
+    const metrics = new Metrics();
+    const defined = (await metrics.registry.getMetricsAsJSON())
+      .map((m) => m.name)
+      .filter((n) => !n.startsWith('inferd_process_') && !n.startsWith('inferd_nodejs_'))
+      .sort();
+    const documented = [...readFileSync('docs/observability.md', 'utf8').matchAll(/^\| `(inferd_\w+)` \|/gm)]
+      .map((m) => m[1]!)
+      .sort();
+    assert.deepEqual(documented, defined);
   });
 
   it('repository index lists every model with state and reason', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
-import { decodeModel, OnnxType } from '../../src/onnx/builder.js';
+import { decodeModel, OnnxType } from '../../src/training/graph-builder.js';
 import { readConfig, readMetrics } from '../../src/training/spam/artifacts.js';
 import { MODELS, SPAM_MODEL } from './helpers.js';
 

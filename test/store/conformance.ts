@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ApiKeyRecord, Store } from '../../src/store/types.js';
+import type { ApiKeyRecord, Store } from '../../src/gateway/store/types.js';
 
 export function key(id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {

@@ -1,5 +1,5 @@
 import { it } from 'node:test';
-import { PostgresStore } from '../../src/store/postgres.js';
+import { PostgresStore } from '../../src/gateway/store/postgres.js';
 import { storeConformance } from './conformance.js';
 
 const url = process.env.DATABASE_URL;

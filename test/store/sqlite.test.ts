@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 import { key, storeConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferd-store-'));
@@ -36,7 +36,7 @@ it('sqlite: processes opening a new file at the same time migrate one after the 
   const { fileURLToPath } = await import('node:url');
   const d = mkdtempSync(join(tmpdir(), 'inferd-race-'));
   const path = join(d, 'race.db');
-  const mod = fileURLToPath(new URL('../../src/store/sqlite.js', import.meta.url));
+  const mod = fileURLToPath(new URL('../../src/gateway/store/sqlite.js', import.meta.url));
   const code = `import(${JSON.stringify(mod)}).then(async (m) => { const s = new m.SqliteStore(${JSON.stringify(path)}); await s.close(); })`;
   const exits = await Promise.all(
     Array.from({ length: 4 }, () => {

@@ -3,10 +3,11 @@
  * client (`InferClient`), so every transport is measured through the code customers use.
  */
 import type { Command } from 'commander';
-import type { Transport } from '../../client/index.js';
-import { formatReport } from '../../bench/report.js';
-import { runBench } from '../../bench/run.js';
-import { DEFAULT_HEAP_GROWING_PERCENT, fixHeapGrowth } from '../../runtime/heap-growth.js';
+import type { Transport } from '../../oip-client/index.js';
+import { formatReport } from '../../loadgen/report.js';
+import { runBench } from '../../loadgen/run.js';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../../config.js';
+import { fixHeapGrowth } from '../process/heap-growth.js';
 
 interface BenchFlags {
   url: string;

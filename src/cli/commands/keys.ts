@@ -8,8 +8,8 @@ import { loadSettings, type Settings } from '../../config.js';
 import { KeyAdmin, publicKey } from '../../gateway/key-admin.js';
 import { parseDuration } from '../../gateway/keys.js';
 import { loadPlans } from '../../gateway/plans.js';
-import { openStore } from '../../store/open.js';
-import type { ApiKeyRecord } from '../../store/types.js';
+import { openStore } from '../../gateway/store/open.js';
+import type { ApiKeyRecord } from '../../gateway/store/types.js';
 
 interface StoreFlags {
   dataDir?: string;

@@ -4,7 +4,7 @@
  * default_queue_policy, and free-form parameters become ModelParameter.string_value.
  */
 import type { Datatype } from '../../core/tensor.js';
-import type { ModelConfig } from '../../repository/model-config.js';
+import type { ModelConfig } from '../../core/model-config.js';
 
 function typeEnum(dt: Datatype): string {
   return dt === 'BYTES' ? 'TYPE_STRING' : `TYPE_${dt}`;

@@ -19,7 +19,7 @@ import {
   type Tensor,
 } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../../runtime/backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import { dataToRaw, rawToData } from '../raw-tensor.js';
 import {
   decodeEnvelope,

@@ -16,8 +16,9 @@ import type { Logger } from 'pino';
 import { InferdError, toInferdError } from '../../errors.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
-import { clientGone } from './client-gone.js';
-import { errorBody, isServerFault, logServerFault, payloadTooLarge } from './errors.js';
+import { clientGone } from '../http/client-gone.js';
+import { payloadTooLarge } from '../http/errors.js';
+import { errorBody, isServerFault, logServerFault } from './errors.js';
 import { decodeInferBody, encodeInferBody } from './infer-body.js';
 import type { InferLogFields } from './v2-routes.js';
 

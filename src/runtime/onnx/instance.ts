@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
-import type { TensorSpec } from '../backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import { transferables, type WireTensor } from './convert.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
 

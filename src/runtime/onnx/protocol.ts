@@ -1,5 +1,5 @@
 /** Messages between the ONNX backend (main thread) and its worker threads. */
-import type { TensorSpec } from '../backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import type { WireTensor } from './convert.js';
 
 export interface SessionSettings {

@@ -1,6 +1,6 @@
 /**
  * One ONNX Runtime session in a worker thread. `session.run` blocks its thread for the whole
- * inference (DESIGN §2), so it runs here and never on the main thread.
+ * inference (onnxruntime-node runs the native call synchronously), so it runs here and never on the main thread.
  * Contract: executions run one at a time in the order they arrive. The backend may send the next
  * `infer` while one runs (double buffering); the binding's `run` is synchronous inside a
  * setImmediate, so a second message only queues behind the first.
@@ -10,7 +10,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import type { TensorSpec } from '../backend.js';
+import type { TensorSpec } from '../../core/model.js';
 import { datatypeOf, ortType, transferables, type WireTensor } from './convert.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
 
@@ -123,7 +123,7 @@ port.on('message', (msg: ToWorker) => {
     case 'unload': {
       const s = session;
       session = undefined;
-      // Always release: sessions that are dropped without release() leak native memory (DESIGN §2).
+      // Always release: sessions that are dropped without release() leak native memory (onnxruntime issue: RSS grows with every unreleased session).
       void (s ? s.release() : Promise.resolve()).finally(() => post({ type: 'unloaded' }));
       break;
     }

@@ -6,10 +6,10 @@
  */
 import type { Tensor } from '../../core/tensor.js';
 import { InferdError, toInferdError } from '../../errors.js';
-import type { Backend, BackendFactory, BackendMetadata, LoadContext, TensorSpec } from '../backend.js';
-import type { ModelConfig, TensorConfig } from '../../repository/model-config.js';
+import type { Backend, BackendFactory, LoadContext } from '../backend.js';
+import type { BackendMetadata, TensorSpec } from '../../core/model.js';
+import type { ModelConfig, TensorConfig } from '../../core/model-config.js';
 import { parsePipelineConfig, type PipelineStepConfig } from './config.js';
-import { defaultStepRegistry } from './builtin.js';
 import type { StepContext, StepRegistry, StepRunner, StepTensors } from './registry.js';
 
 /** Wall time spent per step since load (milliseconds), for benchmarks and diagnostics. */
@@ -56,8 +56,11 @@ export class PipelineBackend implements Backend {
       logger: this.ctx.logger,
       modelName: this.ctx.modelName,
     };
-    for (const step of this.steps) {
-      if (signal?.aborted) throw new InferdError('canceled', 'request canceled');
+    for (const [i, step] of this.steps.entries()) {
+      if (signal?.aborted) {
+        this.ctx.events?.stepsCanceled(this.steps.length - i);
+        throw new InferdError('canceled', 'request canceled');
+      }
       const stepInputs: StepTensors = {};
       for (const [local, name] of Object.entries(step.config.inputs)) {
         const t = tensors.get(name);
@@ -71,6 +74,8 @@ export class PipelineBackend implements Backend {
           ? await step.run(stepInputs, stepCtx)
           : await this.callModel(step, stepInputs, signal);
       } catch (err) {
+        // Canceled inside this step (its model call left the queue): the later steps never run.
+        if (signal?.aborted) this.ctx.events?.stepsCanceled(this.steps.length - i - 1);
         throw err instanceof InferdError
           ? err
           : new InferdError(
@@ -159,6 +164,3 @@ export function createPipelineBackendFactory(registry: StepRegistry): BackendFac
     },
   };
 }
-
-/** The factory the composition root registers: every built-in step (see builtin.ts). */
-export const pipelineBackend: BackendFactory = createPipelineBackendFactory(defaultStepRegistry);

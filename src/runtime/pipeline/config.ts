@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { InferdError } from '../../errors.js';
-import type { ModelConfig } from '../../repository/model-config.js';
+import type { ModelConfig } from '../../core/model-config.js';
 import type { StepRegistry } from './registry.js';
 
 const tensorMap = z.record(z.string().min(1), z.string().min(1));

@@ -9,7 +9,7 @@
  * Deterministic: the same parameters give byte-identical bytes (buildModel is deterministic and
  * metadata is inserted in a fixed order).
  */
-import { buildModel, type InitTensor, type NodeSpec } from '../../onnx/builder.js';
+import { buildModel, type InitTensor, type NodeSpec } from '../graph-builder.js';
 import type { ClassifierParams } from './classifier.js';
 import type { Platt } from './calibrate.js';
 import { featurizerNodes, type Vocabulary } from './featurizer-graph.js';

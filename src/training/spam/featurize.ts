@@ -4,7 +4,7 @@
  * second (TypeScript) featuriser that could disagree with serving.
  */
 import ort from 'onnxruntime-node';
-import { buildModel } from '../../onnx/builder.js';
+import { buildModel } from '../graph-builder.js';
 import {
   DENSE_FEATURES,
   featurizerNodes,

@@ -15,7 +15,7 @@
  * Every op is row-wise: padding is the empty string, which is in no vocabulary and matches no
  * pattern, so a message's features do not depend on the rest of its batch.
  */
-import type { InitTensor, NodeSpec } from '../../onnx/builder.js';
+import type { InitTensor, NodeSpec } from '../graph-builder.js';
 
 /** Words past this many (space-separated) are kept as one unmatched remainder: bounds work per message. */
 export const MAX_WORDS = 3000;

@@ -9,9 +9,10 @@ import ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import type { InferenceRequest, InferenceResponse, Tensor } from '../../../src/core/tensor.js';
 import { InferdError } from '../../../src/errors.js';
-import { parseModelConfig } from '../../../src/repository/model-config.js';
+import { parseModelConfig } from '../../../src/core/model-config.js';
 import type { ModelInvoker } from '../../../src/runtime/backend.js';
-import { pipelineBackend, type PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
+import type { PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
+import { pipelineBackend } from '../../../src/server.js';
 import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
 
 export const REPO = resolve('models');

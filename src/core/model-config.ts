@@ -1,0 +1,120 @@
+/**
+ * A model's `config.json`: Triton's model configuration in JSON with the same snake_case field
+ * names, plus inferd's additions (aliases, labels, signature, evaluation, pipeline).
+ * Validated once when the model is loaded; a bad config makes only that model UNAVAILABLE.
+ */
+import { z } from 'zod';
+import { DATATYPES, type Datatype } from './tensor.js';
+import { InferdError } from '../errors.js';
+
+/** Triton spells datatypes TYPE_FP32 / TYPE_STRING in configs; the protocol spells them FP32 / BYTES. */
+function normaliseDatatype(s: string): string {
+  const t = s.toUpperCase().replace(/^TYPE_/, '');
+  return t === 'STRING' ? 'BYTES' : t;
+}
+
+const datatype = z
+  .string()
+  .transform(normaliseDatatype)
+  .pipe(z.enum(DATATYPES, { message: `must be one of ${DATATYPES.join(', ')}` }));
+
+const tensorConfig = z.object({
+  name: z.string().min(1),
+  data_type: datatype,
+  /** Without the batch dim when max_batch_size > 0 (Triton's rule); -1 = dynamic. */
+  dims: z.array(z.number().int().min(-1)),
+  optional: z.boolean().optional(),
+});
+
+const versionPolicy = z.union([
+  z.object({ latest: z.object({ num_versions: z.number().int().min(1) }) }),
+  z.object({ all: z.object({}) }),
+  z.object({ specific: z.object({ versions: z.array(z.number().int().min(0)).min(1) }) }),
+]);
+
+const dynamicBatching = z.object({
+  max_queue_delay_microseconds: z.number().min(0).max(10_000_000).default(0),
+  preferred_batch_size: z.array(z.number().int().min(1)).default([]),
+  /** Waiting requests beyond what free instances take at once; 0 = no bound (Triton's meaning). */
+  max_queue_size: z.number().int().min(0).optional(),
+  default_timeout_microseconds: z.number().int().min(0).optional(),
+  priority_levels: z.number().int().min(0).optional(),
+  default_priority_level: z.number().int().min(0).optional(),
+});
+
+export const modelConfigSchema = z.looseObject({
+  name: z.string().min(1).optional(),
+  platform: z.string().optional(),
+  backend: z.string().optional(),
+  description: z.string().optional(),
+  default_model_filename: z.string().default('model.onnx'),
+  max_batch_size: z
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 16)
+    .default(0),
+  input: z.array(tensorConfig).optional(),
+  output: z.array(tensorConfig).optional(),
+  version_policy: versionPolicy.default({ latest: { num_versions: 1 } }),
+  dynamic_batching: dynamicBatching.optional(),
+  /** Queue bound and default timeout apply even without dynamic batching. */
+  instance_group: z
+    .array(z.object({ count: z.number().int().min(1).max(64).default(1), kind: z.string().optional() }))
+    .optional(),
+  onnxruntime: z
+    .object({
+      intra_op_num_threads: z.number().int().min(1).max(256).optional(),
+      execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
+      graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+      /**
+       * Scheduling priority of the inference threads against the event loop (Linux): `idle`
+       * (SCHED_IDLE: inference runs on every cycle no normal thread wants), `low` (nice 10) or
+       * `normal`. The event loop parses, refuses and answers requests; when it waits behind
+       * inference, refusals under overload wait too.
+       */
+      thread_priority: z.enum(['idle', 'low', 'normal']).optional(),
+      /**
+       * Executions handed to one instance at once. 1 (default) keeps every waiting request in the
+       * scheduler's queue, where priority, deadlines and cancellation apply until it runs; 2 hides
+       * the hand-off between the event loop and the worker, but the batch handed over early can no
+       * longer be canceled, expired or overtaken.
+       */
+      pipeline_depth: z.number().int().min(1).max(4).optional(),
+    })
+    .optional(),
+  /** Alias name → version folder, e.g. {"production": "1"}. */
+  aliases: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+  labels: z.array(z.string()).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  signature: z.unknown().optional(),
+  evaluation: z.unknown().optional(),
+  pipeline: z.unknown().optional(),
+});
+
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+export type TensorConfig = z.infer<typeof tensorConfig>;
+export type { Datatype };
+
+/** Validates raw JSON; throws `invalid_config` naming every bad field. */
+export function parseModelConfig(raw: unknown, modelName: string): ModelConfig {
+  const res = modelConfigSchema.safeParse(raw ?? {});
+  if (!res.success) {
+    const details = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new InferdError('invalid_config', `model '${modelName}': config.json is invalid: ${details}`);
+  }
+  const cfg = res.data;
+  if (cfg.name !== undefined && cfg.name !== modelName) {
+    throw new InferdError(
+      'invalid_config',
+      `model '${modelName}': config.json name '${cfg.name}' differs from its folder name '${modelName}'`,
+    );
+  }
+  return { ...cfg, name: modelName };
+}
+
+export function backendName(cfg: ModelConfig): string {
+  if (cfg.backend) return cfg.backend;
+  if (cfg.platform === undefined || cfg.platform === 'onnxruntime_onnx') return 'onnxruntime';
+  return cfg.platform;
+}
