@@ -7,7 +7,7 @@
  */
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildModel } from '../../../src/onnx/builder.js';
+import { buildModel } from '../../../src/training/graph-builder.js';
 import { makeApiRepository } from '../../api/fixtures.js';
 import { addModel, slowModel, writeModel } from '../../fixtures/repository.js';
 

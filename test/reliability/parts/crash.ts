@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../../src/store/sqlite.js';
+import { SqliteStore } from '../../../src/gateway/store/sqlite.js';
 import { checkHttp } from '../lib/answers.js';
 import { Inferd } from '../lib/inferd.js';
 import { createKey } from '../lib/keys.js';

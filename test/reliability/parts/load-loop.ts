@@ -4,7 +4,7 @@
  * checked by `correct`. Errors are keyed as the bench keys them ("503 queue_full", "timeout",
  * "network ECONNRESET", "output mismatch").
  */
-import { ClientError, type ClientRequest, type InferClient } from '../../../src/client/types.js';
+import { ClientError, type ClientRequest, type InferClient } from '../../../src/oip-client/types.js';
 import type { InferenceResponse } from '../../../src/core/tensor.js';
 import { ANSWER_BOUND_MS } from '../settings.js';
 

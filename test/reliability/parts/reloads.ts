@@ -6,8 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpJsonClient } from '../../../src/bench/http-client.js';
-import type { ClientRequest } from '../../../src/client/types.js';
+import { HttpJsonClient } from '../../../src/loadgen/http-connection.js';
+import type { ClientRequest } from '../../../src/oip-client/types.js';
 import { addModel, writeModel } from '../../fixtures/repository.js';
 import { checkHttp } from '../lib/answers.js';
 import { sampleRss } from '../lib/inferd.js';

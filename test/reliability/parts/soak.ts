@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedLoop, openLoop, type StepCounters } from '../../../src/bench/load.js';
-import { HttpJsonClient } from '../../../src/bench/http-client.js';
-import type { ClientRequest } from '../../../src/client/types.js';
+import { closedLoop, openLoop, type StepCounters } from '../../../src/loadgen/load.js';
+import { HttpJsonClient } from '../../../src/loadgen/http-connection.js';
+import type { ClientRequest } from '../../../src/oip-client/types.js';
 import { DOCUMENTED_5XX, REFUSALS } from '../lib/answers.js';
 import { Inferd, probeLiveness, sampleRss } from '../lib/inferd.js';
 import { makeSuiteRepository } from '../lib/repo.js';
