@@ -6,7 +6,7 @@
 import { addRequest, json, Tally, type CorpusCase } from './case.js';
 
 /** A JSON infer body for `upper` whose BYTES input holds `n` empty strings (3 bytes each). */
-export function jsonBytesBomb(n: number): Buffer {
+function jsonBytesBomb(n: number): Buffer {
   const head = Buffer.from(`{"inputs":[{"name":"text","shape":[${n}],"datatype":"BYTES","data":[`);
   const items = Buffer.alloc(3 * n - 1, '"",');
   return Buffer.concat([head, items, Buffer.from(']}]}')]);
@@ -31,7 +31,7 @@ const field = (tag: number, payload: Buffer): Buffer =>
  * on the wire), encoded by hand: building 21 million objects in the client would itself take
  * gigabytes.
  */
-export function grpcBytesBomb(model: string, n: number): Buffer {
+function grpcBytesBomb(model: string, n: number): Buffer {
   const contents = Buffer.alloc(2 * n, Buffer.from([(8 << 3) | 2, 0])); // bytes_contents = 8, empty
   const tensor = Buffer.concat([
     field(1, Buffer.from('text')),
@@ -43,7 +43,7 @@ export function grpcBytesBomb(model: string, n: number): Buffer {
 }
 
 /** A binary-extension body for `upper`: `n` BYTES elements of length 0 (4 zero bytes each). */
-export function binaryBytesBomb(n: number): { body: Buffer; headerLength: number } {
+function binaryBytesBomb(n: number): { body: Buffer; headerLength: number } {
   const header = Buffer.from(
     json({
       inputs: [{ name: 'text', shape: [n], datatype: 'BYTES', parameters: { binary_data_size: 4 * n } }],
@@ -53,7 +53,7 @@ export function binaryBytesBomb(n: number): { body: Buffer; headerLength: number
 }
 
 /** `data` nested `depth` deep around one number. */
-export function nested(depth: number): string {
+function nested(depth: number): string {
   return '['.repeat(depth) + '1' + ']'.repeat(depth);
 }
 

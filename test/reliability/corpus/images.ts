@@ -21,7 +21,7 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
  * An 8-bit greyscale PNG of width × height black pixels with complete pixel data (each row a
  * filter byte and `width` zeros), so a decoder really has to walk every pixel.
  */
-export function greyPng(width: number, height: number): Buffer {
+function greyPng(width: number, height: number): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);

@@ -134,7 +134,7 @@ const parameters = fc.option(
   { nil: undefined },
 );
 
-export interface TensorSpecJson {
+interface TensorSpecJson {
   name: unknown;
   datatype: unknown;
   shape: unknown;
@@ -344,7 +344,7 @@ export const jsonRequest: fc.Arbitrary<JsonRequest> = fc.oneof(
 );
 
 /** Byte-level mutations: flip, cut, insert, duplicate (applied to an encoded body). */
-export const mutation: fc.Arbitrary<(b: Buffer) => Buffer> = fc.oneof(
+const mutation: fc.Arbitrary<(b: Buffer) => Buffer> = fc.oneof(
   fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }).map(({ at, byte }) => (b: Buffer) => {
     if (b.length === 0) return b;
     const c = Buffer.from(b);
@@ -368,7 +368,7 @@ export const mutation: fc.Arbitrary<(b: Buffer) => Buffer> = fc.oneof(
 export const mutations = fc.array(mutation, { maxLength: 3 });
 
 /** Header values a client might send (printable ASCII only: the HTTP framing stays valid). */
-export const headerText = fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'));
+const headerText = fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'));
 
 export const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant('application/json') },

@@ -17,10 +17,19 @@ export const DOCUMENTED_5XX = new Set<string>([
   'server_draining',
   'deadline_exceeded',
   'unsupported',
+  'too_many_connections',
+  'body_buffer_full',
 ]);
 
 /** Codes that mean "come back later": counted as refusals, not failures. */
-export const REFUSALS = new Set<string>(['queue_full', 'rate_limited', 'quota_exceeded', 'server_draining']);
+export const REFUSALS = new Set<string>([
+  'queue_full',
+  'rate_limited',
+  'quota_exceeded',
+  'server_draining',
+  'too_many_connections',
+  'body_buffer_full',
+]);
 
 /**
  * Text that must not reach a client: absolute server paths, stack frames, source locations,
@@ -48,7 +57,7 @@ export function leakedInternals(text: string, extraSecrets: string[] = []): stri
   return undefined;
 }
 
-export function isCatalogued(code: unknown): code is ErrorCode {
+function isCatalogued(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code);
 }
 

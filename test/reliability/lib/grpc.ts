@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ERROR_CODE_KEY } from '../../../src/protocol/grpc/errors.js';
 import { loadProtos, protoDir } from '../../../src/protocol/grpc/proto-files.js';
 
-export const SERVICE = '/inference.GRPCInferenceService/';
+const SERVICE = '/inference.GRPCInferenceService/';
 
 /** Status of a call that got no answer within the suite's bound (it was cancelled). */
 export const NO_ANSWER = -1;

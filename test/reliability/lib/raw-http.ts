@@ -38,9 +38,31 @@ export function rawRequest(
   head: Buffer,
   opts: RawOptions,
 ): Promise<RawAnswer & { bodyBytes: number }> {
+  return exchange(net.connect({ host: '127.0.0.1', port, noDelay: true }), head, opts);
+}
+
+/** Connects and resolves once connected (or failed: the socket is then already destroyed). */
+export function openConnection(port: number): Promise<net.Socket> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+    // Errors before exchange() listens (a refused or reset connection) must not throw.
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve(socket));
+    socket.once('close', () => resolve(socket));
+  });
+}
+
+/**
+ * Sends `head` (then the pieces) on `socket` (connecting or connected) and reads one answer; the
+ * socket is destroyed afterwards.
+ */
+export function exchange(
+  socket: net.Socket,
+  head: Buffer,
+  opts: RawOptions,
+): Promise<RawAnswer & { bodyBytes: number }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
     const parser = new HTTPParser(HTTPParser.RESPONSE);
     const keep = opts.keepBodyBytes ?? 1024 * 1024;
     const chunks: Buffer[] = [];
@@ -107,7 +129,7 @@ export function rawRequest(
       if (status !== undefined) parser.finish();
       finish(false, status !== undefined);
     });
-    socket.once('connect', () => {
+    const send = (): void => {
       socket.write(head);
       (opts.pieces ?? []).forEach((piece, i) => {
         timers.push(
@@ -119,7 +141,15 @@ export function rawRequest(
           ),
         );
       });
-    });
+    };
+    if (socket.destroyed) {
+      closed = true;
+      error = 'not connected';
+      finish(false, false);
+      return;
+    }
+    if (socket.connecting) socket.once('connect', send);
+    else send();
     timers.push(setTimeout(() => finish(true, false), opts.timeoutMs));
   });
 }

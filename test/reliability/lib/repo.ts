@@ -12,7 +12,7 @@ import { makeApiRepository } from '../../api/fixtures.js';
 import { addModel, slowModel, writeModel } from '../../fixtures/repository.js';
 
 /** Floats per row of the amplifier's output: 1 MiB of FP32. */
-export const AMPLIFY_WIDTH = 262_144;
+const AMPLIFY_WIDTH = 262_144;
 
 export interface RepoOptions {
   /** Copy the OCR pipeline and its three models from models/. */
@@ -30,7 +30,7 @@ export interface RepoOptions {
 }
 
 /** x FP32 [N, 1] → y FP32 [N, AMPLIFY_WIDTH] (x broadcast along each row). */
-export function amplifyModel(): Uint8Array {
+function amplifyModel(): Uint8Array {
   return buildModel({
     inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 1] }],
     outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', AMPLIFY_WIDTH] }],

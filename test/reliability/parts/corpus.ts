@@ -28,7 +28,7 @@ export interface CaseVerdict {
   seconds: number;
 }
 
-export function selected(cases: CorpusCase[]): CorpusCase[] {
+function selected(cases: CorpusCase[]): CorpusCase[] {
   return cases.filter((c) => PROFILE === 'long' || c.profile !== 'long');
 }
 

@@ -30,7 +30,7 @@ import {
 } from '../settings.js';
 
 /** The short profile replays one fixed seed (CI stays deterministic); the long one a new seed. */
-export const SEED = process.env.RELIABILITY_SEED
+const SEED = process.env.RELIABILITY_SEED
   ? Number(process.env.RELIABILITY_SEED)
   : PROFILE === 'short'
     ? 23

@@ -14,7 +14,7 @@ export interface LoopCounters {
   errors: Record<string, number>;
 }
 
-export function errorKey(err: unknown): string {
+function errorKey(err: unknown): string {
   if (err instanceof ClientError) return `${err.status} ${err.code}`;
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timeout';

@@ -73,7 +73,7 @@ export function tally(part: PartResult, s: Pick<StepCounters, 'ok' | 'errors'>, 
   }
 }
 
-export const slowRequest: ClientRequest = {
+const slowRequest: ClientRequest = {
   modelName: 'slow',
   inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: new Float32Array([5]) }],
 };
