@@ -140,7 +140,7 @@ export const LOW_CASES: CorpusCase[] = [
   {
     id: 'low-stream-backpressure',
     finding: 'low',
-    title: `ModelStreamInfer: ${SIZES.streamBackpressureRequests} requests of 4 MiB answers each from a client that stops reading at the TCP level → server RSS grows < ${BACKPRESSURE_GROWTH_MIB} MiB`,
+    title: `ModelStreamInfer from a client that stops reading (TCP level), then sends ${SIZES.streamBackpressureRequests} requests of 4 MiB answers, one every 50 ms → server RSS grows < ${BACKPRESSURE_GROWTH_MIB} MiB`,
     async run(ctx) {
       const t = new Tally([ctx.repo]);
       const proxy = await stallProxy(ctx.server.grpcPort);
@@ -173,10 +173,15 @@ export const LOW_CASES: CorpusCase[] = [
         const call = fn.call(client, metadataOf(headersFor(ctx, 'key')));
         call.on('error', () => undefined);
         call.on('data', () => undefined);
-        for (let i = 0; i < SIZES.streamBackpressureRequests; i++) call.write(request(String(i)));
-        await new Promise((r) => setTimeout(r, 200));
+        // The client stops reading first, then sends one request every 50 ms: a server that
+        // respects backpressure stops reading requests once its first answer cannot be written.
         proxy.stall();
-        for (let i = 0; i < 12; i++) {
+        for (let i = 0; i < SIZES.streamBackpressureRequests; i++) {
+          call.write(request(String(i)));
+          await new Promise((r) => setTimeout(r, 50));
+          peak = Math.max(peak, ctx.server.rssMiB() ?? 0);
+        }
+        for (let i = 0; i < 8; i++) {
           await new Promise((r) => setTimeout(r, 250));
           peak = Math.max(peak, ctx.server.rssMiB() ?? 0);
         }
