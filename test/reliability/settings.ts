@@ -28,7 +28,7 @@ export const SIZES = {
     stalledUploads: 4,
     stalledUploadBytes: 8 * 1024 * 1024,
     capExcess: 8,
-    streamBackpressureRequests: 40,
+    streamBackpressureRequests: 80,
   },
   long: {
     fuzzRuns: 5000,
@@ -40,7 +40,7 @@ export const SIZES = {
     stalledUploads: 20,
     stalledUploadBytes: 40 * 1024 * 1024,
     capExcess: 40,
-    streamBackpressureRequests: 100,
+    streamBackpressureRequests: 200,
   },
 }[PROFILE];
 
