@@ -139,6 +139,9 @@ async function connectionCap(server: Inferd, part: PartResult): Promise<void> {
   const caseId = 'f3-connection-cap';
   const n = TIMEOUTS.maxConnections + SIZES.capExcess;
   const sockets = await Promise.all(Array.from({ length: n }, () => openConnection(server.httpPort)));
+  // Connected is not yet accepted: let the server take them all in before any request (an answered
+  // request closes its connection here, which would make room below the cap again).
+  await new Promise((r) => setTimeout(r, 500));
   const answers = await Promise.all(
     sockets.map((s) => exchange(s, httpBytes('GET', '/v2/health/live', []), { timeoutMs: ANSWER_BOUND_MS })),
   );
