@@ -90,8 +90,11 @@ export async function runCases(
       problems,
       seconds: (performance.now() - started) / 1000,
     });
-    // A crashed, frozen or still-busy server would fail the next case for this one's sake.
-    if (server.crashed || (await server.liveMs(LIVE_BOUND_MS)) === undefined) await attack.restart();
+    // A crashed, frozen or still-busy server would fail the next case for this one's sake, and so
+    // would one still working on a request that hung (four 40-megapixel PNGs hold the decoders).
+    const leftWork = problems.includes('hung') || problems.includes('frozen (liveness)');
+    if (server.crashed || leftWork || (await server.liveMs(LIVE_BOUND_MS)) === undefined)
+      await attack.restart();
   }
   return verdicts;
 }
