@@ -155,7 +155,13 @@ export class InferenceService implements ModelInvoker {
     const mv = this.router.resolve(name, version);
     let admission = ADMISSIONS.get(mv);
     if (!admission) {
-      admission = modelAdmission(name, mv.metadata!, mv.config.max_batch_size, this.info.maxRequestElements);
+      admission = modelAdmission(
+        name,
+        mv.metadata!,
+        mv.config.max_batch_size,
+        this.info.maxRequestElements,
+        () => mv.observer.failed('invalid', 0),
+      );
       ADMISSIONS.set(mv, admission);
     }
     return admission;
