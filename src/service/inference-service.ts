@@ -279,7 +279,8 @@ export class InferenceService implements ModelInvoker {
     }
     return {
       inputs,
-      outputNames: req.outputs?.map((o) => o.name),
+      // An empty `outputs` list asks for no particular output: every output, as when it is absent.
+      outputNames: req.outputs?.length ? req.outputs.map((o) => o.name) : undefined,
       priority,
       deadlineMs: deadlines.length > 0 ? Math.min(...deadlines) : undefined,
       signal: req.signal,
