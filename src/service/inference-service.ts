@@ -136,13 +136,14 @@ export class InferenceService implements ModelInvoker {
     return this.models.get(name) !== undefined;
   }
 
-  /**
-   * False for a model that exists but has no version to serve (unloaded, or failed to load), as
-   * Triton answers `ready: false` for it; an unknown model or version is still an error.
-   */
   /** The server's bound on tensor elements per client request (transports check it while decoding). */
   get maxRequestElements(): number {
     return this.info.maxRequestElements;
+  }
+
+  /** The server's bound on a response (--max-response-bytes): transports bound JSON text by it too. */
+  get maxResponseBytes(): number {
+    return this.info.maxResponseBytes;
   }
 
   /**
@@ -175,6 +176,10 @@ export class InferenceService implements ModelInvoker {
     }
   }
 
+  /**
+   * False for a model that exists but has no version to serve (unloaded, or failed to load), as
+   * Triton answers `ready: false` for it; an unknown model or version is still an error.
+   */
   modelReady(name: string, version?: string): boolean {
     try {
       return this.router.find(name, version).ready;

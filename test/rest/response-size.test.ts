@@ -118,6 +118,21 @@ describe('response size', () => {
       assert.equal((await post(server, 'expand32', request(1, [10, 10]))).status, 200);
     });
 
+    it('bounds JSON text by the same limit: outputs under it in bytes but not as JSON are served in binary only', async () => {
+      // 200 × 1000 FP32 = 800,000 bytes, under 1 MiB; as JSON up to 26 characters each: 5.2 M.
+      const json = await post(server, 'expand32', request(1 / 3, [200, 1000]));
+      assert.equal(json.status, 413, json.text.slice(0, 300));
+      const refusal = JSON.parse(json.text) as { error: string; code: string };
+      assert.equal(refusal.code, 'response_too_large');
+      assert.match(
+        refusal.error,
+        /as JSON, more than a JSON response can hold \(1048576, --max-response-bytes\)/,
+      );
+      const binary = await post(server, 'expand32', request(1 / 3, [200, 1000], true));
+      assert.equal(binary.status, 200, binary.text);
+      assert.ok(binary.bytes > 800_000, `${binary.bytes} bytes`);
+    });
+
     it("exempts a pipeline's inner calls: only what goes to the client is bounded", async () => {
       const { status, text } = await post(server, 'expand_mean', request(0.5, [1000, 1000]));
       assert.equal(status, 200, text);

@@ -124,7 +124,7 @@ export function registerPredictRoutes(
         req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
       },
     );
-    assertJsonFits(res.outputs);
+    assertJsonFits(res.outputs, 0, service.maxResponseBytes);
     const items = encodeOutputs(sig, res.outputs, decoded.batch ?? 1);
     void reply.header('x-model-version', res.modelVersion);
     const out: JsonObject = decoded.batch === undefined ? items[0]! : { results: items };

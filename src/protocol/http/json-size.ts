@@ -52,12 +52,20 @@ function worstJsonChars(t: Tensor): number {
  * Refuses with `response_too_large` when the tensors could make a JSON text over the limit;
  * `otherChars` counts client-given text the response repeats (its `id`), at worst escaped.
  */
-export function assertJsonFits(tensors: readonly Tensor[], otherChars = 0, limit = JSON_TEXT_LIMIT): void {
+export function assertJsonFits(
+  tensors: readonly Tensor[],
+  otherChars = 0,
+  maxResponseBytes = JSON_TEXT_LIMIT,
+): void {
+  // --max-response-bytes bounds a response in the encoding it is sent in: for JSON, the longest
+  // text its values could take. Without it a 42 MB ocr-rec output became 252 MB of JSON, and
+  // writing it held the event loop (health checks included) for seconds.
+  const limit = Math.min(JSON_TEXT_LIMIT, maxResponseBytes);
   let total = BYTES_CHARS_PER_BYTE * otherChars;
   for (const t of tensors) total += worstJsonChars(t) + BYTES_CHARS_PER_BYTE * t.name.length;
   if (total <= limit) return;
   throw new InferdError(
     'response_too_large',
-    `the outputs could take ${total} characters as JSON, more than a JSON response can hold (${limit}): ask for binary outputs (parameter "binary_data_output": true, or gRPC), fewer rows per request, or fewer outputs ("outputs")`,
+    `the outputs could take ${total} characters as JSON, more than a JSON response can hold (${limit}, --max-response-bytes): ask for binary outputs (parameter "binary_data_output": true, or gRPC), fewer rows per request, or fewer outputs ("outputs")`,
   );
 }

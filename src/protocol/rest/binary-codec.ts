@@ -191,10 +191,15 @@ export interface EncodedResponse {
 }
 
 /** Encodes a response as plain JSON, or JSON header + binary outputs when any output is binary. */
-export function encodeResponse(res: InferenceResponse, isBinary: (name: string) => boolean): EncodedResponse {
+export function encodeResponse(
+  res: InferenceResponse,
+  isBinary: (name: string) => boolean,
+  maxResponseBytes?: number,
+): EncodedResponse {
   assertJsonFits(
     res.outputs.filter((t) => !isBinary(t.name)),
     (res.id?.length ?? 0) + res.modelName.length,
+    maxResponseBytes,
   );
   const chunks: Uint8Array[] = [];
   const outputs = res.outputs.map((t): JsonOutput => {

@@ -79,6 +79,10 @@ export function decodeInferBody(
   return decodeRawBinaryRequest(raw, { name: model, version, inputs: md.inputs, maxBatchSize }, admission);
 }
 
-export function encodeInferBody(request: InferenceRequest, response: InferenceResponse): EncodedResponse {
-  return encodeResponse(response, binaryOutputs(request));
+export function encodeInferBody(
+  request: InferenceRequest,
+  response: InferenceResponse,
+  maxResponseBytes?: number,
+): EncodedResponse {
+  return encodeResponse(response, binaryOutputs(request), maxResponseBytes);
 }

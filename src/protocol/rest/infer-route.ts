@@ -195,7 +195,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       fields.queueMs = t.queueMs;
       fields.computeMs = t.computeMs;
     });
-    const encoded = encodeInferBody(request, response);
+    const encoded = encodeInferBody(request, response, service.maxResponseBytes);
     const headers: Record<string, string | number> = { 'content-type': encoded.contentType };
     if (encoded.headerLength !== undefined) headers['inference-header-content-length'] = encoded.headerLength;
     finish(x, 200, headers, encoded.body);
