@@ -146,6 +146,6 @@ export function parseJsonBody(
 export function requestJsonLimits(maxElements: number, why: string): JsonLimits {
   return {
     maxValues: maxElements + ENVELOPE_VALUES,
-    why: `the limit is ${why} tensor elements, plus ${ENVELOPE_VALUES} for names, shapes and parameters (nested rows count too: send large tensors flat, or in binary)`,
+    why: `the limit on tensor elements is ${why}, and names, shapes and parameters may add ${ENVELOPE_VALUES} values (nested rows count too: send large tensors flat, or in binary)`,
   };
 }
