@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InferdError } from '../errors.js';
+import { ENVELOPE_VALUES, parseJsonBody } from '../protocol/http/json-body.js';
 import type { Store, UsageRecord } from './store/types.js';
 import { KeyAdmin, publicKey } from './key-admin.js';
 import { formatTime, parseDuration } from './keys.js';
@@ -30,14 +31,11 @@ const createBody = z.object({
 const rotateBody = z.object({ grace: z.string().default('24h') });
 
 function jsonBody<T>(schema: z.ZodType<T>, raw: unknown): T {
-  let v: unknown = {};
-  if (raw instanceof Buffer && raw.length > 0) {
-    try {
-      v = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new InferdError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-    }
-  }
+  // The one JSON body parser (sizes and depth scanned before JSON.parse, as for inference bodies).
+  const v: unknown =
+    raw instanceof Buffer && raw.length > 0
+      ? parseJsonBody(raw, { maxValues: ENVELOPE_VALUES, why: 'an admin request holds a few fields' })
+      : {};
   const res = schema.safeParse(v);
   if (!res.success) {
     throw new InferdError(

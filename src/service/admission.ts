@@ -21,6 +21,11 @@ export interface Admission {
   readonly why: string;
   /** Throws what validateRequest would for these inputs' headers; absent when no model is known. */
   checkInputs?(heads: readonly InputHead[]): void;
+  /**
+   * Counts a request refused by these checks as a failed request of the model version (reason
+   * `invalid`), as one refused inside infer() is: the statistics and metrics see every refusal.
+   */
+  refused?(): void;
 }
 
 /** Only the server's bound (the model is not known, or the caller checks it elsewhere). */
@@ -46,16 +51,25 @@ export function modelAdmission(
   meta: BackendMetadata,
   maxBatchSize: number,
   maxRequestElements: number,
+  refused?: () => void,
 ): Admission {
   const capacity = modelCapacity(meta, maxBatchSize);
   const checkInputs = (heads: readonly InputHead[]): void => {
-    validateHeads(heads, name, meta, maxBatchSize);
+    try {
+      validateHeads(heads, name, meta, maxBatchSize);
+    } catch (err) {
+      refused?.();
+      throw err;
+    }
   };
-  if (capacity >= maxRequestElements) return { ...serverAdmission(maxRequestElements), checkInputs };
+  if (capacity >= maxRequestElements) {
+    return { ...serverAdmission(maxRequestElements), checkInputs, refused };
+  }
   return {
     maxElements: capacity,
     why: `${capacity}, all that model '${name}' takes (its input shapes${maxBatchSize > 0 ? ` at max_batch_size ${maxBatchSize}` : ''})`,
     checkInputs,
+    refused,
   };
 }
 
@@ -73,6 +87,7 @@ export function admitInputs(heads: readonly InputHead[], admission: Admission): 
   for (const h of heads) total += elementCount(h.shape);
   // `!(<=)`: a shape such as [1e300, 1e300, 0] multiplies to NaN.
   if (!(total <= admission.maxElements)) {
+    admission.refused?.();
     throw tooManyElements(Number.isFinite(total) ? total : 'more than 2^53', admission);
   }
 }

@@ -155,7 +155,13 @@ export class InferenceService implements ModelInvoker {
     const mv = this.router.resolve(name, version);
     let admission = ADMISSIONS.get(mv);
     if (!admission) {
-      admission = modelAdmission(name, mv.metadata!, mv.config.max_batch_size, this.info.maxRequestElements);
+      admission = modelAdmission(
+        name,
+        mv.metadata!,
+        mv.config.max_batch_size,
+        this.info.maxRequestElements,
+        () => mv.observer.failed('invalid', 0),
+      );
       ADMISSIONS.set(mv, admission);
     }
     return admission;
@@ -273,7 +279,8 @@ export class InferenceService implements ModelInvoker {
     }
     return {
       inputs,
-      outputNames: req.outputs?.map((o) => o.name),
+      // An empty `outputs` list asks for no particular output: every output, as when it is absent.
+      outputNames: req.outputs?.length ? req.outputs.map((o) => o.name) : undefined,
       priority,
       deadlineMs: deadlines.length > 0 ? Math.min(...deadlines) : undefined,
       signal: req.signal,

@@ -143,7 +143,9 @@ async function connectionCap(server: Inferd, part: PartResult): Promise<void> {
   // request closes its connection here, which would make room below the cap again).
   await new Promise((r) => setTimeout(r, 500));
   const answers = await Promise.all(
-    sockets.map((s) => exchange(s, httpBytes('GET', '/v2/health/live', []), { timeoutMs: ANSWER_BOUND_MS })),
+    // Server metadata, not a health probe: probes and /metrics are answered beyond the cap on purpose
+    // (a connection flood must not fail the orchestrator's checks).
+    sockets.map((s) => exchange(s, httpBytes('GET', '/v2', []), { timeoutMs: ANSWER_BOUND_MS })),
   );
   let refused = 0;
   for (const a of answers) {
