@@ -271,4 +271,12 @@ describe('memory bombs through BYTES are refused before they are decoded (issue 
     );
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
+
+  it("refusals before decoding count as failed requests of the model (reason 'invalid')", async () => {
+    // upper refused 4 requests for their size or shape: the JSON scan, the binary header's batch,
+    // the gRPC unary and stream batches. (The binary body of 4 M elements under a shape of 1 is
+    // a data error, found while decoding, and never counted, as before.)
+    const metrics = await (await fetch(server.url + '/metrics')).text();
+    assert.match(metrics, /inferd_request_failure_total\{model="upper",version="1",reason="invalid"\} 4\n/);
+  });
 });

@@ -73,6 +73,7 @@ export function inferRequestDeserializer(
             wire.inputs.map((t, i) => tensorHeader(t, i)),
             admission,
           );
+        admission.refused?.();
         throw tooManyElements(`more than ${scan.limit}`, admission);
       }
       scan.inputs.forEach((input, i) => {

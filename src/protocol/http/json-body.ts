@@ -31,6 +31,8 @@ export interface JsonLimits {
   maxValues: number;
   /** Ends the refusal's message: where the limit comes from and what to do. */
   why: string;
+  /** Told when the body is refused for its size (the service counts it against the model). */
+  refused?: () => void;
   maxDepth?: number;
 }
 
@@ -114,6 +116,7 @@ function scanJson(bytes: Uint8Array, limits: JsonLimits): void {
         }
     }
     if (values > limits.maxValues) {
+      limits.refused?.();
       throw new InferdError(
         'too_many_elements',
         `the JSON body holds more than ${limits.maxValues} values (each array or object counts as ${CONTAINER_WEIGHT}); ${limits.why}`,
@@ -140,12 +143,18 @@ export function parseJsonBody(
 }
 
 /**
- * The limits of a request that may hold `maxElements` tensor elements; `why` says where that
- * number comes from (Admission.why).
+ * The limits of a request that may hold `maxElements` tensor elements (service/admission.ts);
+ * `why` says where that number comes from.
  */
-export function requestJsonLimits(maxElements: number, why: string): JsonLimits {
+export function requestJsonLimits(bound: {
+  maxElements: number;
+  why: string;
+  refused?: () => void;
+}): JsonLimits {
+  const { maxElements, why, refused } = bound;
   return {
     maxValues: maxElements + ENVELOPE_VALUES,
-    why: `the limit is ${why} tensor elements, plus ${ENVELOPE_VALUES} for names, shapes and parameters (nested rows count too: send large tensors flat, or in binary)`,
+    refused,
+    why: `the limit on tensor elements is ${why}, and names, shapes and parameters may add ${ENVELOPE_VALUES} values (nested rows count too: send large tensors flat, or in binary)`,
   };
 }

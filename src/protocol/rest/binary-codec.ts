@@ -68,7 +68,7 @@ export function decodeBinaryRequest(
 ): InferenceRequest {
   const header = parseJsonBody(
     body.subarray(0, headerLength),
-    requestJsonLimits(admission?.maxElements ?? Infinity, admission?.why ?? ''),
+    requestJsonLimits(admission ?? { maxElements: Infinity, why: '' }),
     'the first Inference-Header-Content-Length bytes of the body are not valid JSON',
   );
   const { json, request } = decodeEnvelope(header, modelName, modelVersion);

@@ -54,7 +54,7 @@ function decodeJsonBody(
   }
   if (raw.length === 0)
     throw new InferdError('invalid_json', 'the request body is empty; send a JSON object with "inputs"');
-  const body = parseJsonBody(raw, requestJsonLimits(admission.maxElements, admission.why));
+  const body = parseJsonBody(raw, requestJsonLimits(admission));
   return decodeJsonRequest(body, model, version, admission);
 }
 
