@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { DATATYPES } from '../../../src/core/tensor.js';
+import { IDENTITY_TYPES } from '../../fixtures/repository.js';
 
 /** The fuzz repository's models: input and output names (names not in it are fuzzed too). */
 export const MODELS: Record<string, { inputs: string[]; outputs: string[] }> = {
@@ -198,21 +199,8 @@ const wildRequest: fc.Arbitrary<JsonRequest> = fc
       .map((body) => ({ model, version: v, body: body as Record<string, unknown> })),
   );
 
-const IDENTITY_TYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
+/** The identity fixture's inputs, one per datatype it has (test/fixtures/repository.ts). */
+const IDENTITY_DATATYPES = Object.keys(IDENTITY_TYPES);
 
 /** Valid element values (these requests should succeed before they are mutated). */
 function validElement(dt: string): fc.Arbitrary<unknown> {
@@ -260,7 +248,7 @@ function validRequest(model: string): fc.Arbitrary<Record<string, unknown>> {
       return validTensor('image', 'BYTES', [1]).map((t) => ({ inputs: [t] }));
     default:
       return fc
-        .tuple(...IDENTITY_TYPES.map((dt) => validTensor(`in_${dt}`, dt, [1, 2])))
+        .tuple(...IDENTITY_DATATYPES.map((dt) => validTensor(`in_${dt}`, dt, [1, 2])))
         .map((inputs) => ({ inputs, outputs: [{ name: 'out_FP32' }, { name: 'out_BYTES' }] }));
   }
 }
