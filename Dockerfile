@@ -1,0 +1,71 @@
+# inferd: one image for every cloud (docs/deploy/container.md).
+#
+#   podman build --pull=never -t inferd .        (docker build -t inferd . works the same)
+#   podman run --rm -p 8080:8080 inferd          (auth on; see the doc for keys and --read-only)
+#
+# Stage 1 builds (compilers, dev dependencies, TypeScript); stage 2 is the base image plus /app:
+# production dependencies trimmed to linux/x64, dist/src, bin, proto and the default models.
+# glibc (bookworm), not Alpine: onnxruntime-node ships no musl build.
+ARG NODE_IMAGE=docker.io/library/node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+# better-sqlite3 falls back to compiling SQLite when its prebuilt binary cannot be fetched
+# (GitHub is unreachable in some build sandboxes); these are the tools node-gyp needs for that.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+# onnxruntime-node's install script would download CUDA/TensorRT parts; its npm package already
+# holds the CPU binaries for every platform.
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    npm_config_fund=false \
+    npm_config_audit=false \
+    npm_config_update_notifier=false
+# Dependencies first: this layer stays cached while only sources change.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY bin bin
+COPY src src
+COPY proto proto
+COPY models models
+COPY scripts/image-prune.sh scripts/image-prune.sh
+# Only src/ is in the context (.dockerignore), so `npm run build` compiles just the server.
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && sh scripts/image-prune.sh /app \
+ && rm -rf /root/.npm /tmp/*
+
+FROM ${NODE_IMAGE}
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+# The repository URL, e.g. --build-arg SOURCE="$(git remote get-url origin)".
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="inferd" \
+      org.opencontainers.image.description="ONNX models behind Open Inference Protocol v2 (REST and gRPC) and a customer API" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+WORKDIR /app
+# Owned by root and not writable by the server's user: the code and the models are immutable.
+COPY --from=build /app /app
+# The only place inferd writes (the SQLite key/usage store, with auth on) is INFERD_DATA_DIR;
+# libvips may spill very large decoded images to TMPDIR. Both must be writable under --read-only.
+RUN mkdir -p /var/lib/inferd && chown 1000:1000 /var/lib/inferd
+# INFERD_HOST: a container must listen on every interface to be reachable (the CLI's loopback
+# default for --auth off is for a developer's machine). INFERD_SHUTDOWN_TIMEOUT_MS: drain within
+# 8 s of SIGTERM, inside Cloud Run's and `docker stop`'s 10 s before SIGKILL.
+ENV NODE_ENV=production \
+    INFERD_HOST=0.0.0.0 \
+    INFERD_MODEL_REPOSITORY=/app/models \
+    INFERD_DATA_DIR=/var/lib/inferd \
+    INFERD_SHUTDOWN_TIMEOUT_MS=8000 \
+    TMPDIR=/tmp
+# Numeric, so Kubernetes' runAsNonRoot can verify it; 1000 is the base image's `node` user.
+USER 1000:1000
+EXPOSE 8080 8081
+# Node is PID 1 and handles SIGTERM itself (drain, then exit 0). `serve` is also the CLI's default
+# command, so `docker run IMAGE --http-port 9000` works as well as `docker run IMAGE serve …`.
+ENTRYPOINT ["node", "/app/bin/inferd.js"]
+CMD ["serve"]
