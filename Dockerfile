@@ -49,14 +49,23 @@ LABEL org.opencontainers.image.title="inferd" \
       org.opencontainers.image.revision="${REVISION}"
 WORKDIR /app
 # Owned by root and not writable by the server's user: the code and the models are immutable.
-COPY --from=build /app /app
+# package.json: the version the server reports; proto/: loaded by the gRPC server at start.
+COPY --from=build /app/package.json ./
+COPY --from=build /app/bin bin
+COPY --from=build /app/proto proto
+COPY --from=build /app/models models
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist/src dist/src
 # The only place inferd writes (the SQLite key/usage store, with auth on) is INFERD_DATA_DIR;
 # libvips may spill very large decoded images to TMPDIR. Both must be writable under --read-only.
 RUN mkdir -p /var/lib/inferd && chown 1000:1000 /var/lib/inferd
 # INFERD_HOST: a container must listen on every interface to be reachable (the CLI's loopback
 # default for --auth off is for a developer's machine). INFERD_SHUTDOWN_TIMEOUT_MS: drain within
 # 8 s of SIGTERM, inside Cloud Run's and `docker stop`'s 10 s before SIGKILL.
+# ORT_DISABLE_TELEMETRY: onnxruntime 1.30 otherwise records a telemetry device ID under
+# ~/.cache/Microsoft (a write the read-only root refuses, with a non-JSON warning on the log).
 ENV NODE_ENV=production \
+    ORT_DISABLE_TELEMETRY=1 \
     INFERD_HOST=0.0.0.0 \
     INFERD_MODEL_REPOSITORY=/app/models \
     INFERD_DATA_DIR=/var/lib/inferd \
