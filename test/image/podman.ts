@@ -40,6 +40,8 @@ export class Container {
   readonly startedAt = performance.now();
   stdout = '';
   stderr = '';
+  /** ms from `podman run` to the container's first byte of stdout (inferd's first log line). */
+  firstOutputMs?: number;
   readonly exit: Promise<number>;
 
   /** `podman run --rm --name NAME …podmanArgs IMAGE …args`, attached. */
@@ -52,7 +54,10 @@ export class Container {
     this.proc = spawn('podman', ['run', '--rm', '--name', name, ...podmanArgs, image, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.proc.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.proc.stdout!.on('data', (d: Buffer) => {
+      this.firstOutputMs ??= performance.now() - this.startedAt;
+      this.stdout += d.toString();
+    });
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exit = new Promise((resolve) => this.proc.on('close', (code) => resolve(code ?? -1)));
   }
