@@ -181,6 +181,8 @@ describe('container image', () => {
       [
         'build',
         '--pull=never',
+        // INFERD_IMAGE_NO_CACHE=1: measure a build with podman's layer cache cold.
+        ...(process.env.INFERD_IMAGE_NO_CACHE === '1' ? ['--no-cache'] : []),
         '--network=host',
         '-t',
         IMAGE,
