@@ -3,12 +3,14 @@
 #   podman build --pull=never -t inferd .        (docker build -t inferd . works the same)
 #   podman run --rm -p 8080:8080 inferd          (auth on; see the doc for keys and --read-only)
 #
-# Stage 1 builds (compilers, dev dependencies, TypeScript); stage 2 is the base image plus /app:
-# production dependencies trimmed to linux/x64, dist/src, bin, proto and the default models.
+# deps: every dependency installed (compilers for better-sqlite3). build: TypeScript → dist/src.
+# prod: production dependencies trimmed to linux/x64. Last: the base image plus /app, and nothing
+# that builds. Source changes rebuild only `build` and the small dist/ layer; the dependency layers
+# stay cached until package.json or package-lock.json change.
 # glibc (bookworm), not Alpine: onnxruntime-node ships no musl build.
 ARG NODE_IMAGE=docker.io/library/node:22-bookworm-slim
 
-FROM ${NODE_IMAGE} AS build
+FROM ${NODE_IMAGE} AS deps
 # better-sqlite3 falls back to compiling SQLite when its prebuilt binary cannot be fetched
 # (GitHub is unreachable in some build sandboxes); these are the tools node-gyp needs for that.
 RUN apt-get update -qq \
@@ -21,30 +23,31 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_fund=false \
     npm_config_audit=false \
     npm_config_update_notifier=false
-# Dependencies first: this layer stays cached while only sources change.
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
+
+FROM deps AS build
 COPY tsconfig.json ./
-COPY bin bin
 COPY src src
-COPY proto proto
-COPY models models
-COPY scripts/image-prune.sh scripts/image-prune.sh
 # Only src/ is in the context (.dockerignore), so `npm run build` compiles just the server.
-RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund \
- && sh scripts/image-prune.sh /app \
+# No source maps: the TypeScript sources are not in the image.
+RUN npm run build && find dist -name '*.map' -delete && rm -f dist/.tsbuildinfo
+
+FROM deps AS prod
+COPY scripts/image-prune.sh scripts/image-prune.sh
+RUN npm prune --omit=dev --no-audit --no-fund \
+ && sh scripts/image-prune.sh node_modules \
  && rm -rf /root/.npm /tmp/*
 
 FROM ${NODE_IMAGE}
 WORKDIR /app
 # Owned by root and not writable by the server's user: the code and the models are immutable.
 # package.json: the version the server reports; proto/: loaded by the gRPC server at start.
-COPY --from=build /app/package.json ./
-COPY --from=build /app/bin bin
-COPY --from=build /app/proto proto
-COPY --from=build /app/models models
-COPY --from=build /app/node_modules node_modules
+COPY --from=prod /app/node_modules node_modules
+COPY package.json ./
+COPY bin bin
+COPY proto proto
+COPY models models
 COPY --from=build /app/dist/src dist/src
 # The only place inferd writes (the SQLite key/usage store, with auth on) is INFERD_DATA_DIR;
 # libvips may spill very large decoded images to TMPDIR. Both must be writable under --read-only.

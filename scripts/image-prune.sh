@@ -1,12 +1,13 @@
 #!/bin/sh
-# Trims an installed production tree (/app after `npm prune --omit=dev`) to what the server loads
-# on linux/x64, for the container image's last stage (Dockerfile). Sizes are of onnxruntime-node
-# 1.30 and the lockfile of 2026-12: the image may add at most 150 MB to its base.
-# usage: sh scripts/image-prune.sh /app
+# Trims an installed production tree (node_modules after `npm prune --omit=dev`) to what the server
+# loads on this platform, for the container image's last stage (Dockerfile). Sizes are of
+# onnxruntime-node 1.30 and the lockfile of 2026-12: the image may add at most 150 MB to its base.
+# usage: sh scripts/image-prune.sh node_modules
 set -eu
-app="${1:?usage: image-prune.sh APP_DIR}"
-nm="$app/node_modules"
+nm="${1:?usage: image-prune.sh NODE_MODULES_DIR}"
 [ -d "$nm" ] || { echo "image-prune: $nm not found" >&2; exit 1; }
+# Absolute: the find patterns below match on `/node_modules/`.
+nm="$(cd "$nm" && pwd)"
 arch="$(node -p process.arch)"
 
 # onnxruntime-node ships every platform's CPU binaries (~290 MB); keep this platform's (~45 MB).
@@ -50,6 +51,3 @@ find "$nm" -regextype posix-extended -type d \
 find "$nm" -type d -path '*/protobufjs/cli' -prune -exec rm -rf {} +
 find "$nm" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
   -o -name '*.md' -o -name '*.markdown' \) -delete
-# Our own source maps: the TypeScript sources are not in the image.
-find "$app/dist" -type f -name '*.map' -delete
-rm -f "$app/dist/.tsbuildinfo"
