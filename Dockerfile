@@ -40,6 +40,18 @@ RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf /root/.npm /tmp/*
 
 FROM ${NODE_IMAGE}
+# First in the stage: podman 4.3 (buildah) reused a cached LABEL layer holding the previous
+# revision when these came last (the image test caught it).
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+# The repository URL, e.g. --build-arg SOURCE="$(git remote get-url origin)".
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="inferd" \
+      org.opencontainers.image.description="ONNX models behind Open Inference Protocol v2 (REST and gRPC) and a customer API" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 WORKDIR /app
 # Owned by root and not writable by the server's user: the code and the models are immutable.
 # package.json: the version the server reports; proto/: loaded by the gRPC server at start.
@@ -71,15 +83,3 @@ EXPOSE 8080 8081
 # command, so `docker run IMAGE --http-port 9000` works as well as `docker run IMAGE serve …`.
 ENTRYPOINT ["node", "/app/bin/inferd.js"]
 CMD ["serve"]
-
-# Last, so that a new commit changes only this metadata and every layer above stays cached.
-ARG VERSION=0.0.0-dev
-ARG REVISION=unknown
-# The repository URL, e.g. --build-arg SOURCE="$(git remote get-url origin)".
-ARG SOURCE=""
-LABEL org.opencontainers.image.title="inferd" \
-      org.opencontainers.image.description="ONNX models behind Open Inference Protocol v2 (REST and gRPC) and a customer API" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}"
