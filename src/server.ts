@@ -55,7 +55,7 @@ export async function startServer(
   const invoker: ModelInvoker = {
     infer: (req) => {
       if (!late.service) throw new Error('service not started');
-      return late.service.infer(req, undefined, true);
+      return late.service.infer(req, { internal: true });
     },
   };
   const models = new ModelManager({
