@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import { setupGateway } from './gateway/setup.js';
+import { signatureConfigSection } from './gateway/api/signature.js';
+import type { ConfigSection } from './core/model-config.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
@@ -31,6 +33,12 @@ export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
 );
 
 export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
+
+/** The config.json sections owned outside the repository, validated when a model's config is read. */
+const CONFIG_SECTIONS: readonly ConfigSection[] = [
+  ...BACKENDS.flatMap((b) => (b.configSection ? [b.configSection] : [])),
+  signatureConfigSection,
+];
 
 export interface RunningServer {
   service: InferenceService;
@@ -64,6 +72,7 @@ export async function startServer(
     metrics,
     logger,
     invoker,
+    configSections: CONFIG_SECTIONS,
   });
   const service = new InferenceService(models, {
     name: 'inferd',
