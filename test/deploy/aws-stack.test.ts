@@ -257,6 +257,36 @@ describe('deploy/aws: ECS Fargate stack', () => {
     });
   });
 
+  it('secrets become INFERD_* settings read by the execution role, not the task role', () => {
+    const t = synth({
+      adminTokenSecret: 'inferd/admin-token',
+      databaseUrlSecret: 'inferd/database-url',
+      redisUrlSecret: 'inferd/redis-url',
+    });
+    const [, def] = Object.entries(t.findResources('AWS::ECS::TaskDefinition'))[0]!;
+    const c = ((def.Properties as Json).ContainerDefinitions as Json[])[0]!;
+    const names = (c.Secrets as { Name: string }[]).map((s) => s.Name).sort();
+    assert.deepEqual(names, ['INFERD_ADMIN_TOKEN', 'INFERD_DATABASE_URL', 'INFERD_REDIS_URL']);
+    // Real setting names (the values are placeholders of a valid shape).
+    settingsFromEnv({
+      INFERD_ADMIN_TOKEN: 'x'.repeat(16),
+      INFERD_DATABASE_URL: 'postgres://db/inferd',
+      INFERD_REDIS_URL: 'redis://cache:6379',
+    });
+    const execRoleId = ((def.Properties as Json).ExecutionRoleArn as { 'Fn::GetAtt': [string] })[
+      'Fn::GetAtt'
+    ][0];
+    const taskRoleId = ((def.Properties as Json).TaskRoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const policyOf = (roleId: string): string =>
+      JSON.stringify(
+        Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+          ((p.Properties as Json).Roles as Json[]).some((r) => r.Ref === roleId),
+        ),
+      );
+    assert.match(policyOf(execRoleId), /secretsmanager:GetSecretValue/);
+    assert.doesNotMatch(policyOf(taskRoleId), /secretsmanager/);
+  });
+
   it('refuses missing or bad context with the key and what to give', () => {
     const get = (ctx: Record<string, string>) => (key: string) => ctx[key];
     assert.throws(

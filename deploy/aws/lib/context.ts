@@ -23,9 +23,10 @@ export interface InferdStackOptions {
   natGateways: number;
   /** ACM certificate: adds an HTTPS listener on 443 and gRPC routing to port 8081. */
   certificateArn?: string;
-  /** Secrets Manager secret names: INFERD_ADMIN_TOKEN and INFERD_DATABASE_URL for the task. */
+  /** Secrets Manager secret names: INFERD_ADMIN_TOKEN, INFERD_DATABASE_URL, INFERD_REDIS_URL. */
   adminTokenSecret?: string;
   databaseUrlSecret?: string;
+  redisUrlSecret?: string;
 }
 
 export class ContextError extends Error {
@@ -119,6 +120,7 @@ export function readOptions(get: Lookup): InferdStackOptions {
     certificateArn,
     adminTokenSecret: text(get, 'adminTokenSecret'),
     databaseUrlSecret: text(get, 'databaseUrlSecret'),
+    redisUrlSecret: text(get, 'redisUrlSecret'),
   };
 }
 

@@ -60,7 +60,6 @@ export class InferdStack extends Stack {
           blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
           encryption: s3.BucketEncryption.S3_MANAGED,
           enforceSSL: true,
-          versioned: true,
           // Models outlive the stack: `cdk destroy` leaves the bucket (docs/deploy/ecs.md, teardown).
           removalPolicy: RemovalPolicy.RETAIN,
         });
@@ -102,15 +101,17 @@ export class InferdStack extends Stack {
         )
       : ecs.ContainerImage.fromRegistry(opts.image);
 
+    // Secrets Manager secrets as INFERD_* variables; the execution role may read exactly these.
     const secrets: Record<string, ecs.Secret> = {};
-    if (opts.adminTokenSecret) {
-      secrets[envName('adminToken')] = ecs.Secret.fromSecretsManager(
-        secretsmanager.Secret.fromSecretNameV2(this, 'AdminToken', opts.adminTokenSecret),
-      );
-    }
-    if (opts.databaseUrlSecret) {
-      secrets[envName('databaseUrl')] = ecs.Secret.fromSecretsManager(
-        secretsmanager.Secret.fromSecretNameV2(this, 'DatabaseUrl', opts.databaseUrlSecret),
+    const secretSettings = [
+      ['AdminToken', 'adminToken', opts.adminTokenSecret],
+      ['DatabaseUrl', 'databaseUrl', opts.databaseUrlSecret],
+      ['RedisUrl', 'redisUrl', opts.redisUrlSecret],
+    ] as const;
+    for (const [id, setting, name] of secretSettings) {
+      if (name === undefined) continue;
+      secrets[envName(setting)] = ecs.Secret.fromSecretsManager(
+        secretsmanager.Secret.fromSecretNameV2(this, id, name),
       );
     }
 
