@@ -234,8 +234,8 @@ export class InferdStack extends Stack {
     }
 
     // Request count per target, not CPU alone: a queued request costs no CPU until it runs, so
-    // CPU lags the backlog, and an OCR request costs ~100× a spam one. CPU stays as a backstop for
-    // heavy requests. ECS scales out when either policy asks and in only when both allow.
+    // CPU lags the backlog. CPU stays as a backstop because an OCR page costs ~3000× a spam
+    // message (bench/results/ocr.md). ECS scales out when either policy asks, in when both allow.
     const scaling = service.autoScaleTaskCount({ minCapacity: opts.minTasks, maxCapacity: opts.maxTasks });
     scaling.scaleOnRequestCount('Requests', {
       requestsPerTarget: opts.requestsPerTarget,
