@@ -14,6 +14,7 @@ import {
   CONTAINER_USER,
   DATA_DIR,
   DEREGISTRATION_DELAY_S,
+  EXIT_MARGIN_S,
   GRPC_PORT,
   HTTP_PORT,
   LIVE_PATH,
@@ -184,7 +185,8 @@ describe('deploy/aws: ECS Fargate stack', () => {
     assert.equal(STOP_TIMEOUT_S, 35);
     const settings = settingsFromEnv(containerEnv);
     // The server's own drain bound ends before ECS kills the process, with time to unload and exit.
-    assert.ok(settings.shutdownTimeoutMs + 5000 <= (container.StopTimeout as number) * 1000);
+    assert.ok(EXIT_MARGIN_S >= 5);
+    assert.ok(settings.shutdownTimeoutMs + EXIT_MARGIN_S * 1000 <= (container.StopTimeout as number) * 1000);
     assert.ok((container.StopTimeout as number) <= 120, 'Fargate allows at most 120 s');
     // Idle keep-alive connections are closed by the ALB (60 s) before the server closes them.
     assert.ok(settings.idleTimeoutMs > 60_000);

@@ -7,7 +7,7 @@
  */
 
 /** Prefixes Cloud Run reserves: an annotation under them must be one it knows. */
-export const RESERVED_PREFIXES = ['run.googleapis.com/', 'autoscaling.knative.dev/', 'serving.knative.dev/'];
+const RESERVED_PREFIXES = ['run.googleapis.com/', 'autoscaling.knative.dev/', 'serving.knative.dev/'];
 
 const BOOLEAN = /^(true|false)$/;
 const COUNT = /^(0|[1-9]\d{0,3})$/;
