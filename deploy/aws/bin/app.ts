@@ -3,7 +3,7 @@
  * `npm run build`. Options come from context (`-c image=…`, see lib/context.ts and
  * docs/deploy/ecs.md); a bad option prints what to give and exits 2.
  */
-import { App } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib/core';
 import { ContextError, readOptions } from '../lib/context.js';
 import { InferdStack } from '../lib/inferd-stack.js';
 

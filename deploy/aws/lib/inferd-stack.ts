@@ -6,7 +6,7 @@
  *        └─ :443 /inference.GRPCInferenceService/* ──► gRPC target group :8081 (certificate only)
  *   Fargate service (private subnets) ──► S3 bucket s3://bucket/prefix, read-only task role
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
