@@ -21,6 +21,7 @@ interface Probe {
   httpGet?: { path: string; port: number };
   grpc?: { port: number; service?: string };
   periodSeconds: number;
+  timeoutSeconds: number;
   failureThreshold: number;
 }
 interface Container {
@@ -78,6 +79,10 @@ function commonChecks(file: string): { service: KService; container: Container }
   // Startup probe on readiness, liveness never on readiness's downstreams.
   const { startupProbe: startup } = container;
   assert.ok(startup.periodSeconds * startup.failureThreshold <= STARTUP_PROBE_MAX_S);
+  // Cloud Run refuses a probe whose timeout exceeds its period.
+  for (const probe of [container.startupProbe, container.livenessProbe]) {
+    assert.ok(probe.timeoutSeconds <= probe.periodSeconds);
+  }
   const settings = settingsFromEnv(runtimeEnv(container), { modelRepository: container.args[2] });
   assert.ok(
     settings.shutdownTimeoutMs + 2000 <= CLOUD_RUN_GRACE_MS,
