@@ -77,11 +77,15 @@ describe('shell commands', () => {
         'lines"',
         '# → ["x"]',
         'true   # trailing comment',
+        'echo 4',
+        '# {"a": [1,',
+        '#   2]}',
+        '# prose',
       ].join('\n'),
     );
     assert.deepEqual(
       cmds.map((c) => c.expected),
-      ['{"ok": true}', '["x"]', undefined],
+      ['{"ok": true}', '["x"]', undefined, '{"a": [1, 2]}'],
     );
     assert.equal(cmds[0].text, 'curl -s x \\\n  -d \'{"a":\n  1}\'');
   });

@@ -133,10 +133,21 @@ function complete(text: string): boolean {
   }
 }
 
+/** True while `text` has more `{`/`[` than closing ones outside strings: the JSON goes on. */
+function open(text: string): boolean {
+  let depth = 0;
+  for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"|[[{]|[\]}]/g)) {
+    if (m[0] === '{' || m[0] === '[') depth++;
+    else if (m[0] === '}' || m[0] === ']') depth--;
+  }
+  return depth > 0;
+}
+
 /**
  * Splits a shell block into commands (a command ends where bash can parse what came so far), and
- * takes the comment line right after a command as its expected output when it holds JSON:
- * `# {...}`, `# → {...}` or `# answers: {...}`. `console` blocks: a leading `$ ` is dropped.
+ * takes the comment right after a command as its expected output when it holds JSON:
+ * `# {...}`, `# → {...}` or `# answers: {...}`, continued on further comment lines while its
+ * brackets are open. `console` blocks: a leading `$ ` is dropped.
  */
 export function shellCommands(code: string): Command[] {
   const out: Command[] = [];
@@ -148,7 +159,14 @@ export function shellCommands(code: string): Command[] {
       const comment = /^\s*#\s*(?:→|answers:)?\s*(.*)$/.exec(line);
       if (line.trim() === '') continue;
       if (comment) {
-        if (last && last.expected === undefined && /^[[{]/.test(comment[1])) last.expected = comment[1];
+        if (last?.expected !== undefined && open(last.expected)) {
+          last.expected += ` ${comment[1]}`;
+          continue;
+        }
+        if (last && last.expected === undefined && /^[[{]/.test(comment[1])) {
+          last.expected = comment[1];
+          continue;
+        }
         last = undefined;
         continue;
       }
