@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** How a block is checked; blocks in other languages (none, text, diagrams) are not examples. */
-export type Kind = 'shell' | 'script' | 'json' | 'python';
+type Kind = 'shell' | 'script' | 'json' | 'python';
 
 const KINDS: Record<string, Kind> = {
   sh: 'shell',
