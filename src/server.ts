@@ -82,6 +82,11 @@ export async function startServer(
     logger,
     maxBodyBytes: settings.maxBodyBytes,
     access: gateway.access,
+    platforms: {
+      defaultModel: settings.defaultModel,
+      vertexHealthRoute: settings.vertexHealthRoute,
+      vertexPredictRoute: settings.vertexPredictRoute,
+    },
     limits: {
       headersTimeoutMs: settings.headersTimeoutMs,
       bodyTimeoutMs: settings.bodyTimeoutMs,
