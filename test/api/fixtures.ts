@@ -62,7 +62,8 @@ export const OCR_SIGNATURE = {
   ],
 };
 
-function spamModel(): Uint8Array {
+/** The fixture spam detector ("buy now" is spam, anything else ham); exported for the platform tests. */
+export function spamModel(): Uint8Array {
   return buildModel({
     inputs: [{ name: 'text', type: 'STRING', shape: ['N'] }],
     outputs: [

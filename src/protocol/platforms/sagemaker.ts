@@ -48,8 +48,9 @@ function mediaType(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /**
- * The model's image input: the tensor of its signature's one `image` field, else its one BYTES
- * input. One element: the model's declared shape with dynamic dims (the batch dim) at 1.
+ * The model's image input: with a signature, the tensor of its one `image` field (a text model's
+ * string field is not an image); without one, the model's one input when it is BYTES. One element:
+ * the model's declared shape with dynamic dims (the batch dim) at 1.
  */
 export function imageInput(
   service: InferenceService,
@@ -59,15 +60,18 @@ export function imageInput(
   const meta = service.modelMetadata(model, version);
   const sig = trySignature(model, service.modelConfig(model, version).signature);
   const fields = sig?.inputs.filter((i) => i.type === 'image') ?? [];
-  const name = fields.length === 1 ? fields[0]!.tensor : undefined;
-  const candidates = meta.inputs.filter((i) => (name ? i.name === name : i.datatype === 'BYTES'));
-  const spec = candidates.length === 1 && meta.inputs.length === 1 ? candidates[0] : undefined;
+  const name = sig
+    ? fields.length === 1 && sig.inputs.length === 1
+      ? fields[0]!.tensor
+      : undefined
+    : meta.inputs[0]?.name;
+  const spec = meta.inputs.length === 1 && meta.inputs[0]!.name === name ? meta.inputs[0] : undefined;
   const shape = spec?.shape.map((d) => (d < 0 ? 1 : d));
   if (!spec || spec.datatype !== 'BYTES' || shape!.reduce((a, b) => a * b, 1) !== 1) {
     const has = meta.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(', ')}]`).join('; ');
     throw new InferdError(
       'unsupported_media_type',
-      `image bytes go to a model whose one input is an image (one BYTES element); model '${clip(model)}' has ${clip(has, 512)}: send Open Inference Protocol JSON (Content-Type: application/json) instead`,
+      `image bytes go to a model whose one input is an image (one BYTES element${sig ? ', an image field in its signature' : ''}); model '${clip(model)}' has ${clip(has, 512)}: send Open Inference Protocol JSON (Content-Type: application/json) instead`,
     );
   }
   return { ...spec, shape: shape! };

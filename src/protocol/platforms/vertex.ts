@@ -52,13 +52,20 @@ function atInstance(i: number, err: unknown): InferdError {
   return new InferdError(e.code, `instances[${i}]: ${e.message}`, { headers: e.headers, cause: e.cause });
 }
 
-/** One instance → the /v1 body its signature decodes. */
+/**
+ * One instance → the /v1 body its signature decodes. `{"b64": …}` is unwrapped for image fields
+ * only (their base64 string is what /v1 takes); on any other field it is refused as /v1 refuses
+ * an object.
+ */
 function signatureBody(sig: Signature, instance: unknown): Json {
+  const images = new Set(sig.inputs.filter((s) => s.type === 'image').map((s) => s.field));
   const single = sig.inputs.length === 1 ? sig.inputs[0]! : undefined;
   if (isObject(instance) && !isB64(instance)) {
-    return Object.fromEntries(Object.entries(instance).map(([k, v]) => [k, unwrapB64(v)]));
+    return Object.fromEntries(
+      Object.entries(instance).map(([k, v]) => [k, images.has(k) ? unwrapB64(v) : v]),
+    );
   }
-  if (single) return { [single.field]: unwrapB64(instance) };
+  if (single) return { [single.field]: images.has(single.field) ? unwrapB64(instance) : instance };
   throw new InferdError(
     'invalid_request',
     `must be an object of the fields ${sig.inputs.map((s) => s.field).join(', ')}`,
