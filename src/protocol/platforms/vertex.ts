@@ -94,12 +94,11 @@ function rowTensors(
   service: InferenceService,
   model: string,
 ): Tensor[] {
+  // An object is rows by input name (its names are checked below); anything else is the row of
+  // a model's one input.
   let rows: Json;
-  if (inputs.length === 1) {
-    const name = inputs[0]!.name;
-    const named = isObject(instance) && Object.keys(instance).length === 1 && name in instance;
-    rows = { [name]: named ? instance[name] : instance };
-  } else if (isObject(instance)) rows = instance;
+  if (isObject(instance) && !isB64(instance)) rows = instance;
+  else if (inputs.length === 1) rows = { [inputs[0]!.name]: instance };
   else {
     throw new InferdError(
       'invalid_request',
