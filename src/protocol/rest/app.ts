@@ -16,9 +16,6 @@ import { logAccess } from './access-log.js';
 import { ConnectionGuard, serverOptions, type HttpLimits } from './connection-guard.js';
 import { errorSenderFor, fromFastifyError } from '../http/errors.js';
 import { sendError } from './errors.js';
-import { healthRoute } from '../platforms/health-route.js';
-import { invocationsEndpoint, registerPing } from '../platforms/sagemaker.js';
-import { vertexPredictEndpoint } from '../platforms/vertex.js';
 import { inferRoute, requestIdOf, type InferEndpoint, type RawHandler } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
 
@@ -32,17 +29,13 @@ export interface RestOptions {
   access: AccessControl;
   /** Timeouts, connection cap and body budget (connection-guard.ts). */
   limits: HttpLimits;
-  /** Cloud platform contracts (src/protocol/platforms/, docs/deploy/). */
-  platforms?: PlatformOptions;
-}
-
-export interface PlatformOptions {
-  /** The model of /invocations and the Vertex predict route when the repository has several. */
-  defaultModel?: string;
-  /** Vertex AI's $AIP_HEALTH_ROUTE: readiness on this path too. */
-  vertexHealthRoute?: string;
-  /** Vertex AI's $AIP_PREDICT_ROUTE: `{"instances": [...]}` predictions on this path. */
-  vertexPredictRoute?: string;
+  /**
+   * More inference endpoints served by the infer route's machinery (its gate, limits, shedding and
+   * access log), and more handlers on the raw HTTP server: the cloud platforms' contracts
+   * (src/protocol/platforms/), given by the composition root.
+   */
+  endpoints?: readonly InferEndpoint[];
+  rawRoutes?: readonly RawHandler[];
 }
 
 /** Every route fastify registered (method, url pattern), in order: the access-policy test reads it. */
@@ -57,25 +50,15 @@ const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/ping', '/
 export function createRestApp(opts: RestOptions): FastifyInstance {
   const { access } = opts;
   const guard = new ConnectionGuard(opts.limits, opts.logger);
-  const p = opts.platforms ?? {};
-  // The platforms' inference endpoints share the infer route's gate: the access policy puts them
-  // in category inference (POST /invocations, VERTEX_ROUTE_POLICY.predict), as /v2 infer.
-  const endpoints: InferEndpoint[] = [invocationsEndpoint(opts.service, p.defaultModel)];
-  if (p.vertexPredictRoute !== undefined) {
-    endpoints.unshift(vertexPredictEndpoint(opts.service, p.vertexPredictRoute, p.defaultModel));
-  }
   const raw: RawHandler[] = [
+    ...(opts.rawRoutes ?? []),
     inferRoute({
       ...opts,
       guard,
       gate: access.credential('inference') === 'customer-key' ? access.gate : undefined,
-      endpoints,
+      endpoints: opts.endpoints,
     }),
   ];
-  // Open, as every health route (VERTEX_ROUTE_POLICY.health).
-  if (p.vertexHealthRoute !== undefined) {
-    raw.unshift(healthRoute(p.vertexHealthRoute, opts.service, opts.logger));
-  }
   let closing = false;
   const app: FastifyInstance = Fastify({
     // The infer route runs on the raw server first; fastify serves everything else.
@@ -187,6 +170,5 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   });
 
   registerV2Routes(app, opts.service);
-  registerPing(app, opts.service);
   return app;
 }
