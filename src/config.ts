@@ -20,7 +20,7 @@ const routePath = z
   .regex(/^\/[^\s?#]*$/, 'must be an absolute path starting with / (no spaces, query or fragment)');
 
 /** Where SageMaker unpacks a model's ModelDataUrl archive (docs/deploy/sagemaker.md). */
-export const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
+const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
 
 export const settingsSchema = z.object({
   /**

@@ -13,7 +13,7 @@ import { REPO } from '../ocr/helpers/ort-invoker.js';
 import { layout, renderRaw } from '../ocr/helpers/render.js';
 
 /** score = x · [1, 2, 3, 4] over FP32 [N, 4] → [N, 1]: a tabular model whose answers are easy to check. */
-export function tabularModel(): Uint8Array {
+function tabularModel(): Uint8Array {
   return buildModel({
     inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 4] }],
     outputs: [{ name: 'score', type: 'FLOAT', shape: ['N', 1] }],

@@ -26,7 +26,7 @@ import type { EndpointAnswer, InferEndpoint } from '../rest/infer-route.js';
 import { csvInput, decodeCsv } from './csv.js';
 import { chooseModel } from './target-model.js';
 
-export const INVOCATIONS_PATH = '/invocations';
+const INVOCATIONS_PATH = '/invocations';
 
 const IMAGE_TYPES = new Set([
   'image/png',
@@ -52,7 +52,7 @@ function mediaType(headers: IncomingHttpHeaders): string | undefined {
  * string field is not an image); without one, the model's one input when it is BYTES. One element:
  * the model's declared shape with dynamic dims (the batch dim) at 1.
  */
-export function imageInput(
+function imageInput(
   service: InferenceService,
   model: string,
   version?: string,

@@ -15,7 +15,7 @@ import { InferdError } from '../../errors.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import type { InferTarget } from '../rest/infer-route.js';
 
-export const TARGET_MODEL_HEADER = 'x-amzn-sagemaker-target-model';
+const TARGET_MODEL_HEADER = 'x-amzn-sagemaker-target-model';
 
 /** InvokeEndpoint's TargetModel is at most 1024 characters (SageMaker API reference). */
 const MAX_TARGET_CHARS = 1024;

@@ -35,7 +35,7 @@ import { chooseModel } from './target-model.js';
  * Most instances in one request. Vertex AI's own body limit (1.5 MB) keeps real requests far below;
  * each instance is a queued request, and 256 is the largest batch a model commonly declares.
  */
-export const MAX_INSTANCES = 256;
+const MAX_INSTANCES = 256;
 /** Deepest nesting of one instance's row (a tensor of rank 64 is far beyond any model). */
 const MAX_RANK = 64;
 
