@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../src/server.js';
 import { rawConnect } from '../helpers/raw-http.js';
+import { startTestServer } from '../helpers/server.js';
 import { freePort } from '../helpers/spawn.js';
 import { cerParts } from '../ocr/helpers/render.js';
 import {
@@ -197,5 +199,45 @@ describe('SageMaker: docker run IMAGE serve', () => {
     assert.equal((JSON.parse(res.body) as { code: string }).code, 'payload_too_large');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /inferd_request_success_total\{model="tabular",version="1"\} [1-9]/);
+  });
+});
+
+describe('SageMaker: model choice and element bounds (in-process server)', () => {
+  let repo: string;
+  let server: RunningServer;
+  before(async () => {
+    repo = makePlatformRepository(['tabular', 'spam']);
+    server = await startTestServer(repo, { maxRequestElements: 8, vertexPredictRoute: '/predict' });
+  });
+  after(async () => {
+    await server?.close();
+    if (repo) rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('several models and no --default-model: 400 invalid_request naming the models and the ways to choose', async () => {
+    for (const path of ['/invocations', '/predict']) {
+      const { status, body } = await postJson(server.httpUrl + path, { instances: [] });
+      assert.equal(status, 400, path);
+      assert.equal(body.code, 'invalid_request');
+      assert.match(body.error as string, /2 models \((spam, tabular|tabular, spam)\).*--default-model/);
+    }
+  });
+
+  it('CSV fields are counted against --max-request-elements before any is parsed: 413 too_many_elements', async () => {
+    const res = await fetch(server.httpUrl + '/invocations', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', 'x-amzn-sagemaker-target-model': 'tabular' },
+      body: '1,2,3,4\n5,6,7,8\n9,10,11,12\n',
+    });
+    assert.equal(res.status, 413);
+    const body = (await res.json()) as { code: string; error: string };
+    assert.equal(body.code, 'too_many_elements');
+    assert.match(body.error, /holds 12 tensor elements/);
+    const ok = await fetch(server.httpUrl + '/invocations', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', 'x-amzn-sagemaker-target-model': 'tabular' },
+      body: '1,2,3,4\n5,6,7,8\n',
+    });
+    assert.equal(ok.status, 200);
   });
 });
