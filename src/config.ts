@@ -357,7 +357,7 @@ export function loadSettings(
  * exists and is not empty (SageMaker unpacked the model's ModelDataUrl there: `docker run IMAGE
  * serve` then serves it with no flag); else the default ./models (the image's embedded models).
  */
-export function resolveModelRepository(given: boolean, repository: string, sagemakerDir: string): string {
+function resolveModelRepository(given: boolean, repository: string, sagemakerDir: string): string {
   if (given) return repository;
   try {
     if (readdirSync(sagemakerDir).length > 0) return sagemakerDir;
@@ -371,6 +371,6 @@ export function resolveModelRepository(given: boolean, repository: string, sagem
  * The address to listen on: the one given (flag, env or config file), else every interface with
  * auth on and loopback only with auth off, so that a server without keys is never exposed by default.
  */
-export function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
+function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
   return given ?? (auth === 'off' ? '127.0.0.1' : '0.0.0.0');
 }

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import { setupGateway } from './gateway/setup.js';
+import { signatureConfigSection } from './gateway/api/signature.js';
+import type { ConfigSection } from './core/model-config.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
@@ -21,17 +23,23 @@ import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
-export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
-export const STEP_PACKAGES = [ocrSteps];
+const STEP_PACKAGES = [ocrSteps];
 
 /** The pipeline backend with every step package registered. */
 export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
   new StepRegistry().registerAll(STEP_PACKAGES.flat()),
 );
 
-export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
+const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
+
+/** The config.json sections owned outside the repository, validated when a model's config is read. */
+const CONFIG_SECTIONS: readonly ConfigSection[] = [
+  ...BACKENDS.flatMap((b) => (b.configSection ? [b.configSection] : [])),
+  signatureConfigSection,
+];
 
 export interface RunningServer {
   service: InferenceService;
@@ -56,7 +64,7 @@ export async function startServer(
   const invoker: ModelInvoker = {
     infer: (req) => {
       if (!late.service) throw new Error('service not started');
-      return late.service.infer(req, undefined, true);
+      return late.service.infer(req, { internal: true });
     },
   };
   const models = new ModelManager({
@@ -65,6 +73,7 @@ export async function startServer(
     metrics,
     logger,
     invoker,
+    configSections: CONFIG_SECTIONS,
   });
   const service = new InferenceService(models, {
     name: 'inferd',

@@ -8,7 +8,7 @@ import { z } from 'zod';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const planSchema = z.object({
+const planSchema = z.object({
   /** Sustained rate: tokens refill at this many requests per minute. */
   requestsPerMinute: z.number().int().min(1),
   /** Bucket size: requests that may arrive at once after a quiet period. */
@@ -21,7 +21,7 @@ export const planSchema = z.object({
   maxPayloadBytes: z.number().int().min(1),
 });
 
-export const plansFileSchema = z.object({
+const plansFileSchema = z.object({
   plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), planSchema),
   /** Units per call by model name; models not listed cost `defaultWeight`. */
   modelWeights: z.record(z.string(), z.number().int().min(0)).default({}),

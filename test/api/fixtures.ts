@@ -29,7 +29,7 @@ export const SPAM_SIGNATURE = {
   ],
 };
 
-export const OCR_SIGNATURE = {
+const OCR_SIGNATURE = {
   task: 'ocr',
   summary: 'Text and lines found in one image.',
   inputs: [

@@ -19,7 +19,7 @@ import type { TensorSpec } from '../../core/model.js';
 import { BytesData, type InferenceRequest, type Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import { trySignature } from '../../gateway/api/signature.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted, InferenceService } from '../../service/inference-service.js';
 import { decodeInferBody, encodeInferBody } from '../rest/infer-body.js';
 import { HEADER_LENGTH } from '../rest/binary-codec.js';
 import type { EndpointAnswer, InferEndpoint } from '../rest/infer-route.js';
@@ -52,23 +52,19 @@ function mediaType(headers: IncomingHttpHeaders): string | undefined {
  * string field is not an image); without one, the model's one input when it is BYTES. One element:
  * the model's declared shape with dynamic dims (the batch dim) at 1.
  */
-function imageInput(
-  service: InferenceService,
-  model: string,
-  version?: string,
-): TensorSpec & { shape: number[] } {
-  const meta = service.modelMetadata(model, version);
-  const sig = trySignature(model, service.modelConfig(model, version).signature);
+function imageInput(admitted: Admitted, model: string): TensorSpec & { shape: number[] } {
+  const inputs = admitted.inputs;
+  const sig = trySignature(model, admitted.config.signature);
   const fields = sig?.inputs.filter((i) => i.type === 'image') ?? [];
   const name = sig
     ? fields.length === 1 && sig.inputs.length === 1
       ? fields[0]!.tensor
       : undefined
-    : meta.inputs[0]?.name;
-  const spec = meta.inputs.length === 1 && meta.inputs[0]!.name === name ? meta.inputs[0] : undefined;
+    : inputs[0]?.name;
+  const spec = inputs.length === 1 && inputs[0]!.name === name ? inputs[0] : undefined;
   const shape = spec?.shape.map((d) => (d < 0 ? 1 : d));
   if (!spec || spec.datatype !== 'BYTES' || shape!.reduce((a, b) => a * b, 1) !== 1) {
-    const has = meta.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(', ')}]`).join('; ');
+    const has = inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(', ')}]`).join('; ');
     throw new InferdError(
       'unsupported_media_type',
       `image bytes go to a model whose one input is an image (one BYTES element${sig ? ', an image field in its signature' : ''}); model '${clip(model)}' has ${clip(has, 512)}: send Open Inference Protocol JSON (Content-Type: application/json) instead`,
@@ -77,8 +73,8 @@ function imageInput(
   return { ...spec, shape: shape! };
 }
 
-function decodeImage(service: InferenceService, body: Buffer, model: string): Tensor[] {
-  const spec = imageInput(service, model);
+function decodeImage(admitted: Admitted, body: Buffer, model: string): Tensor[] {
+  const spec = imageInput(admitted, model);
   if (body.length === 0)
     throw new InferdError('invalid_image', 'the body is empty; send the encoded image bytes');
   // The body is this request's own buffer: the tensor keeps it without a copy.
@@ -90,7 +86,7 @@ function decodeImage(service: InferenceService, body: Buffer, model: string): Te
 }
 
 function decode(
-  service: InferenceService,
+  admitted: Admitted,
   headers: IncomingHttpHeaders,
   body: Buffer,
   model: string,
@@ -103,17 +99,13 @@ function decode(
     headers[HEADER_LENGTH] !== undefined
   ) {
     // decodeInferBody refuses what is not JSON or binary tensors, with its own 415.
-    return decodeInferBody(service, headers, body, model);
+    return decodeInferBody(admitted, headers, body, model);
   }
   if (type === 'text/csv') {
-    const admission = service.admission(model);
-    const spec = csvInput(model, service.modelMetadata(model).inputs);
-    return { modelName: model, inputs: [decodeCsv(body, spec, admission)] };
+    const spec = csvInput(model, admitted.inputs);
+    return { modelName: model, inputs: [decodeCsv(body, spec, admitted.admission)] };
   }
-  if (IMAGE_TYPES.has(type)) {
-    service.admission(model); // refuses while draining, as every decode does
-    return { modelName: model, inputs: decodeImage(service, body, model) };
-  }
+  if (IMAGE_TYPES.has(type)) return { modelName: model, inputs: decodeImage(admitted, body, model) };
   throw new InferdError(
     'unsupported_media_type',
     `Content-Type '${clip(headers['content-type'])}' is not supported on /invocations: send ${ACCEPTED}`,
@@ -130,10 +122,10 @@ export function invocationsEndpoint(
       if (url !== INVOCATIONS_PATH && !url.startsWith(`${INVOCATIONS_PATH}?`)) return undefined;
       return chooseModel(service, req.headers, defaultModel, true);
     },
-    async handle({ headers, body, target, signal, timing }): Promise<EndpointAnswer> {
-      const request = decode(service, headers, body, target.model);
+    async handle({ admitted, headers, body, target, signal, timing }): Promise<EndpointAnswer> {
+      const request = decode(admitted, headers, body, target.model);
       request.signal = signal;
-      const response = await service.infer(request, timing);
+      const response = await service.infer(request, { admitted, timing });
       const encoded = encodeInferBody(request, response, service.maxResponseBytes);
       const out: Record<string, string | number> = { 'content-type': encoded.contentType };
       if (encoded.headerLength !== undefined) out['inference-header-content-length'] = encoded.headerLength;

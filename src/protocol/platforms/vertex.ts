@@ -24,7 +24,7 @@ import { trySignature, type Signature } from '../../gateway/api/signature.js';
 import { ENVELOPE_VALUES, parseJsonBody } from '../http/json-body.js';
 import { assertJsonFits } from '../http/json-size.js';
 import type { InferenceService } from '../../service/inference-service.js';
-import { admitInputs } from '../../service/admission.js';
+import { admitInputs, type Admission } from '../../service/admission.js';
 import { flattenData } from '../json-data.js';
 import { parseParameters } from '../rest/json-codec.js';
 import type { EndpointCall, InferEndpoint } from '../rest/infer-route.js';
@@ -91,8 +91,7 @@ function rowTensors(
   instance: unknown,
   inputs: readonly TensorSpec[],
   batching: boolean,
-  service: InferenceService,
-  model: string,
+  admission: Admission,
 ): Tensor[] {
   // An object is rows by input name (its names are checked below); anything else is the row of
   // a model's one input.
@@ -111,7 +110,7 @@ function rowTensors(
     const row = nestedShape(value, name);
     return { name, value, datatype: spec?.datatype ?? 'FP32', shape: batching ? [1, ...row] : row };
   });
-  admitInputs(heads, service.admission(model));
+  admitInputs(heads, admission);
   return heads.map((h) => {
     const base64 = h.datatype === 'BYTES' && isB64(h.value);
     const values = flattenData(
@@ -158,11 +157,10 @@ async function predictOne(
   instance: unknown,
   parameters: Parameters | undefined,
 ): Promise<JsonValue> {
-  const { service, target, signal, timing } = call;
+  const { service, admitted, target, signal, timing } = call;
   const model = target.model;
-  const cfg = service.modelConfig(model);
-  const meta = service.modelMetadata(model);
-  const sig = trySignature(model, cfg.signature);
+  const batching = admitted.maxBatchSize > 0;
+  const sig = trySignature(model, admitted.config.signature);
   const request: InferenceRequest = { modelName: model, inputs: [], signal };
   if (parameters) request.parameters = parameters;
   let batch: number | undefined;
@@ -170,16 +168,16 @@ async function predictOne(
     const decoded = decodeInputs(
       sig,
       signatureBody(sig, instance),
-      meta.inputs,
-      cfg.max_batch_size > 0 ? cfg.max_batch_size : 1,
+      admitted.inputs,
+      batching ? admitted.maxBatchSize : 1,
     );
     request.inputs = decoded.inputs;
     request.outputs = sig.outputs.map((o) => ({ name: o.tensor }));
     batch = decoded.batch;
-  } else request.inputs = rowTensors(instance, meta.inputs, cfg.max_batch_size > 0, service, model);
-  const res = await service.infer(request, timing);
+  } else request.inputs = rowTensors(instance, admitted.inputs, batching, admitted.admission);
+  const res = await service.infer(request, { admitted, timing });
   assertJsonFits(res.outputs, 0, service.maxResponseBytes);
-  if (!sig) return rowPrediction(res.outputs, cfg.max_batch_size > 0);
+  if (!sig) return rowPrediction(res.outputs, batching);
   const items = encodeOutputs(sig, res.outputs, batch ?? 1);
   return batch === undefined ? items[0]! : { results: items };
 }
@@ -231,8 +229,7 @@ export function vertexPredictEndpoint(
       return chooseModel(service, req.headers, defaultModel, false);
     },
     async handle(call) {
-      // Refused before the body is parsed while draining or when the model cannot serve.
-      service.admission(call.target.model);
+      // The route admitted the model (and shed) before the body was read.
       const { instances, parameters } = parseBody(service, call.body);
       const predictions = await Promise.all(
         instances.map((instance, i) =>

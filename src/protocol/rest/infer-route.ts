@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { clip } from '../../core/clip.js';
 import { InferdError, isServerFault, toInferdError } from '../../errors.js';
 import type { CustomerGate, GateCall } from '../../gateway/customer-gate.js';
-import type { InferenceService, InferTiming } from '../../service/inference-service.js';
+import type { Admitted, InferenceService, InferTiming } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
 import { clientGone } from '../http/client-gone.js';
 import { payloadTooLarge } from '../http/errors.js';
@@ -56,6 +56,8 @@ export interface InferTarget {
 /** One request's body and what the endpoint needs to run it. */
 export interface EndpointCall {
   service: InferenceService;
+  /** The model version looked up (and shed) before the body was read: decode with it, pass it to infer. */
+  admitted: Admitted;
   headers: IncomingHttpHeaders;
   /** The whole body, within the server's and the plan's limits. */
   body: Buffer;
@@ -147,10 +149,10 @@ interface Exchange {
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON, binary tensors or a raw binary body. */
 const v2Endpoint: InferEndpoint = {
   match: (req) => parseInferPath(req.url ?? ''),
-  async handle({ service, headers, body, target, signal, timing }) {
-    const request = decodeInferBody(service, headers, body, target.model, target.version);
+  async handle({ service, admitted, headers, body, target, signal, timing }) {
+    const request = decodeInferBody(admitted, headers, body, target.model, target.version);
     request.signal = signal;
-    const response = await service.infer(request, timing);
+    const response = await service.infer(request, { admitted, timing });
     const encoded = encodeInferBody(request, response, service.maxResponseBytes);
     const out: Record<string, string | number> = { 'content-type': encoded.contentType };
     if (encoded.headerLength !== undefined) out['inference-header-content-length'] = encoded.headerLength;
@@ -226,29 +228,27 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     finish(x, e.httpStatus, headers, errorBody(e));
   }
 
-  /** Load shedding before the body is read or parsed (see Scheduler.full): the refusal, if any. */
-  function admit(
-    target: { model: string; version?: string },
-    fields: InferLogFields,
-  ): InferdError | undefined {
-    if (service.isDraining) return undefined; // infer() answers server_draining
-    let mv;
+  /**
+   * The one lookup of the model version, and load shedding (see Scheduler.full), before the body is
+   * read or parsed: the refusal, if any.
+   */
+  function admit(x: Exchange): Admitted | InferdError {
+    let admitted: Admitted;
     try {
-      mv = service.router.resolve(target.model, target.version);
+      // Unknown model or version, not ready, or draining: refused before the body is read.
+      admitted = service.admit(x.target.model, x.target.version);
     } catch (err) {
-      // Unknown model or version, or not ready: refused before the body is read or decoded.
       return toInferdError(err);
     }
-    if (!mv.scheduler?.full) return undefined;
-    mv.observer.failed('rejected', 0);
-    fields.version = mv.version;
-    return mv.scheduler.queueFullError();
+    x.fields.version = admitted.version;
+    return service.shed(admitted) ?? admitted;
   }
 
-  async function run(x: Exchange, raw: Buffer): Promise<void> {
+  async function run(x: Exchange, raw: Buffer, admitted: Admitted): Promise<void> {
     const { req, fields } = x;
     const answer = await x.endpoint.handle({
       service,
+      admitted,
       headers: req.headers,
       body: raw,
       target: x.target,
@@ -268,10 +268,10 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
    */
   function receive(x: Exchange, limit: number, tooLarge: () => InferdError): void {
     const { req } = x;
-    const refused = x.refusal ?? admit(x.target, x.fields);
+    const admitted = x.refusal ?? admit(x);
     // Node discards an unread body after the response, so the connection stays usable.
-    if (refused) {
-      fail(x, refused);
+    if (admitted instanceof InferdError) {
+      fail(x, admitted);
       return;
     }
 
@@ -316,7 +316,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       }
       // Node hands each read its own buffer, so a single chunk is safe to keep without a copy.
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      run(x, raw).catch((err: unknown) => fail(x, err));
+      run(x, raw, admitted).catch((err: unknown) => fail(x, err));
     };
     req.on('data', onData);
     req.on('end', onEnd);
