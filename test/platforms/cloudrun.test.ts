@@ -58,6 +58,7 @@ describe('Cloud Run: PORT and SIGTERM', () => {
       503,
       'readiness is 503 while draining',
     );
+    assert.equal((await fetch(server.url + '/ping')).status, 503, "so is SageMaker's /ping");
     const res = await inflight;
     assert.equal(res.status, 200);
     const body = (await res.json()) as { outputs: Array<{ data: number[] }> };
