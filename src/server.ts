@@ -11,6 +11,7 @@ import type { ConfigSection } from './core/model-config.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
+import { platformRoutes } from './protocol/platforms/platform-routes.js';
 import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
@@ -85,12 +86,16 @@ export async function startServer(
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
   const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
+  const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({
     service,
     metrics,
     logger,
     maxBodyBytes: settings.maxBodyBytes,
     access: gateway.access,
+    endpoints: platforms.endpoints,
+    rawRoutes: platforms.rawRoutes,
     limits: {
       headersTimeoutMs: settings.headersTimeoutMs,
       bodyTimeoutMs: settings.bodyTimeoutMs,
@@ -99,6 +104,7 @@ export async function startServer(
       maxBufferedBodyBytes: settings.maxBufferedBodyBytes,
     },
   });
+  platforms.register(app);
   // Customer API (/v1), admin API, OpenAPI and docs: mounted before listen.
   await gateway.mount(app, service);
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildModel } from '../../src/training/graph-builder.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 
-const SPAM_SIGNATURE = {
+export const SPAM_SIGNATURE = {
   task: 'text-classification',
   summary: 'Spam or ham for one text or a list of texts.',
   inputs: [
@@ -62,7 +62,8 @@ const OCR_SIGNATURE = {
   ],
 };
 
-function spamModel(): Uint8Array {
+/** The fixture spam detector ("buy now" is spam, anything else ham); exported for the platform tests. */
+export function spamModel(): Uint8Array {
   return buildModel({
     inputs: [{ name: 'text', type: 'STRING', shape: ['N'] }],
     outputs: [

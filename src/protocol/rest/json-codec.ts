@@ -21,7 +21,7 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseParameters(v: unknown, where: string): Parameters | undefined {
+export function parseParameters(v: unknown, where: string): Parameters | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) throw new InferdError('invalid_request', `${where} 'parameters' must be an object`);
   for (const [k, val] of Object.entries(v)) {
