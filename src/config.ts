@@ -3,7 +3,7 @@
  * of precedence, validated once at start-up. A bad value names the setting, where it came from and
  * the allowed range.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -13,14 +13,38 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 100;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A route path a platform names (Vertex AI's AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE): absolute, no query. */
+const routePath = z
+  .string()
+  .max(1024)
+  .regex(/^\/[^\s?#]*$/, 'must be an absolute path starting with / (no spaces, query or fragment)');
+
+/** Where SageMaker unpacks a model's ModelDataUrl archive (docs/deploy/sagemaker.md). */
+const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
+
 export const settingsSchema = z.object({
+  /**
+   * Unset: `sagemakerModelDir` when that folder exists and holds something (SageMaker unpacked a
+   * model there), else ./models. See resolveModelRepository.
+   */
   modelRepository: z.string().min(1).default('./models'),
+  /** The folder SageMaker unpacks model artifacts into; a setting so that tests can point it elsewhere. */
+  sagemakerModelDir: z.string().min(1).default(SAGEMAKER_MODEL_DIR),
+  /**
+   * The model of requests that name none (SageMaker /invocations, the Vertex AI predict route) when
+   * the repository has more than one model. See docs/deploy/sagemaker.md.
+   */
+  defaultModel: z.string().min(1).max(256).optional(),
+  /** Vertex AI: serve readiness on this path too (`$AIP_HEALTH_ROUTE`). */
+  vertexHealthRoute: routePath.optional(),
+  /** Vertex AI: serve `{"instances": […]}` predictions on this path (`$AIP_PREDICT_ROUTE`). */
+  vertexPredictRoute: routePath.optional(),
   /**
    * Address to listen on. Unset: 0.0.0.0 with auth on, 127.0.0.1 with auth off (an open server is
    * reachable from this machine only unless a host is given explicitly); see resolveHost.
    */
   host: z.string().min(1).optional(),
-  /** `$PORT` (Cloud Run, SageMaker) when set, else 8080. */
+  /** Else `$AIP_HTTP_PORT` (Vertex AI), `$SAGEMAKER_BIND_TO_PORT` (SageMaker), `$PORT` (Cloud Run), 8080. */
   httpPort: port.default(8080),
   /** gRPC (GRPCInferenceService + grpc.health.v1) port; 0 picks a free one. */
   grpcPort: port.default(8081),
@@ -147,9 +171,28 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
  * line here (the Record type refuses a missing one).
  */
 export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }> = {
-  modelRepository: { arg: 'dir', help: 'model repository folder' },
+  modelRepository: {
+    arg: 'dir',
+    help: 'model repository folder (default /opt/ml/model when SageMaker filled it, else ./models)',
+  },
+  sagemakerModelDir: {
+    arg: 'dir',
+    help: 'where SageMaker unpacks model artifacts; the repository when none is given (default /opt/ml/model)',
+  },
+  defaultModel: {
+    arg: 'name',
+    help: 'model of /invocations and the Vertex predict route when the repository has several',
+  },
+  vertexHealthRoute: { arg: 'path', help: 'Vertex AI health route, readiness (also $AIP_HEALTH_ROUTE)' },
+  vertexPredictRoute: {
+    arg: 'path',
+    help: 'Vertex AI predict route, {"instances": [...]} (also $AIP_PREDICT_ROUTE)',
+  },
   host: { arg: 'host', help: 'address to listen on (default 0.0.0.0, or 127.0.0.1 with --auth off)' },
-  httpPort: { arg: 'port', help: 'HTTP port (also $PORT; default 8080)' },
+  httpPort: {
+    arg: 'port',
+    help: 'HTTP port (also $AIP_HTTP_PORT, $SAGEMAKER_BIND_TO_PORT, $PORT; default 8080)',
+  },
   grpcPort: { arg: 'port', help: 'gRPC port, 0 = any free port (default 8081)' },
   maxBodyBytes: { arg: 'n', help: 'largest request body in bytes (default 67108864 = 64 MiB)' },
   logLevel: { arg: 'level', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
@@ -225,7 +268,15 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsInput {
   for (const [key, src] of Object.entries(SETTING_SOURCES) as [keyof Settings, { env: string }][]) {
     if (env[src.env] !== undefined && env[src.env] !== '') out[key] = env[src.env];
   }
-  if (out.httpPort === undefined && env.PORT) out.httpPort = env.PORT;
+  // Platform variables, below our own INFERD_* names. Each platform sets its own: Vertex AI
+  // AIP_HTTP_PORT and the AIP_*_ROUTE paths, SageMaker SAGEMAKER_BIND_TO_PORT (multi-container
+  // endpoints and inference pipelines; 8080 otherwise), Cloud Run PORT.
+  out.httpPort ??= env.AIP_HTTP_PORT || env.SAGEMAKER_BIND_TO_PORT || env.PORT || undefined;
+  out.vertexHealthRoute ??= env.AIP_HEALTH_ROUTE || undefined;
+  out.vertexPredictRoute ??= env.AIP_PREDICT_ROUTE || undefined;
+  for (const k of ['httpPort', 'vertexHealthRoute', 'vertexPredictRoute'] as const) {
+    if (out[k] === undefined) delete out[k];
+  }
   return out;
 }
 
@@ -293,13 +344,33 @@ export function loadSettings(
     });
     throw new SettingsError(lines.join('\n'));
   }
-  return { ...res.data, host: resolveHost(res.data.host, res.data.auth) };
+  const given = merged.modelRepository !== undefined;
+  return {
+    ...res.data,
+    host: resolveHost(res.data.host, res.data.auth),
+    modelRepository: resolveModelRepository(given, res.data.modelRepository, res.data.sagemakerModelDir),
+  };
+}
+
+/**
+ * The repository: the one given (flag, env or config file); else SageMaker's model folder when it
+ * exists and is not empty (SageMaker unpacked the model's ModelDataUrl there: `docker run IMAGE
+ * serve` then serves it with no flag); else the default ./models (the image's embedded models).
+ */
+function resolveModelRepository(given: boolean, repository: string, sagemakerDir: string): string {
+  if (given) return repository;
+  try {
+    if (readdirSync(sagemakerDir).length > 0) return sagemakerDir;
+  } catch {
+    // not on SageMaker (or nothing there): the default
+  }
+  return repository;
 }
 
 /**
  * The address to listen on: the one given (flag, env or config file), else every interface with
  * auth on and loopback only with auth off, so that a server without keys is never exposed by default.
  */
-export function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
+function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
   return given ?? (auth === 'off' ? '127.0.0.1' : '0.0.0.0');
 }

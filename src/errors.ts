@@ -53,7 +53,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.INVALID_ARGUMENT,
     title: 'Invalid request',
     serverFault: false,
-    when: "the request's structure is wrong (missing `inputs`, bad `shape`, unknown datatype, bad `priority`/`timeout`, batch over `max_batch_size`)",
+    when: "the request's structure is wrong (missing `inputs`, bad `shape`, unknown datatype, bad `priority`/`timeout`, batch over `max_batch_size`; a Vertex AI body without `instances`; a platform request that names no model when the repository has several and no `--default-model` is set)",
   },
   invalid_input: {
     http: 400,
@@ -130,7 +130,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.INVALID_ARGUMENT,
     title: 'Unsupported media type',
     serverFault: false,
-    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`",
+    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`. On SageMaker's `/invocations` also `text/csv` and image types, each only for a model it maps onto ([deploy/sagemaker.md](deploy/sagemaker.md))",
   },
   // routing
   not_found: {

@@ -6,9 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import { setupGateway } from './gateway/setup.js';
+import { signatureConfigSection } from './gateway/api/signature.js';
+import type { ConfigSection } from './core/model-config.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
+import { platformRoutes } from './protocol/platforms/platform-routes.js';
 import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
@@ -20,17 +23,23 @@ import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
-export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
-export const STEP_PACKAGES = [ocrSteps];
+const STEP_PACKAGES = [ocrSteps];
 
 /** The pipeline backend with every step package registered. */
 export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
   new StepRegistry().registerAll(STEP_PACKAGES.flat()),
 );
 
-export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
+const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
+
+/** The config.json sections owned outside the repository, validated when a model's config is read. */
+const CONFIG_SECTIONS: readonly ConfigSection[] = [
+  ...BACKENDS.flatMap((b) => (b.configSection ? [b.configSection] : [])),
+  signatureConfigSection,
+];
 
 export interface RunningServer {
   service: InferenceService;
@@ -55,7 +64,7 @@ export async function startServer(
   const invoker: ModelInvoker = {
     infer: (req) => {
       if (!late.service) throw new Error('service not started');
-      return late.service.infer(req, undefined, true);
+      return late.service.infer(req, { internal: true });
     },
   };
   const models = new ModelManager({
@@ -64,6 +73,7 @@ export async function startServer(
     metrics,
     logger,
     invoker,
+    configSections: CONFIG_SECTIONS,
   });
   const service = new InferenceService(models, {
     name: 'inferd',
@@ -76,12 +86,16 @@ export async function startServer(
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
   const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
+  const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({
     service,
     metrics,
     logger,
     maxBodyBytes: settings.maxBodyBytes,
     access: gateway.access,
+    endpoints: platforms.endpoints,
+    rawRoutes: platforms.rawRoutes,
     limits: {
       headersTimeoutMs: settings.headersTimeoutMs,
       bodyTimeoutMs: settings.bodyTimeoutMs,
@@ -90,6 +104,7 @@ export async function startServer(
       maxBufferedBodyBytes: settings.maxBufferedBodyBytes,
     },
   });
+  platforms.register(app);
   // Customer API (/v1), admin API, OpenAPI and docs: mounted before listen.
   await gateway.mount(app, service);
 

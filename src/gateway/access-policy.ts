@@ -75,6 +75,10 @@ export const CATEGORY_NAMES: Record<ApiCategory, string> = {
 export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
   'GET /v2/health/live': 'health',
   'GET /v2/health/ready': 'health',
+  // SageMaker's health check and inference (docs/deploy/sagemaker.md): the platform calls them
+  // with no credential of ours, so they need keys exactly when /v2 inference does.
+  'GET /ping': 'health',
+  'POST /invocations': 'inference',
   'GET /v2/models/:model/ready': 'health',
   'GET /v2/models/:model/versions/:version/ready': 'health',
   'GET /v2': 'metadata',
@@ -108,9 +112,20 @@ export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
 
 /** The routes the raw HTTP server serves ahead of fastify (fastify never sees them). */
 export const RAW_ROUTES: readonly string[] = [
+  'POST /invocations',
   'POST /v2/models/:model/infer',
   'POST /v2/models/:model/versions/:version/infer',
 ];
+
+/**
+ * Routes whose path the platform chooses at deploy time (Vertex AI's $AIP_HEALTH_ROUTE and
+ * $AIP_PREDICT_ROUTE), served on the raw HTTP server when set (src/protocol/platforms/): their
+ * categories. The predict route is inference, like /v2 and /invocations.
+ */
+export const VERTEX_ROUTE_POLICY = { health: 'health', predict: 'inference' } as const satisfies Record<
+  string,
+  ApiCategory
+>;
 
 /** Every gRPC method, by its full path (`/package.Service/Method`). */
 export const GRPC_POLICY: Readonly<Record<string, ApiCategory>> = {

@@ -11,7 +11,7 @@ import { ModelObserver } from '../observability/model-observer.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BackendFactory, ModelInvoker } from '../runtime/backend.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { backendName, type ModelConfig } from '../core/model-config.js';
+import { backendName, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { publicReason } from './public-reason.js';
@@ -42,6 +42,8 @@ export interface ManagerOptions {
   logger: Logger;
   /** Calls back into the serving path (pipelines call other models). */
   invoker: ModelInvoker;
+  /** Config sections owned outside the repository (backends, the /v1 API), validated on read. */
+  configSections?: readonly ConfigSection[];
 }
 
 /**
@@ -84,7 +86,10 @@ export class ModelManager {
     const calls = new Map<string, string[]>();
     for (const name of names) {
       try {
-        calls.set(name, this.callsOf(await readModelConfig(join(this.root, name), name)));
+        calls.set(
+          name,
+          this.callsOf(await readModelConfig(join(this.root, name), name, this.opts.configSections)),
+        );
       } catch {
         // A config that cannot be read fails its own load, with its reason.
       }
@@ -203,7 +208,7 @@ export class ModelManager {
     let cfg: ModelConfig;
     let versions: number[];
     try {
-      cfg = await readModelConfig(dir, name);
+      cfg = await readModelConfig(dir, name, this.opts.configSections);
       versions = selectVersions(cfg, await listVersions(dir), name);
       if (versions.length === 0) {
         throw new InferdError(

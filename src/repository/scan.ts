@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
-import { parseModelConfig, type ModelConfig } from '../core/model-config.js';
+import { parseModelConfig, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 
 /** Model names are folder names; hidden folders are skipped. */
 export async function listModelNames(root: string): Promise<string[]> {
@@ -34,7 +34,12 @@ export async function modelExists(root: string, name: string): Promise<boolean> 
   }
 }
 
-export async function readModelConfig(modelDir: string, name: string): Promise<ModelConfig> {
+/** Reads and validates `config.json`, with the sections other parts of the server own. */
+export async function readModelConfig(
+  modelDir: string,
+  name: string,
+  sections: readonly ConfigSection[] = [],
+): Promise<ModelConfig> {
   let raw: unknown = {};
   let text: string | undefined;
   try {
@@ -57,7 +62,7 @@ export async function readModelConfig(modelDir: string, name: string): Promise<M
       );
     }
   }
-  return parseModelConfig(raw, name);
+  return parseModelConfig(raw, name, sections);
 }
 
 /** Integer-named version folders, ascending. */

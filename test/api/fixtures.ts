@@ -29,7 +29,7 @@ export const SPAM_SIGNATURE = {
   ],
 };
 
-export const OCR_SIGNATURE = {
+const OCR_SIGNATURE = {
   task: 'ocr',
   summary: 'Text and lines found in one image.',
   inputs: [
@@ -62,7 +62,8 @@ export const OCR_SIGNATURE = {
   ],
 };
 
-function spamModel(): Uint8Array {
+/** The fixture spam detector ("buy now" is spam, anything else ham); exported for the platform tests. */
+export function spamModel(): Uint8Array {
   return buildModel({
     inputs: [{ name: 'text', type: 'STRING', shape: ['N'] }],
     outputs: [

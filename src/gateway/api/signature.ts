@@ -9,10 +9,11 @@
  */
 import { z } from 'zod';
 import { InferdError } from '../../errors.js';
+import type { ConfigSection } from '../../core/model-config.js';
 
 const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/);
 
-export const signatureInputSchema = z.object({
+const signatureInputSchema = z.object({
   field: fieldName,
   type: z.enum(['string', 'number', 'integer', 'image']),
   tensor: z.string().min(1),
@@ -23,7 +24,7 @@ export const signatureInputSchema = z.object({
   example: z.union([z.string(), z.number()]).optional(),
 });
 
-export const signatureOutputSchema = z.object({
+const signatureOutputSchema = z.object({
   field: fieldName,
   type: z.enum(['string', 'number', 'integer', 'json']),
   tensor: z.string().min(1),
@@ -33,7 +34,7 @@ export const signatureOutputSchema = z.object({
   schema: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const signatureSchema = z
+const signatureSchema = z
   .object({
     task: z.string().min(1),
     summary: z.string().optional(),
@@ -47,6 +48,12 @@ export const signatureSchema = z
 export type Signature = z.infer<typeof signatureSchema>;
 export type SignatureInput = z.infer<typeof signatureInputSchema>;
 export type SignatureOutput = z.infer<typeof signatureOutputSchema>;
+
+/**
+ * `signature` as a config section: validated with the rest of config.json when the model is read,
+ * so a bad signature fails the model's load instead of its first /v1 request.
+ */
+export const signatureConfigSection: ConfigSection = { key: 'signature', schema: signatureSchema };
 
 const cache = new WeakMap<object, Signature>();
 

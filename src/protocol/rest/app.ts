@@ -16,7 +16,7 @@ import { logAccess } from './access-log.js';
 import { ConnectionGuard, serverOptions, type HttpLimits } from './connection-guard.js';
 import { errorSenderFor, fromFastifyError } from '../http/errors.js';
 import { sendError } from './errors.js';
-import { inferRoute, requestIdOf } from './infer-route.js';
+import { inferRoute, requestIdOf, type InferEndpoint, type RawHandler } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
 
 export interface RestOptions {
@@ -29,6 +29,13 @@ export interface RestOptions {
   access: AccessControl;
   /** Timeouts, connection cap and body budget (connection-guard.ts). */
   limits: HttpLimits;
+  /**
+   * More inference endpoints served by the infer route's machinery (its gate, limits, shedding and
+   * access log), and more handlers on the raw HTTP server: the cloud platforms' contracts
+   * (src/protocol/platforms/), given by the composition root.
+   */
+  endpoints?: readonly InferEndpoint[];
+  rawRoutes?: readonly RawHandler[];
 }
 
 /** Every route fastify registered (method, url pattern), in order: the access-policy test reads it. */
@@ -38,22 +45,26 @@ export function registeredRoutes(app: FastifyInstance): ReadonlyArray<{ method: 
   return ROUTES.get(app) ?? [];
 }
 
-const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']);
+const QUIET_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/ping', '/metrics']);
 
 export function createRestApp(opts: RestOptions): FastifyInstance {
   const { access } = opts;
   const guard = new ConnectionGuard(opts.limits, opts.logger);
-  const infer = inferRoute({
-    ...opts,
-    guard,
-    gate: access.credential('inference') === 'customer-key' ? access.gate : undefined,
-  });
+  const raw: RawHandler[] = [
+    ...(opts.rawRoutes ?? []),
+    inferRoute({
+      ...opts,
+      guard,
+      gate: access.credential('inference') === 'customer-key' ? access.gate : undefined,
+      endpoints: opts.endpoints,
+    }),
+  ];
   let closing = false;
   const app: FastifyInstance = Fastify({
     // The infer route runs on the raw server first; fastify serves everything else.
     serverFactory: (handler) => {
       const server = createServer(serverOptions(opts.limits), (req, res) => {
-        if (!infer(req, res)) handler(req, res);
+        if (!raw.some((take) => take(req, res))) handler(req, res);
       });
       guard.attach(server);
       return server;

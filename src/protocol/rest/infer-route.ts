@@ -14,6 +14,10 @@
  * customer gate runs here too, before the body is read: key, scope, plan limits (rate-limit headers
  * on every answer), the plan's payload limit on the bytes actually read, and the usage record
  * committed before the answer is written, as on /v1.
+ *
+ * Other POST endpoints that run one model's inference (SageMaker's /invocations, the Vertex AI
+ * predict route: src/protocol/platforms/) are `InferEndpoint`s served by this same machinery, so
+ * they share every one of those guarantees and differ only in how they read and write a body.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +25,7 @@ import type { Logger } from 'pino';
 import { clip } from '../../core/clip.js';
 import { InferdError, isServerFault, toInferdError } from '../../errors.js';
 import type { CustomerGate, GateCall } from '../../gateway/customer-gate.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted, InferenceService, InferTiming } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
 import { clientGone } from '../http/client-gone.js';
 import { payloadTooLarge } from '../http/errors.js';
@@ -39,6 +43,45 @@ export interface InferRouteOptions {
   gate?: CustomerGate;
   /** The connection cap and the body budget, shared with the fastify routes. */
   guard: ConnectionGuard;
+  /** More POST endpoints served like the v2 infer route, tried before it (platforms/). */
+  endpoints?: readonly InferEndpoint[];
+}
+
+/** The model (and version or alias) a request is for. */
+export interface InferTarget {
+  model: string;
+  version?: string;
+}
+
+/** One request's body and what the endpoint needs to run it. */
+export interface EndpointCall {
+  service: InferenceService;
+  /** The model version looked up (and shed) before the body was read: decode with it, pass it to infer. */
+  admitted: Admitted;
+  headers: IncomingHttpHeaders;
+  /** The whole body, within the server's and the plan's limits. */
+  body: Buffer;
+  target: InferTarget;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  /** Gives the access-log line its version and times (call it from service.infer's timing). */
+  timing: (t: InferTiming) => void;
+}
+
+export interface EndpointAnswer {
+  status?: number;
+  headers: Record<string, string | number>;
+  body: string | Uint8Array;
+}
+
+/**
+ * A POST endpoint that runs inference on one model. `match` looks at the request line and headers
+ * only (the body is not read yet): undefined = not this endpoint; a target; or a refusal (a
+ * catalogue error), answered after the customer gate like any other refusal.
+ */
+export interface InferEndpoint {
+  match(req: IncomingMessage): InferTarget | InferdError | undefined;
+  handle(call: EndpointCall): Promise<EndpointAnswer>;
 }
 
 /** Takes the request (true) or leaves it to fastify (false). */
@@ -92,7 +135,10 @@ interface Exchange {
   res: ServerResponse;
   reqId: string;
   started: number;
-  target: { model: string; version?: string };
+  target: InferTarget;
+  endpoint: InferEndpoint;
+  /** A refusal known from the request line (no model chosen): answered after the gate. */
+  refusal?: InferdError;
   fields: InferLogFields;
   /** The customer gate's call, when keys are required. */
   call?: GateCall;
@@ -100,8 +146,23 @@ interface Exchange {
   working?: boolean;
 }
 
+/** POST /v2/models/{m}[/versions/{v}]/infer: JSON, binary tensors or a raw binary body. */
+const v2Endpoint: InferEndpoint = {
+  match: (req) => parseInferPath(req.url ?? ''),
+  async handle({ service, admitted, headers, body, target, signal, timing }) {
+    const request = decodeInferBody(admitted, headers, body, target.model, target.version);
+    request.signal = signal;
+    const response = await service.infer(request, { admitted, timing });
+    const encoded = encodeInferBody(request, response, service.maxResponseBytes);
+    const out: Record<string, string | number> = { 'content-type': encoded.contentType };
+    if (encoded.headerLength !== undefined) out['inference-header-content-length'] = encoded.headerLength;
+    return { headers: out, body: encoded.body };
+  },
+};
+
 export function inferRoute(opts: InferRouteOptions): RawHandler {
   const { service, logger, maxBodyBytes, gate, guard } = opts;
+  const endpoints = [...(opts.endpoints ?? []), v2Endpoint];
   const { budget } = guard;
 
   /** Writes the whole response at once and the access-log line; a client that left gets nothing. */
@@ -167,38 +228,38 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     finish(x, e.httpStatus, headers, errorBody(e));
   }
 
-  /** Load shedding before the body is read or parsed (see Scheduler.full): the refusal, if any. */
-  function admit(
-    target: { model: string; version?: string },
-    fields: InferLogFields,
-  ): InferdError | undefined {
-    if (service.isDraining) return undefined; // infer() answers server_draining
-    let mv;
+  /**
+   * The one lookup of the model version, and load shedding (see Scheduler.full), before the body is
+   * read or parsed: the refusal, if any.
+   */
+  function admit(x: Exchange): Admitted | InferdError {
+    let admitted: Admitted;
     try {
-      mv = service.router.resolve(target.model, target.version);
+      // Unknown model or version, not ready, or draining: refused before the body is read.
+      admitted = service.admit(x.target.model, x.target.version);
     } catch (err) {
-      // Unknown model or version, or not ready: refused before the body is read or decoded.
       return toInferdError(err);
     }
-    if (!mv.scheduler?.full) return undefined;
-    mv.observer.failed('rejected', 0);
-    fields.version = mv.version;
-    return mv.scheduler.queueFullError();
+    x.fields.version = admitted.version;
+    return service.shed(admitted) ?? admitted;
   }
 
-  async function run(x: Exchange, raw: Buffer): Promise<void> {
+  async function run(x: Exchange, raw: Buffer, admitted: Admitted): Promise<void> {
     const { req, fields } = x;
-    const request = decodeInferBody(service, req.headers, raw, x.target.model, x.target.version);
-    request.signal = clientGone(req.socket);
-    const response = await service.infer(request, (t) => {
-      fields.version = t.version;
-      fields.queueMs = t.queueMs;
-      fields.computeMs = t.computeMs;
+    const answer = await x.endpoint.handle({
+      service,
+      admitted,
+      headers: req.headers,
+      body: raw,
+      target: x.target,
+      signal: clientGone(req.socket),
+      timing: (t) => {
+        fields.version = t.version;
+        fields.queueMs = t.queueMs;
+        fields.computeMs = t.computeMs;
+      },
     });
-    const encoded = encodeInferBody(request, response, service.maxResponseBytes);
-    const headers: Record<string, string | number> = { 'content-type': encoded.contentType };
-    if (encoded.headerLength !== undefined) headers['inference-header-content-length'] = encoded.headerLength;
-    finish(x, 200, headers, encoded.body);
+    finish(x, answer.status ?? 200, answer.headers, answer.body);
   }
 
   /**
@@ -207,10 +268,10 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
    */
   function receive(x: Exchange, limit: number, tooLarge: () => InferdError): void {
     const { req } = x;
-    const refused = admit(x.target, x.fields);
+    const admitted = x.refusal ?? admit(x);
     // Node discards an unread body after the response, so the connection stays usable.
-    if (refused) {
-      fail(x, refused);
+    if (admitted instanceof InferdError) {
+      fail(x, admitted);
       return;
     }
 
@@ -255,7 +316,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       }
       // Node hands each read its own buffer, so a single chunk is safe to keep without a copy.
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      run(x, raw).catch((err: unknown) => fail(x, err));
+      run(x, raw, admitted).catch((err: unknown) => fail(x, err));
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -276,7 +337,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     g.begin(call, {
       authorization: req.headers.authorization,
       queryNames: q < 0 ? undefined : [...new URLSearchParams(url.slice(q + 1)).keys()],
-      model: x.target.model,
+      model: x.refusal ? undefined : x.target.model,
       declaredBytes: Number.isNaN(declared) ? undefined : declared,
     }).then(
       () => {
@@ -295,8 +356,18 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
 
   return (req, res) => {
     if (req.method !== 'POST' || !req.url) return false;
-    const target = parseInferPath(req.url);
-    if (!target) return false;
+    let endpoint: InferEndpoint | undefined;
+    let matched: InferTarget | InferdError | undefined;
+    for (const e of endpoints) {
+      matched = e.match(req);
+      if (matched) {
+        endpoint = e;
+        break;
+      }
+    }
+    if (!endpoint || !matched) return false;
+    const refusal = matched instanceof InferdError ? matched : undefined;
+    const target = refusal ? { model: '' } : (matched as InferTarget);
 
     const x: Exchange = {
       req,
@@ -304,9 +375,11 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       reqId: requestIdOf(req.headers),
       started: performance.now(),
       target,
+      endpoint,
+      refusal,
       // The log line carries the names bounded (core/clip.ts); the request keeps them whole.
       fields: {
-        model: clip(target.model),
+        model: refusal ? undefined : clip(target.model),
         version: target.version === undefined ? undefined : clip(target.version),
       },
     };

@@ -35,7 +35,7 @@ export function parseParameters(v: unknown, where: string): Parameters | undefin
   return v as Parameters;
 }
 
-export function parseShape(v: unknown, name: string): number[] {
+function parseShape(v: unknown, name: string): number[] {
   if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
     throw new InferdError(
       'invalid_request',
