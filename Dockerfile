@@ -65,14 +65,14 @@ COPY --from=build /app/dist/src dist/src
 # libvips may spill very large decoded images to TMPDIR. Both must be writable under --read-only.
 RUN mkdir -p /var/lib/inferd && chown 1000:1000 /var/lib/inferd
 # INFERD_HOST: a container must listen on every interface to be reachable (the CLI's loopback
-# default for --auth off is for a developer's machine). INFERD_SHUTDOWN_TIMEOUT_MS: drain within
+# default for --auth off is for a developer's machine). No INFERD_MODEL_REPOSITORY: unset, inferd
+# serves SageMaker's /opt/ml/model when that holds a model, else ./models = /app/models. INFERD_SHUTDOWN_TIMEOUT_MS: drain within
 # 8 s of SIGTERM, inside Cloud Run's and `docker stop`'s 10 s before SIGKILL.
 # ORT_DISABLE_TELEMETRY: onnxruntime 1.30 otherwise records a telemetry device ID under
 # ~/.cache/Microsoft (a write the read-only root refuses, with a non-JSON warning on the log).
 ENV NODE_ENV=production \
     ORT_DISABLE_TELEMETRY=1 \
     INFERD_HOST=0.0.0.0 \
-    INFERD_MODEL_REPOSITORY=/app/models \
     INFERD_DATA_DIR=/var/lib/inferd \
     INFERD_SHUTDOWN_TIMEOUT_MS=8000 \
     TMPDIR=/tmp
