@@ -14,7 +14,37 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 100;
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const settingsSchema = z.object({
+  /** A folder, or `s3://bucket/prefix` / `gs://bucket/prefix` (docs/deploy/object-storage.md). */
   modelRepository: z.string().min(1).default('./models'),
+  /**
+   * Where versions from object storage are downloaded (unset: `<os.tmpdir()>/inferd-model-cache`).
+   * Must be writable: on a read-only root file system, a mounted volume or the temp dir.
+   */
+  modelCacheDir: z.string().min(1).optional(),
+  /** S3-compatible store's URL (also `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`); path-style addressing. */
+  s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Most objects one listing of object storage may return (the repository's models, or one model's
+   * files): 10,000 is 10 pages of S3's 1,000 and far above any model folder.
+   */
+  maxRepositoryObjects: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /**
+   * Most bytes one version downloads from object storage (the model's own files plus the version
+   * folder). 8 GiB holds a 2 GiB ONNX protobuf with external data several times over.
+   */
+  maxModelBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 50)
+    .default(8 * 1024 * MiB),
+  /**
+   * One object storage request: a listing's whole answer, a download's longest wait for its next
+   * bytes (a large file may take longer in all, as long as it keeps coming).
+   */
+  objectStoreTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Retries of a failed object storage request (network, 5xx, 429, stall, short read), with backoff. */
+  objectStoreRetries: z.coerce.number().int().min(0).max(20).default(3),
   /**
    * Address to listen on. Unset: 0.0.0.0 with auth on, 127.0.0.1 with auth off (an open server is
    * reachable from this machine only unless a host is given explicitly); see resolveHost.
@@ -147,7 +177,31 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
  * line here (the Record type refuses a missing one).
  */
 export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }> = {
-  modelRepository: { arg: 'dir', help: 'model repository folder' },
+  modelRepository: {
+    arg: 'dir|uri',
+    help: 'model repository: a folder, s3://bucket/prefix or gs://bucket/prefix (also $AIP_STORAGE_URI)',
+  },
+  modelCacheDir: {
+    arg: 'dir',
+    help: 'where models from object storage are downloaded (default <tmpdir>/inferd-model-cache)',
+  },
+  s3Endpoint: {
+    arg: 'url',
+    help: 'S3-compatible endpoint, path-style (also $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)',
+  },
+  maxRepositoryObjects: {
+    arg: 'n',
+    help: 'most objects one object storage listing may return (default 10000)',
+  },
+  maxModelBytes: {
+    arg: 'n',
+    help: 'most bytes one version downloads from object storage (default 8589934592 = 8 GiB)',
+  },
+  objectStoreTimeoutMs: {
+    arg: 'ms',
+    help: 'object storage request timeout; downloads: longest stall (default 30000)',
+  },
+  objectStoreRetries: { arg: 'n', help: 'retries of a failed object storage request (default 3)' },
   host: { arg: 'host', help: 'address to listen on (default 0.0.0.0, or 127.0.0.1 with --auth off)' },
   httpPort: { arg: 'port', help: 'HTTP port (also $PORT; default 8080)' },
   grpcPort: { arg: 'port', help: 'gRPC port, 0 = any free port (default 8081)' },
@@ -226,6 +280,11 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsInput {
     if (env[src.env] !== undefined && env[src.env] !== '') out[key] = env[src.env];
   }
   if (out.httpPort === undefined && env.PORT) out.httpPort = env.PORT;
+  // Vertex AI names the model artifacts' location (gs://…) in AIP_STORAGE_URI.
+  if (out.modelRepository === undefined && env.AIP_STORAGE_URI) out.modelRepository = env.AIP_STORAGE_URI;
+  // The AWS SDKs' own variables for a custom endpoint (the S3-specific one first).
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
+  if (out.s3Endpoint === undefined && endpoint) out.s3Endpoint = endpoint;
   return out;
 }
 

@@ -11,6 +11,7 @@ import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
 import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
+import { openRepository } from './repository/source/open.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
 import { onnxBackend } from './runtime/onnx/backend.js';
 import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
@@ -59,7 +60,7 @@ export async function startServer(
     },
   };
   const models = new ModelManager({
-    root: settings.modelRepository,
+    source: openRepository(settings),
     backends: BACKENDS,
     metrics,
     logger,
