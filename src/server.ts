@@ -60,7 +60,7 @@ export async function startServer(
     },
   };
   const models = new ModelManager({
-    source: openRepository(settings),
+    source: await openRepository(settings),
     backends: BACKENDS,
     metrics,
     logger,

@@ -48,7 +48,10 @@ export async function startS3(buckets: string[]): Promise<S3Fixture> {
     endpoint,
     client,
     put: async (bucket, key, body) => {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length }),
+      );
     },
     remove: async (bucket, key) => {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
