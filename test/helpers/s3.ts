@@ -73,13 +73,21 @@ export interface CutProxy {
   cut: { pathPart: string; times: number } | undefined;
   /** ...and counted here. */
   cuts: number;
+  /** Object downloads (GETs that are not listings) passed through, cut or not. */
+  downloads: number;
   close(): Promise<void>;
 }
 
 /** An HTTP proxy to `target` that cuts chosen downloads mid-body (then closes the connection). */
 export async function cutProxy(target: string): Promise<CutProxy> {
   const up = new URL(target);
-  const state: CutProxy = { endpoint: '', cut: undefined, cuts: 0, close: async () => undefined };
+  const state: CutProxy = {
+    endpoint: '',
+    cut: undefined,
+    cuts: 0,
+    downloads: 0,
+    close: async () => undefined,
+  };
   const server: Server = createServer((req, res) => {
     const upstream = request(
       { host: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers },
@@ -87,21 +95,28 @@ export async function cutProxy(target: string): Promise<CutProxy> {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         const c = state.cut;
         const isDownload = req.method === 'GET' && !req.url!.includes('list-type');
+        if (isDownload) state.downloads += 1;
         if (!c || c.times <= 0 || !isDownload || !req.url!.includes(c.pathPart)) {
           upRes.pipe(res);
           return;
         }
         c.times -= 1;
         state.cuts += 1;
+        // Headers and the first half of the body reach the client, then the connection drops.
         const half = Math.floor(Number(upRes.headers['content-length'] ?? 0) / 2);
         let sent = 0;
+        let cutting = false;
         upRes.on('data', (chunk: Buffer) => {
-          if (sent < half) res.write(chunk.subarray(0, half - sent));
+          if (cutting) return;
+          const part = chunk.subarray(0, Math.max(0, half - sent));
           sent += chunk.length;
-          if (sent >= half) {
-            upRes.destroy();
-            res.socket?.destroy();
+          if (sent < half) {
+            res.write(part);
+            return;
           }
+          cutting = true;
+          upRes.destroy();
+          res.write(part, () => setTimeout(() => res.socket?.destroy(), 20));
         });
       },
     );

@@ -95,6 +95,16 @@ describe('model repository in S3 (s3rver)', () => {
     );
   });
 
+  it('a reload of an unchanged version lists the bucket again but downloads nothing', async () => {
+    const downloads = proxy.downloads;
+    const load = await loadModel(server.url, 'add');
+    assert.equal(load.status, 200, load.body);
+    // config.json is read again (it is the model's config); model.onnx comes from the cache.
+    assert.equal(proxy.downloads - downloads, 1);
+    const r = await inferAdd(server.url);
+    assert.deepEqual([r.status, r.version, r.sum], [200, '2', 11]);
+  });
+
   it('a half-uploaded version (no model file) is UNAVAILABLE with the object it lacks; version 2 serves on', async () => {
     await s3.put(BUCKET, 'repo/add/3/metrics.json', '{}');
     const load = await loadModel(server.url, 'add');
@@ -118,7 +128,10 @@ describe('model repository in S3 (s3rver)', () => {
     assert.equal(proxy.cuts, 4, 'one attempt and three retries');
     const v4 = (await repositoryIndex(server.url)).find((e) => e.version === '4');
     assert.equal(v4?.state, 'UNAVAILABLE');
-    assert.match(v4!.reason, /downloading s3:\/\/models\/repo\/add\/4\/model\.onnx.*after 4 attempts/);
+    assert.match(
+      v4!.reason,
+      /downloading s3:\/\/models\/repo\/add\/4\/model\.onnx .*network error ECONNRESET.*\(after 4 attempts\)/,
+    );
     assert.deepEqual([(await inferAdd(server.url)).version], ['2']);
     const [id] = readdirSync(cache);
     assert.ok(!readdirSync(join(cache, id!, 'add')).some((d) => d.startsWith('4-') || d.startsWith('.tmp')));
