@@ -69,8 +69,11 @@ export async function startS3(buckets: string[]): Promise<S3Fixture> {
 
 export interface CutProxy {
   endpoint: string;
-  /** Downloads (GET of an object) whose path contains this are cut after half their body... */
-  cut: { pathPart: string; times: number } | undefined;
+  /**
+   * Downloads (GET of an object) whose path contains this are cut after half their body (the
+   * connection closed), or with `stall` left open and silent after it...
+   */
+  cut: { pathPart: string; times: number; stall?: boolean } | undefined;
   /** ...and counted here. */
   cuts: number;
   /** Object downloads (GETs that are not listings) passed through, cut or not. */
@@ -116,7 +119,8 @@ export async function cutProxy(target: string): Promise<CutProxy> {
           }
           cutting = true;
           upRes.destroy();
-          res.write(part, () => setTimeout(() => res.socket?.destroy(), 20));
+          if (c.stall) res.write(part);
+          else res.write(part, () => setTimeout(() => res.socket?.destroy(), 20));
         });
       },
     );

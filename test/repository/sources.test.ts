@@ -17,7 +17,7 @@ import { ObjectStoreSource, type ObjectStoreLimits } from '../../src/repository/
 import { S3Bucket } from '../../src/repository/source/s3.js';
 import { addModel } from '../fixtures/repository.js';
 import { startFakeGcs, type FakeGcs } from '../helpers/gcs-server.js';
-import { S3_KEY, startS3, type S3Fixture } from '../helpers/s3.js';
+import { cutProxy, S3_KEY, startS3, type S3Fixture } from '../helpers/s3.js';
 
 /** The repository every source holds, key → content. */
 const FILES: Record<string, Uint8Array | string> = {
@@ -168,6 +168,46 @@ describe('repository sources: one conformance suite', () => {
       assert.ok(!text.includes(work), `${name}: ${text}`);
       const expected = name === 'local' ? 'multi/10/model.onnx' : `${src.location}/multi/10/model.onnx`;
       assert.equal(text, `model file not found: ${expected}`, name);
+    }
+  });
+});
+
+describe('object store downloads that stall', () => {
+  it('a download that stops sending is aborted after the timeout, retried, then fails naming the setting', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'inferd-stall-'));
+    const s3 = await startS3(['models']);
+    const proxy = await cutProxy(s3.endpoint);
+    try {
+      process.env.AWS_ACCESS_KEY_ID = S3_KEY;
+      process.env.AWS_SECRET_ACCESS_KEY = S3_KEY;
+      await s3.put('models', 'repo/add/1/model.onnx', addModel(0));
+      const src = new ObjectStoreSource(
+        new S3Bucket({ bucket: 'models', endpoint: proxy.endpoint, timeoutMs: 5000 }),
+        'repo',
+        join(work, 'cache'),
+        { ...LIMITS, retry: { attempts: 2, baseDelayMs: 10, timeoutMs: 400 } },
+      );
+      const snap = await src.openModel('add');
+      proxy.cut = { pathPart: '/add/1/model.onnx', times: 100, stall: true };
+      const started = performance.now();
+      await assert.rejects(snap.fetchVersion(1), (err: unknown) => {
+        assert.ok(err instanceof InferdError && err.code === 'repository_unavailable', String(err));
+        assert.match(
+          err.message,
+          /model\.onnx: no data for 400 ms \(--object-store-timeout-ms\) \(after 2 attempts\)/,
+        );
+        return true;
+      });
+      const ms = performance.now() - started;
+      assert.equal(proxy.cuts, 2);
+      assert.ok(ms >= 800 && ms < 4000, `two stalls of 400 ms took ${Math.round(ms)} ms`);
+      proxy.cut = undefined;
+      const dir = await snap.fetchVersion(1);
+      assert.deepEqual(readFileSync(join(dir, 'model.onnx')), Buffer.from(addModel(0)));
+    } finally {
+      await proxy.close();
+      await s3.close();
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });

@@ -24,10 +24,6 @@ export interface SourceSettings {
 /** Triton's URI forms; `gs://` and `s3://` only (no `gcs://`, which neither tool writes). */
 const OBJECT_URI = /^(s3|gs):\/\/([^/]*)(?:\/(.*))?$/;
 
-export function isObjectStoreUri(repository: string): boolean {
-  return OBJECT_URI.test(repository);
-}
-
 /**
  * Each SDK is imported only for its own scheme: loading them took 1.5 s (S3) and 2.4 s (GCS) and
  * about 65 MB of RSS each on the 2-core test machine under load, which a server of a local folder
