@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import { setupGateway } from './gateway/setup.js';
+import { signatureConfigSection } from './gateway/api/signature.js';
+import type { ConfigSection } from './core/model-config.js';
 import { Metrics } from './observability/metrics.js';
 import { createLogger } from './observability/logger.js';
 import { createGrpcServer } from './protocol/grpc/server.js';
@@ -33,6 +35,12 @@ export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
 
 export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
 
+/** The config.json sections owned outside the repository, validated when a model's config is read. */
+const CONFIG_SECTIONS: readonly ConfigSection[] = [
+  ...BACKENDS.flatMap((b) => (b.configSection ? [b.configSection] : [])),
+  signatureConfigSection,
+];
+
 export interface RunningServer {
   service: InferenceService;
   app: FastifyInstance;
@@ -56,7 +64,7 @@ export async function startServer(
   const invoker: ModelInvoker = {
     infer: (req) => {
       if (!late.service) throw new Error('service not started');
-      return late.service.infer(req, undefined, true);
+      return late.service.infer(req, { internal: true });
     },
   };
   const models = new ModelManager({
@@ -65,6 +73,7 @@ export async function startServer(
     metrics,
     logger,
     invoker,
+    configSections: CONFIG_SECTIONS,
   });
   const service = new InferenceService(models, {
     name: 'inferd',

@@ -62,43 +62,54 @@ export const modelConfigSchema = z.looseObject({
   instance_group: z
     .array(z.object({ count: z.number().int().min(1).max(64).default(1), kind: z.string().optional() }))
     .optional(),
-  onnxruntime: z
-    .object({
-      intra_op_num_threads: z.number().int().min(1).max(256).optional(),
-      execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
-      graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
-      /**
-       * Scheduling priority of the inference threads against the event loop (Linux): `idle`
-       * (SCHED_IDLE: inference runs on every cycle no normal thread wants), `low` (nice 10) or
-       * `normal`. The event loop parses, refuses and answers requests; when it waits behind
-       * inference, refusals under overload wait too.
-       */
-      thread_priority: z.enum(['idle', 'low', 'normal']).optional(),
-      /**
-       * Executions handed to one instance at once. 1 (default) keeps every waiting request in the
-       * scheduler's queue, where priority, deadlines and cancellation apply until it runs; 2 hides
-       * the hand-off between the event loop and the worker, but the batch handed over early can no
-       * longer be canceled, expired or overtaken.
-       */
-      pipeline_depth: z.number().int().min(1).max(4).optional(),
-    })
-    .optional(),
+  /** Owned and validated by the ONNX Runtime backend (runtime/onnx/config.ts, a ConfigSection). */
+  onnxruntime: z.unknown().optional(),
   /** Alias name → version folder, e.g. {"production": "1"}. */
   aliases: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
   labels: z.array(z.string()).optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
+  /** Sections owned by other parts of the server, which validate them (ConfigSection). */
   signature: z.unknown().optional(),
   evaluation: z.unknown().optional(),
   pipeline: z.unknown().optional(),
 });
+
+/**
+ * A top-level section of config.json owned by one part of the server (a backend, the /v1 API):
+ * the composition root hands the sections to the repository, which validates each one with the
+ * rest of the config when the model is read, so a bad section fails that model's load with the
+ * same `invalid_config` message as any other field. The owner reads its section with its schema.
+ */
+export interface ConfigSection {
+  readonly key: string;
+  readonly schema: z.ZodType;
+}
+
+/** The config schema with these sections validated, built once per list of sections. */
+const EXTENDED = new WeakMap<readonly ConfigSection[], z.ZodType<ModelConfig>>();
+function schemaWith(sections: readonly ConfigSection[]): z.ZodType<ModelConfig> {
+  if (sections.length === 0) return modelConfigSchema;
+  let schema = EXTENDED.get(sections);
+  if (!schema) {
+    schema = modelConfigSchema.extend(
+      Object.fromEntries(sections.map((s) => [s.key, s.schema.optional()])),
+    ) as unknown as z.ZodType<ModelConfig>;
+    EXTENDED.set(sections, schema);
+  }
+  return schema;
+}
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type TensorConfig = z.infer<typeof tensorConfig>;
 export type { Datatype };
 
 /** Validates raw JSON; throws `invalid_config` naming every bad field. */
-export function parseModelConfig(raw: unknown, modelName: string): ModelConfig {
-  const res = modelConfigSchema.safeParse(raw ?? {});
+export function parseModelConfig(
+  raw: unknown,
+  modelName: string,
+  sections: readonly ConfigSection[] = [],
+): ModelConfig {
+  const res = schemaWith(sections).safeParse(raw ?? {});
   if (!res.success) {
     const details = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new InferdError('invalid_config', `model '${modelName}': config.json is invalid: ${details}`);

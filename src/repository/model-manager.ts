@@ -12,7 +12,7 @@ import { ModelObserver } from '../observability/model-observer.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BackendFactory, ModelInvoker } from '../runtime/backend.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { backendName, type ModelConfig } from '../core/model-config.js';
+import { backendName, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
@@ -43,6 +43,8 @@ export interface ManagerOptions {
   logger: Logger;
   /** Calls back into the serving path (pipelines call other models). */
   invoker: ModelInvoker;
+  /** Config sections owned outside the repository (backends, the /v1 API), validated on read. */
+  configSections?: readonly ConfigSection[];
 }
 
 /**
@@ -90,7 +92,7 @@ export class ModelManager {
     const calls = new Map<string, string[]>();
     for (const name of names) {
       try {
-        const snapshot = await this.source.openModel(name);
+        const snapshot = await this.source.openModel(name, this.opts.configSections ?? []);
         this.startupSnapshots.set(name, snapshot);
         calls.set(name, this.callsOf(snapshot.config));
       } catch {
@@ -223,7 +225,7 @@ export class ModelManager {
     let cfg: ModelConfig;
     let versions: number[];
     try {
-      snapshot = opened ?? (await this.source.openModel(name));
+      snapshot = opened ?? (await this.source.openModel(name, this.opts.configSections ?? []));
       cfg = snapshot.config;
       versions = selectVersions(cfg, snapshot.versions, name);
       if (versions.length === 0) {

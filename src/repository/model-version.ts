@@ -12,6 +12,16 @@ import type { ModelConfig } from '../core/model-config.js';
 export const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof STATES)[number];
 
+/** A READY version, with the scheduler and metadata that loading set (isReady checks). */
+export type ReadyVersion = ModelVersion & {
+  readonly scheduler: Scheduler;
+  readonly metadata: BackendMetadata;
+};
+
+export function isReady(v: ModelVersion): v is ReadyVersion {
+  return v.ready && v.scheduler !== undefined && v.metadata !== undefined;
+}
+
 export class ModelVersion {
   state: VersionState = 'LOADING';
   reason = '';

@@ -4,7 +4,7 @@
  * interface (implementations in source/): it lists model names, opens one model (its config and version numbers, read once per
  * load) and asks for one version as a local folder the backends can read.
  */
-import type { ModelConfig } from '../core/model-config.js';
+import type { ConfigSection, ModelConfig } from '../core/model-config.js';
 
 export interface ModelSnapshot {
   /** The model's config.json, parsed (defaults when the model has none). */
@@ -26,8 +26,11 @@ export interface RepositorySource {
   /** Model names (folder names), sorted; hidden ones skipped. */
   listModelNames(): Promise<string[]>;
   modelExists(name: string): Promise<boolean>;
-  /** Reads the model's folder again (a reload sees what the repository holds now). */
-  openModel(name: string): Promise<ModelSnapshot>;
+  /**
+   * Reads the model's folder again (a reload sees what the repository holds now); its config.json
+   * is validated with the sections other parts of the server own.
+   */
+  openModel(name: string, sections: readonly ConfigSection[]): Promise<ModelSnapshot>;
   /** A load failure's text as clients may read it: no local paths (public-reason.ts). */
   publicText(text: string): string;
 }

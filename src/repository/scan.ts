@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
-import { parseModelConfig, type ModelConfig } from '../core/model-config.js';
+import { parseModelConfig, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 
 /** A model name as a folder name may be: no separators, not hidden, no `..`. */
 export function isModelName(name: string): boolean {
@@ -39,7 +39,12 @@ export async function modelExists(root: string, name: string): Promise<boolean> 
   }
 }
 
-export async function readModelConfig(modelDir: string, name: string): Promise<ModelConfig> {
+/** Reads and validates `config.json`, with the sections other parts of the server own. */
+export async function readModelConfig(
+  modelDir: string,
+  name: string,
+  sections: readonly ConfigSection[] = [],
+): Promise<ModelConfig> {
   let text: string | undefined;
   try {
     text = await readFile(join(modelDir, 'config.json'), 'utf8');
@@ -51,11 +56,15 @@ export async function readModelConfig(modelDir: string, name: string): Promise<M
       );
     }
   }
-  return parseConfigText(text, name);
+  return parseConfigText(text, name, sections);
 }
 
 /** config.json's text (undefined: the model has none) → its config, errors naming the model. */
-export function parseConfigText(text: string | undefined, name: string): ModelConfig {
+export function parseConfigText(
+  text: string | undefined,
+  name: string,
+  sections: readonly ConfigSection[] = [],
+): ModelConfig {
   let raw: unknown = {};
   if (text !== undefined) {
     try {
@@ -67,7 +76,7 @@ export function parseConfigText(text: string | undefined, name: string): ModelCo
       );
     }
   }
-  return parseModelConfig(raw, name);
+  return parseModelConfig(raw, name, sections);
 }
 
 /** Integer-named version folders, ascending. */

@@ -5,7 +5,7 @@
  */
 import type { InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
 import type { BackendMetadata } from '../core/model.js';
-import type { ModelConfig } from '../core/model-config.js';
+import type { ConfigSection, ModelConfig } from '../core/model-config.js';
 import type { Logger } from 'pino';
 
 /** Calls another model of the repository (pipelines use it); the same path a client request takes. */
@@ -51,6 +51,8 @@ export interface BackendFactory {
   /** Name used in config `backend` (or derived from `platform`). */
   readonly name: string;
   readonly platform: string;
+  /** The config.json section this backend owns, validated when a model's config is read. */
+  readonly configSection?: ConfigSection;
   load(ctx: LoadContext): Promise<Backend>;
   /**
    * The models a backend of this config calls through the invoker (pipelines), known before it

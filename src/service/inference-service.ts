@@ -2,21 +2,19 @@
  * What every transport calls (REST, gRPC, the /v1 API, pipelines): the Open Inference Protocol's
  * operations on the internal types. Transports only decode and encode.
  */
-import { clip } from '../core/clip.js';
 import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
-import { timerDelayMs } from '../core/timers.js';
 import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
 import type { ModelConfig } from '../core/model-config.js';
-import type { ModelVersion } from '../repository/model-version.js';
-import type { ModelMetadata, ServerMetadata } from '../core/model.js';
+import type { ModelVersion, ReadyVersion } from '../repository/model-version.js';
+import type { ModelMetadata, ServerMetadata, TensorSpec } from '../core/model.js';
 import type { ModelInvoker } from '../runtime/backend.js';
 import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../core/statistics.js';
 import { modelAdmission, type Admission } from './admission.js';
 import { assertResponseFits } from './response-size.js';
-import { validateRequest } from './validate.js';
+import { toJob } from './job.js';
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {
@@ -36,25 +34,39 @@ const FAILURE_REASON: Partial<Record<ErrorCode, FailureReason>> = {
   unsupported: 'backend',
 };
 
-/** Each model version's admission, computed once (it depends only on the version's metadata and config). */
-const ADMISSIONS = new WeakMap<ModelVersion, Admission>();
+/**
+ * A request's model version, resolved once by admit(): the transport decodes against it and passes
+ * it to infer(), so one request looks its model up once.
+ */
+export interface Admitted {
+  /** The version that will run the request (a number, aliases resolved). */
+  readonly version: string;
+  /** The element bound and header checks for the decoders (admission.ts). */
+  readonly admission: Admission;
+  readonly inputs: readonly TensorSpec[];
+  readonly maxBatchSize: number;
+  readonly config: ModelConfig;
+}
 
-/** Triton's priority: 1 is the highest level; 0 or absent means the model's default level. */
-const DEFAULT_PRIORITY_LEVELS = 3;
+/** Each READY version's Admitted, computed once (it depends only on the version's metadata and config). */
+const ADMITTED = new WeakMap<ModelVersion, Admitted>();
+/** The version behind an Admitted: transports hold the ticket, never the version itself. */
+const TARGETS = new WeakMap<Admitted, ReadyVersion>();
 
-/** The config's optional inputs, computed once per config: this runs for every request. */
-const OPTIONAL_INPUTS = new WeakMap<ModelConfig, ReadonlySet<string>>();
-function optionalInputs(cfg: ModelConfig): ReadonlySet<string> {
-  let set = OPTIONAL_INPUTS.get(cfg);
-  if (!set) {
-    set = new Set((cfg.input ?? []).filter((i) => i.optional).map((i) => i.name));
-    OPTIONAL_INPUTS.set(cfg, set);
-  }
-  return set;
+export interface InferOptions {
+  /** Called with the queue and compute time once the request ran. */
+  timing?: (t: InferTiming) => void;
+  /**
+   * A call made by a pipeline on behalf of a request already accepted: served while draining so
+   * that accepted requests can finish, and exempt from the response bound.
+   */
+  internal?: boolean;
+  /** The version admit() resolved for this request; looked up again only if it left READY since. */
+  admitted?: Admitted;
 }
 
 export class InferenceService implements ModelInvoker {
-  readonly router: Router;
+  private readonly router: Router;
   private draining = false;
   private startupDone = false;
   private inflight = 0;
@@ -118,7 +130,7 @@ export class InferenceService implements ModelInvoker {
 
   modelMetadata(name: string, version?: string): ModelMetadata {
     const v = this.router.resolve(name, version);
-    const meta = v.metadata!;
+    const meta = v.metadata;
     const versions = [...this.router.entry(name).versions.values()]
       .filter((x) => x.ready)
       .map((x) => x.version);
@@ -147,25 +159,49 @@ export class InferenceService implements ModelInvoker {
   }
 
   /**
-   * What a transport checks before it decodes the tensor data of a request to this model (see
-   * admission.ts). Throws as infer() would when the server drains or the model cannot serve, so
-   * a request that cannot run is refused before its data is read.
+   * The one lookup of a request's model version, before its data is decoded: throws as infer()
+   * would when the server drains or the model or version cannot serve (unknown, not READY), so a
+   * request that cannot run is refused before its data is read. The result bounds the decoders
+   * and goes to infer().
    */
-  admission(name: string, version?: string): Admission {
+  admit(name: string, version?: string): Admitted {
     this.assertAccepting();
     const mv = this.router.resolve(name, version);
-    let admission = ADMISSIONS.get(mv);
-    if (!admission) {
-      admission = modelAdmission(
-        name,
-        mv.metadata!,
-        mv.config.max_batch_size,
-        this.info.maxRequestElements,
-        () => mv.observer.failed('invalid', 0),
-      );
-      ADMISSIONS.set(mv, admission);
+    let admitted = ADMITTED.get(mv);
+    if (!admitted) {
+      admitted = {
+        version: mv.version,
+        admission: modelAdmission(
+          name,
+          mv.metadata,
+          mv.config.max_batch_size,
+          this.info.maxRequestElements,
+          () => mv.observer.failed('invalid', 0),
+        ),
+        inputs: mv.metadata.inputs,
+        maxBatchSize: mv.config.max_batch_size,
+        config: mv.config,
+      };
+      ADMITTED.set(mv, admitted);
+      TARGETS.set(admitted, mv);
     }
-    return admission;
+    return admitted;
+  }
+
+  /**
+   * Load shedding before a body is read (see Scheduler.full): the refusal when the admitted
+   * version's queue is full, counted as a rejected request of that version.
+   */
+  shed(admitted: Admitted): InferdError | undefined {
+    const mv = TARGETS.get(admitted)!;
+    if (!mv.scheduler.full) return undefined;
+    mv.observer.failed('rejected', 0);
+    return mv.scheduler.queueFullError();
+  }
+
+  /** The decoders' bounds for a request to this model (admit(), for callers that need only those). */
+  admission(name: string, version?: string): Admission {
+    return this.admit(name, version).admission;
   }
 
   private assertAccepting(): void {
@@ -194,22 +230,16 @@ export class InferenceService implements ModelInvoker {
     return { ...v.config, version: v.version };
   }
 
-  /**
-   * `internal` marks calls made by a pipeline on behalf of a request already accepted: they are
-   * served while draining so that accepted requests can finish.
-   */
-  async infer(
-    req: InferenceRequest,
-    timing?: (t: InferTiming) => void,
-    internal = false,
-  ): Promise<InferenceResponse> {
+  async infer(req: InferenceRequest, opts: InferOptions = {}): Promise<InferenceResponse> {
+    const { timing, internal = false, admitted } = opts;
     if (!internal) this.assertAccepting();
-    const mv = this.router.resolve(req.modelName, req.modelVersion);
+    const held = admitted && TARGETS.get(admitted);
+    const mv = held?.ready ? held : this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     this.inflight += 1;
     try {
-      const job = this.prepare(req, mv);
-      const result = await mv.scheduler!.enqueue(job);
+      const job = toJob(req, mv);
+      const result = await mv.scheduler.enqueue(job);
       // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
       // what a transport will encode is bounded.
       if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
@@ -238,58 +268,6 @@ export class InferenceService implements ModelInvoker {
         for (const w of waiters) w();
       }
     }
-  }
-
-  private prepare(
-    req: InferenceRequest,
-    mv: ModelVersion,
-  ): Parameters<NonNullable<ModelVersion['scheduler']>['enqueue']>[0] {
-    const cfg = mv.config;
-    validateRequest(req, mv.metadata!, cfg.max_batch_size, optionalInputs(cfg));
-    const now = performance.now();
-    const p = req.parameters ?? {};
-    const deadlines: number[] = [];
-    if (req.deadlineMs !== undefined) deadlines.push(req.deadlineMs);
-    if (p.timeout !== undefined) {
-      const us = Number(p.timeout);
-      if (!Number.isFinite(us) || us < 0) {
-        throw new InferdError(
-          'invalid_request',
-          `parameter 'timeout' must be a non-negative number of microseconds`,
-        );
-      }
-      // Clamped: Triton takes any uint64, and a timer cannot wait beyond 2³¹−1 ms (core/timers.ts).
-      if (us > 0) deadlines.push(now + timerDelayMs(us / 1000));
-    }
-    const defaultUs = cfg.dynamic_batching?.default_timeout_microseconds;
-    if (defaultUs) deadlines.push(now + timerDelayMs(defaultUs / 1000));
-    const levels = cfg.dynamic_batching?.priority_levels || DEFAULT_PRIORITY_LEVELS;
-    const defaultLevel = cfg.dynamic_batching?.default_priority_level || Math.ceil(levels / 2);
-    let priority = defaultLevel;
-    if (p.priority !== undefined) {
-      const n = Number(p.priority);
-      if (!Number.isInteger(n) || n < 0 || n > levels) {
-        throw new InferdError(
-          'invalid_request',
-          `parameter 'priority' must be an integer from 0 (default) to ${levels} (1 is the highest), got ${clip(p.priority)}`,
-        );
-      }
-      if (n > 0) priority = n;
-    }
-    // Order inputs as the model declares them, so requests batch together whatever order clients use.
-    let inputs = req.inputs;
-    if (inputs.length > 1) {
-      const order = mv.metadata!.inputs.map((s) => s.name);
-      inputs = [...inputs].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-    }
-    return {
-      inputs,
-      // An empty `outputs` list asks for no particular output: every output, as when it is absent.
-      outputNames: req.outputs?.length ? req.outputs.map((o) => o.name) : undefined,
-      priority,
-      deadlineMs: deadlines.length > 0 ? Math.min(...deadlines) : undefined,
-      signal: req.signal,
-    };
   }
 
   repositoryIndex(): Promise<IndexEntry[]> {

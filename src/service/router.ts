@@ -5,7 +5,7 @@
 import { clip } from '../core/clip.js';
 import { InferdError } from '../errors.js';
 import type { ModelEntry, ModelManager } from '../repository/model-manager.js';
-import type { ModelVersion } from '../repository/model-version.js';
+import { isReady, type ModelVersion, type ReadyVersion } from '../repository/model-version.js';
 
 export class Router {
   constructor(private readonly models: ModelManager) {}
@@ -50,9 +50,9 @@ export class Router {
   }
 
   /** A READY version, or `model_unavailable` with the reason it is not. */
-  resolve(name: string, version?: string): ModelVersion {
+  resolve(name: string, version?: string): ReadyVersion {
     const v = this.find(name, version);
-    if (!v.ready) {
+    if (!isReady(v)) {
       throw new InferdError(
         'model_unavailable',
         `model '${clip(name)}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`,

@@ -126,7 +126,7 @@ describe('repository sources: one conformance suite', () => {
 
   it("reads a model's config and its versions in numeric order", async () => {
     for (const [name, make] of sources) {
-      const snap = await make().openModel('multi');
+      const snap = await make().openModel('multi', []);
       assert.deepEqual(snap.versions, [1, 2, 10], name);
       assert.equal(snap.config.max_batch_size, 4, name);
       assert.deepEqual(snap.config.version_policy, { all: {} }, name);
@@ -135,7 +135,7 @@ describe('repository sources: one conformance suite', () => {
 
   it("fetches a version's files, with the model's own files one folder up", async () => {
     for (const [name, make] of sources) {
-      const dir = await (await make().openModel('multi')).fetchVersion(2);
+      const dir = await (await make().openModel('multi', [])).fetchVersion(2);
       assert.deepEqual(
         readFileSync(join(dir, 'model.onnx')),
         Buffer.from(FILES['multi/2/model.onnx']!),
@@ -150,7 +150,7 @@ describe('repository sources: one conformance suite', () => {
   it('a bad config.json fails the model with invalid_config, naming it', async () => {
     for (const [name, make] of sources) {
       await assert.rejects(
-        make().openModel('badcfg'),
+        make().openModel('badcfg', []),
         (err: unknown) =>
           err instanceof InferdError &&
           err.code === 'invalid_config' &&
@@ -163,7 +163,7 @@ describe('repository sources: one conformance suite', () => {
   it('reasons name files as the repository does, never by a local path', async () => {
     for (const [name, make] of sources) {
       const src = make();
-      const dir = await (await src.openModel('multi')).fetchVersion(10);
+      const dir = await (await src.openModel('multi', [])).fetchVersion(10);
       const text = src.publicText(`model file not found: ${join(dir, 'model.onnx')}`);
       assert.ok(!text.includes(work), `${name}: ${text}`);
       const expected = name === 'local' ? 'multi/10/model.onnx' : `${src.location}/multi/10/model.onnx`;
@@ -187,7 +187,7 @@ describe('object store downloads that stall', () => {
         join(work, 'cache'),
         { ...LIMITS, retry: { attempts: 2, baseDelayMs: 10, timeoutMs: 400 } },
       );
-      const snap = await src.openModel('add');
+      const snap = await src.openModel('add', []);
       proxy.cut = { pathPart: '/add/1/model.onnx', times: 100, stall: true };
       const started = performance.now();
       await assert.rejects(snap.fetchVersion(1), (err: unknown) => {

@@ -83,7 +83,7 @@ function tensorOf(
 export function decodeInputs(
   sig: Signature,
   body: Record<string, unknown>,
-  metaInputs: TensorSpec[],
+  metaInputs: readonly TensorSpec[],
   maxBatch = 256,
 ): DecodedRequest {
   const known = new Set<string>();

@@ -102,15 +102,15 @@ export function registerPredictRoutes(
   };
   const handler = async (req: FastifyRequest<{ Params: PredictParams }>, reply: FastifyReply) => {
     const { name, version } = req.params;
-    const cfg = service.modelConfig(name, version);
-    const sig = signatureOf(name, cfg.signature);
-    const meta = service.modelMetadata(name, version);
+    // The one lookup of the version: unknown, not READY or draining is refused before the body is read.
+    const admitted = service.admit(name, version);
+    const sig = signatureOf(name, admitted.config.signature);
     let body: Record<string, unknown>;
     if (req.isMultipart()) {
       const plan = opts.planLimit(req);
       body = await readMultipart(req, sig, plan && plan.max < serverLimit.max ? plan : serverLimit);
     } else body = readJson(req, service.maxRequestElements);
-    const decoded = decodeInputs(sig, body, meta.inputs, cfg.max_batch_size > 0 ? cfg.max_batch_size : 1);
+    const decoded = decodeInputs(sig, body, admitted.inputs, Math.max(admitted.maxBatchSize, 1));
     req.inferLog = { model: name, version: version ?? '' };
     const res = await service.infer(
       {
@@ -120,8 +120,11 @@ export function registerPredictRoutes(
         outputs: sig.outputs.map((o) => ({ name: o.tensor })),
         signal: clientGone(reply.raw.socket),
       },
-      (t) => {
-        req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
+      {
+        admitted,
+        timing: (t) => {
+          req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
+        },
       },
     );
     assertJsonFits(res.outputs, 0, service.maxResponseBytes);

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { InferdError } from '../../errors.js';
+import type { ConfigSection } from '../../core/model-config.js';
 
 const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/);
 
@@ -47,6 +48,12 @@ export const signatureSchema = z
 export type Signature = z.infer<typeof signatureSchema>;
 export type SignatureInput = z.infer<typeof signatureInputSchema>;
 export type SignatureOutput = z.infer<typeof signatureOutputSchema>;
+
+/**
+ * `signature` as a config section: validated with the rest of config.json when the model is read,
+ * so a bad signature fails the model's load instead of its first /v1 request.
+ */
+export const signatureConfigSection: ConfigSection = { key: 'signature', schema: signatureSchema };
 
 const cache = new WeakMap<object, Signature>();
 

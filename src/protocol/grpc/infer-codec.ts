@@ -63,7 +63,7 @@ export function tensorHeader(w: WireTensor, index: number): Omit<Tensor, 'data'>
  */
 export function decodeInferRequest(
   w: WireInferRequest,
-  admission?: (model: string, version?: string) => Admission,
+  admission?: Admission,
 ): { request: InferenceRequest; encoding: Encoding } {
   if (!w.model_name) throw new InferdError('invalid_request', `'model_name' is required`);
   const raw = w.raw_input_contents ?? [];
@@ -75,7 +75,7 @@ export function decodeInferRequest(
     );
   }
   const heads = w.inputs.map((t, i) => tensorHeader(t, i));
-  if (admission) admitInputs(heads, admission(w.model_name, w.model_version || undefined));
+  if (admission) admitInputs(heads, admission);
   const inputs = w.inputs.map((t, i): Tensor => {
     const head = heads[i]!;
     if (encoding === 'raw') {

@@ -28,7 +28,7 @@ import { authorizationOf } from './access.js';
 import { callContext } from './call-context.js';
 import { ERROR_CODE_KEY, toServiceError } from './errors.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
-import { refusalOf } from './request-deserializer.js';
+import { admittedOf, refusalOf } from './request-deserializer.js';
 import type { WireInferRequest, WireInferResponse, WireStreamResponse } from './wire-types.js';
 
 /**
@@ -142,13 +142,20 @@ async function runOne(
     // Refused by the request deserializer (too large, unknown model, malformed) before decoding.
     const refused = refusalOf(wire);
     if (refused) throw refused;
-    const { request, encoding } = decodeInferRequest(wire, (m, v) => service.admission(m, v));
+    // The deserializer admitted the model version; a message without a model_name is refused below.
+    const admitted =
+      admittedOf(wire) ??
+      (wire.model_name ? service.admit(wire.model_name, wire.model_version || undefined) : undefined);
+    const { request, encoding } = decodeInferRequest(wire, admitted?.admission);
     request.signal = ctx.signal;
     if (ctx.deadlineMs !== undefined) request.deadlineMs = ctx.deadlineMs;
-    const response = await service.infer(request, (t) => {
-      line.version = t.version;
-      line.queueMs = t.queueMs;
-      line.computeMs = t.computeMs;
+    const response = await service.infer(request, {
+      admitted,
+      timing: (t) => {
+        line.version = t.version;
+        line.queueMs = t.queueMs;
+        line.computeMs = t.computeMs;
+      },
     });
     return encodeInferResponse(response, encoding);
   } catch (err) {

@@ -12,17 +12,24 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InferdError, toInferdError } from '../../errors.js';
 import { admitInputs, serverAdmission, tooManyElements, type Admission } from '../../service/admission.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted, InferenceService } from '../../service/inference-service.js';
 import { decodeContents } from './contents-decode.js';
 import { tensorHeader } from './infer-codec.js';
 import { newScan, scanInferRequest } from './request-scan.js';
 import type { WireInferRequest } from './wire-types.js';
 
 const REFUSED = Symbol('inferd.refused');
+const ADMITTED = Symbol('inferd.admitted');
+type Marked = WireInferRequest & { [REFUSED]?: InferdError; [ADMITTED]?: Admitted };
 
 /** The refusal the deserializer put in place of a request, if any. */
 export function refusalOf(w: WireInferRequest): InferdError | undefined {
-  return (w as WireInferRequest & { [REFUSED]?: InferdError })[REFUSED];
+  return (w as Marked)[REFUSED];
+}
+
+/** The model version the deserializer admitted for the request (service.admit), if it named one. */
+export function admittedOf(w: WireInferRequest): Admitted | undefined {
+  return (w as Marked)[ADMITTED];
 }
 
 /**
@@ -43,14 +50,14 @@ export function inferRequestDeserializer(
   return (buf) => {
     const scan = newScan(service.maxRequestElements);
     let admission: Admission = serverAdmission(service.maxRequestElements);
-    let model = false;
+    let admitted: Admitted | undefined;
     try {
       scanInferRequest(buf, scan, () => {
         const name = text(buf, scan.modelName);
         if (!name) return Infinity; // decodeInferRequest says model_name is required
         // Unknown model or version, or draining: refused before anything is decoded.
-        admission = service.admission(name, text(buf, scan.modelVersion) || undefined);
-        model = true;
+        admitted = service.admit(name, text(buf, scan.modelVersion) || undefined);
+        admission = admitted.admission;
         return admission.maxElements;
       });
       // The tags are swapped in place and put back after decoding (a copy would double the
@@ -68,7 +75,7 @@ export function inferRequestDeserializer(
       if (scan.over) {
         // More than the server or the model takes: the model's header checks say why when they
         // can (e.g. a batch over max_batch_size), the count otherwise. No contents are decoded.
-        if (model)
+        if (admitted)
           admitInputs(
             wire.inputs.map((t, i) => tensorHeader(t, i)),
             admission,
@@ -79,6 +86,7 @@ export function inferRequestDeserializer(
       scan.inputs.forEach((input, i) => {
         if (input.tags.length > 0) wire.inputs[i]!.contents = decodeContents(buf, input);
       });
+      if (admitted) (wire as Marked)[ADMITTED] = admitted;
       return wire;
     } catch (err) {
       const refused: WireInferRequest & { [REFUSED]: InferdError } = {

@@ -116,7 +116,7 @@ export function decodeBinaryRequest(
  */
 export function decodeRawBinaryRequest(
   body: Buffer,
-  model: { name: string; version?: string; inputs: TensorSpec[]; maxBatchSize: number },
+  model: { name: string; version?: string; inputs: readonly TensorSpec[]; maxBatchSize: number },
   admission?: Admission,
 ): InferenceRequest {
   if (model.inputs.length !== 1) {

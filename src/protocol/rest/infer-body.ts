@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { InferenceRequest, InferenceResponse } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import type { Admission } from '../../service/admission.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted } from '../../service/inference-service.js';
 import { parseJsonBody, requestJsonLimits } from '../http/json-body.js';
 import {
   binaryOutputs,
@@ -59,24 +59,26 @@ function decodeJsonBody(
 }
 
 /**
- * Decodes an infer body for `model`. The model is resolved first (an unknown model is 404 before
- * anything is parsed), and its admission bounds every decoder (see service/admission.ts).
+ * Decodes an infer body for `model`, whose version the service admitted first (an unknown model is
+ * 404 before anything is parsed); the admission bounds every decoder (see service/admission.ts).
  */
 export function decodeInferBody(
-  service: InferenceService,
+  admitted: Admitted,
   headers: IncomingHttpHeaders,
   body: Buffer | undefined,
   model: string,
   version?: string,
 ): InferenceRequest {
-  const admission = service.admission(model, version);
+  const { admission } = admitted;
   const raw = body ?? Buffer.alloc(0);
   const headerLength = parseHeaderLength(headers[HEADER_LENGTH], raw.length);
   if (headerLength === undefined) return decodeJsonBody(headers, raw, model, version, admission);
   if (headerLength > 0) return decodeBinaryRequest(raw, headerLength, model, version, admission);
-  const md = service.modelMetadata(model, version);
-  const maxBatchSize = service.modelConfig(model, version).max_batch_size;
-  return decodeRawBinaryRequest(raw, { name: model, version, inputs: md.inputs, maxBatchSize }, admission);
+  return decodeRawBinaryRequest(
+    raw,
+    { name: model, version, inputs: admitted.inputs, maxBatchSize: admitted.maxBatchSize },
+    admission,
+  );
 }
 
 export function encodeInferBody(

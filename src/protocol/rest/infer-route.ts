@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { clip } from '../../core/clip.js';
 import { InferdError, isServerFault, toInferdError } from '../../errors.js';
 import type { CustomerGate, GateCall } from '../../gateway/customer-gate.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted, InferenceService } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
 import { clientGone } from '../http/client-gone.js';
 import { payloadTooLarge } from '../http/errors.js';
@@ -167,33 +167,33 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     finish(x, e.httpStatus, headers, errorBody(e));
   }
 
-  /** Load shedding before the body is read or parsed (see Scheduler.full): the refusal, if any. */
-  function admit(
-    target: { model: string; version?: string },
-    fields: InferLogFields,
-  ): InferdError | undefined {
-    if (service.isDraining) return undefined; // infer() answers server_draining
-    let mv;
+  /**
+   * The one lookup of the model version, and load shedding (see Scheduler.full), before the body is
+   * read or parsed: the refusal, if any.
+   */
+  function admit(x: Exchange): Admitted | InferdError {
+    let admitted: Admitted;
     try {
-      mv = service.router.resolve(target.model, target.version);
+      // Unknown model or version, not ready, or draining: refused before the body is read.
+      admitted = service.admit(x.target.model, x.target.version);
     } catch (err) {
-      // Unknown model or version, or not ready: refused before the body is read or decoded.
       return toInferdError(err);
     }
-    if (!mv.scheduler?.full) return undefined;
-    mv.observer.failed('rejected', 0);
-    fields.version = mv.version;
-    return mv.scheduler.queueFullError();
+    x.fields.version = admitted.version;
+    return service.shed(admitted) ?? admitted;
   }
 
-  async function run(x: Exchange, raw: Buffer): Promise<void> {
+  async function run(x: Exchange, raw: Buffer, admitted: Admitted): Promise<void> {
     const { req, fields } = x;
-    const request = decodeInferBody(service, req.headers, raw, x.target.model, x.target.version);
+    const request = decodeInferBody(admitted, req.headers, raw, x.target.model, x.target.version);
     request.signal = clientGone(req.socket);
-    const response = await service.infer(request, (t) => {
-      fields.version = t.version;
-      fields.queueMs = t.queueMs;
-      fields.computeMs = t.computeMs;
+    const response = await service.infer(request, {
+      admitted,
+      timing: (t) => {
+        fields.version = t.version;
+        fields.queueMs = t.queueMs;
+        fields.computeMs = t.computeMs;
+      },
     });
     const encoded = encodeInferBody(request, response, service.maxResponseBytes);
     const headers: Record<string, string | number> = { 'content-type': encoded.contentType };
@@ -207,10 +207,10 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
    */
   function receive(x: Exchange, limit: number, tooLarge: () => InferdError): void {
     const { req } = x;
-    const refused = admit(x.target, x.fields);
+    const admitted = admit(x);
     // Node discards an unread body after the response, so the connection stays usable.
-    if (refused) {
-      fail(x, refused);
+    if (admitted instanceof InferdError) {
+      fail(x, admitted);
       return;
     }
 
@@ -255,7 +255,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       }
       // Node hands each read its own buffer, so a single chunk is safe to keep without a copy.
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      run(x, raw).catch((err: unknown) => fail(x, err));
+      run(x, raw, admitted).catch((err: unknown) => fail(x, err));
     };
     req.on('data', onData);
     req.on('end', onEnd);

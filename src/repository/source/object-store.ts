@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { ConfigSection } from '../../core/model-config.js';
 import { InferdError } from '../../errors.js';
 import { publicReason } from '../public-reason.js';
 import type { ModelSnapshot, RepositorySource } from '../repository-source.js';
@@ -105,7 +106,7 @@ export class ObjectStoreSource implements RepositorySource {
     return page.objects.length > 0;
   }
 
-  async openModel(name: string): Promise<ModelSnapshot> {
+  async openModel(name: string, sections: readonly ConfigSection[]): Promise<ModelSnapshot> {
     const folder = `${this.base}${name}/`;
     const { objects } = await this.list(folder, false);
     // Folder markers (`name/1/`, size 0) and keys that would escape the model folder are not files.
@@ -121,7 +122,7 @@ export class ObjectStoreSource implements RepositorySource {
       .map(Number)
       .sort((a, b) => a - b);
     const configObj = modelFiles.find((f) => f.rel === 'config.json');
-    const config = parseConfigText(configObj ? await this.readText(configObj) : undefined, name);
+    const config = parseConfigText(configObj ? await this.readText(configObj) : undefined, name, sections);
     await this.forgetVersionsNotIn(name, versions);
     return {
       config,

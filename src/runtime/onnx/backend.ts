@@ -13,6 +13,7 @@ import { defaultIntraOpThreads } from '../cpu-quota.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
 import { runFailure } from './run-errors.js';
+import { onnxConfigSection, onnxSection } from './config.js';
 import { resolveConfigPath } from '../npm-path.js';
 
 /**
@@ -139,6 +140,7 @@ const DEFAULT_THREAD_PRIORITY = 'idle';
 export const onnxBackend: BackendFactory = {
   name: 'onnxruntime',
   platform: 'onnxruntime_onnx',
+  configSection: onnxConfigSection,
   async load(ctx: LoadContext): Promise<Backend> {
     const cfg = ctx.config;
     const file = resolveModelFile(ctx.versionDir, cfg.default_model_filename);
@@ -148,7 +150,7 @@ export const onnxBackend: BackendFactory = {
       throw new InferdError('invalid_config', `model file not found: ${file}`);
     }
     const count = cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
-    const ortCfg = cfg.onnxruntime;
+    const ortCfg = onnxSection(cfg);
     const settings = {
       model: file,
       intraOpNumThreads: ortCfg?.intra_op_num_threads ?? defaultIntraOpThreads(count),

@@ -98,19 +98,17 @@ async function stalledConnections(server: Inferd, part: PartResult): Promise<voi
       { timeoutMs: bodyBound + 1000 },
     ),
   );
+  // One body buffer written to every upload after its head: a copy per upload (800 MB in the long
+  // profile) starved this process for seconds, so its own clock, not the server, missed the bound.
+  const uploadBody = Buffer.alloc(SIZES.stalledUploadBytes, 0x20);
   const uploads = Array.from({ length: SIZES.stalledUploads }, () =>
     rawRequest(
       port,
-      httpBytes(
-        'POST',
-        '/v2/models/add/infer',
-        [
-          ['Content-Type', 'application/json'],
-          ['Content-Length', String(50 * 1024 * 1024)],
-        ],
-        Buffer.alloc(SIZES.stalledUploadBytes, 0x20),
-      ),
-      { timeoutMs: bodyBound + 1000 },
+      httpBytes('POST', '/v2/models/add/infer', [
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(50 * 1024 * 1024)],
+      ]),
+      { timeoutMs: bodyBound + 1000, pieces: [uploadBody], pauseMs: 0 },
     ),
   );
   await new Promise((r) => setTimeout(r, 1000));

@@ -1,0 +1,50 @@
+/**
+ * The `onnxruntime` section of config.json, owned by the ONNX Runtime backend: validated with the
+ * rest of the config when the model is read (core/model-config.ts ConfigSection), read here.
+ */
+import { z } from 'zod';
+import type { ConfigSection, ModelConfig } from '../../core/model-config.js';
+import { InferdError } from '../../errors.js';
+
+const onnxSectionSchema = z.object({
+  intra_op_num_threads: z.number().int().min(1).max(256).optional(),
+  execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
+  graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  /**
+   * Scheduling priority of the inference threads against the event loop (Linux): `idle`
+   * (SCHED_IDLE: inference runs on every cycle no normal thread wants), `low` (nice 10) or
+   * `normal`. The event loop parses, refuses and answers requests; when it waits behind
+   * inference, refusals under overload wait too.
+   */
+  thread_priority: z.enum(['idle', 'low', 'normal']).optional(),
+  /**
+   * Executions handed to one instance at once. 1 (default) keeps every waiting request in the
+   * scheduler's queue, where priority, deadlines and cancellation apply until it runs; 2 hides
+   * the hand-off between the event loop and the worker, but the batch handed over early can no
+   * longer be canceled, expired or overtaken.
+   */
+  pipeline_depth: z.number().int().min(1).max(4).optional(),
+});
+
+export type OnnxSection = z.infer<typeof onnxSectionSchema>;
+
+export const onnxConfigSection: ConfigSection = { key: 'onnxruntime', schema: onnxSectionSchema };
+
+const PARSED = new WeakMap<ModelConfig, OnnxSection>();
+
+/** The section of a config the repository validated (defaults filled in); parsed once per config. */
+export function onnxSection(cfg: ModelConfig): OnnxSection {
+  let section = PARSED.get(cfg);
+  if (!section) {
+    // Normally validated already (the repository's config sections); a config read without them
+    // is refused here the same way.
+    const res = onnxSectionSchema.safeParse(cfg.onnxruntime ?? {});
+    if (!res.success) {
+      const why = res.error.issues.map((i) => `onnxruntime.${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new InferdError('invalid_config', `model '${cfg.name ?? '?'}': config.json is invalid: ${why}`);
+    }
+    section = res.data;
+    PARSED.set(cfg, section);
+  }
+  return section;
+}
