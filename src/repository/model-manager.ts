@@ -90,15 +90,20 @@ export class ModelManager {
   async loadAll(): Promise<void> {
     const names = await this.source.listModelNames();
     const calls = new Map<string, string[]>();
-    for (const name of names) {
-      try {
-        const snapshot = await this.source.openModel(name, this.opts.configSections ?? []);
-        this.startupSnapshots.set(name, snapshot);
-        calls.set(name, this.callsOf(snapshot.config));
-      } catch {
-        // A config that cannot be read fails its own load, with its reason.
+    // A few at a time: on object storage each is a listing and a config download (round trips).
+    const pending = [...names];
+    const openNext = async (): Promise<void> => {
+      for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+        try {
+          const snapshot = await this.source.openModel(name, this.opts.configSections ?? []);
+          this.startupSnapshots.set(name, snapshot);
+          calls.set(name, this.callsOf(snapshot.config));
+        } catch {
+          // A config that cannot be read fails its own load, with its reason.
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: 8 }, openNext));
     this.startupCalls = calls;
     try {
       // One model's repository failure (its folder could not be listed) is that model's reason.
