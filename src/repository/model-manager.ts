@@ -266,8 +266,8 @@ export class ModelManager {
     // serving versions stay, the failed ones are listed beside them with their reasons.
     const keepServing = fresh.every((v) => !v.ready) && [...entry.versions.values()].some((v) => v.ready);
     if (keepServing) {
-      for (const v of fresh) if (!entry.versions.get(v.version)?.ready) next.set(v.version, v);
       for (const [version, old] of entry.versions) if (old.ready) next.set(version, old);
+      for (const v of fresh) if (!next.has(v.version)) next.set(v.version, v);
       this.opts.logger.error(
         { model: name, versions: fresh.map((v) => v.version), reason: fresh.map((v) => v.reason).join('; ') },
         'reload failed; the versions that served are kept',
