@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/', 'coverage/', '.inferd/', 'scratch/'] },
+  { ignores: ['dist/', 'node_modules/', 'models/', 'coverage/', '.inferd/', 'scratch/', '**/cdk.out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

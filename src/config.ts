@@ -359,6 +359,6 @@ export function loadSettings(
  * The address to listen on: the one given (flag, env or config file), else every interface with
  * auth on and loopback only with auth off, so that a server without keys is never exposed by default.
  */
-export function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
+function resolveHost(given: string | undefined, auth: 'on' | 'off'): string {
   return given ?? (auth === 'off' ? '127.0.0.1' : '0.0.0.0');
 }

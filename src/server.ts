@@ -23,17 +23,17 @@ import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
-export const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
-export const STEP_PACKAGES = [ocrSteps];
+const STEP_PACKAGES = [ocrSteps];
 
 /** The pipeline backend with every step package registered. */
 export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
   new StepRegistry().registerAll(STEP_PACKAGES.flat()),
 );
 
-export const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
+const BACKENDS: BackendFactory[] = [onnxBackend, pipelineBackend];
 
 /** The config.json sections owned outside the repository, validated when a model's config is read. */
 const CONFIG_SECTIONS: readonly ConfigSection[] = [

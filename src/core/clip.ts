@@ -7,7 +7,7 @@
  */
 
 /** Characters kept: longer than any real model name, id or tensor name, short enough to log freely. */
-export const CLIP_CHARS = 128;
+const CLIP_CHARS = 128;
 
 /**
  * Longest error message a client is sent (a backstop where messages leave the server, for client

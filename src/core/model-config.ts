@@ -4,7 +4,7 @@
  * Validated once when the model is loaded; a bad config makes only that model UNAVAILABLE.
  */
 import { z } from 'zod';
-import { DATATYPES, type Datatype } from './tensor.js';
+import { DATATYPES } from './tensor.js';
 import { InferdError } from '../errors.js';
 
 /** Triton spells datatypes TYPE_FP32 / TYPE_STRING in configs; the protocol spells them FP32 / BYTES. */
@@ -42,7 +42,7 @@ const dynamicBatching = z.object({
   default_priority_level: z.number().int().min(0).optional(),
 });
 
-export const modelConfigSchema = z.looseObject({
+const modelConfigSchema = z.looseObject({
   name: z.string().min(1).optional(),
   platform: z.string().optional(),
   backend: z.string().optional(),
@@ -101,7 +101,6 @@ function schemaWith(sections: readonly ConfigSection[]): z.ZodType<ModelConfig> 
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type TensorConfig = z.infer<typeof tensorConfig>;
-export type { Datatype };
 
 /** Validates raw JSON; throws `invalid_config` naming every bad field. */
 export function parseModelConfig(

@@ -57,7 +57,7 @@ export interface Tensor {
   parameters?: Parameters;
 }
 
-export interface RequestedOutput {
+interface RequestedOutput {
   name: string;
   parameters?: Parameters;
 }
@@ -129,8 +129,4 @@ export function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-export function dataLength(data: TensorData): number {
-  return data.length;
 }

@@ -34,7 +34,7 @@ export interface AccessOptions extends AccessSettings {
 const BEARER = /^Bearer +(\S+)$/i;
 
 /** Compares SHA-256 digests, so the comparison takes the same time whatever the lengths. */
-export function sameToken(given: string, expected: string): boolean {
+function sameToken(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);

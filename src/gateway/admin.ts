@@ -70,7 +70,7 @@ const CSV_COLUMNS: (keyof UsageRecord)[] = [
  * spreadsheet shows it as text instead of running it as a formula (a model or version name such as
  * `=cmd|calc!A0` comes from a client). Numbers are ours and written as they are.
  */
-export function csvCell(v: string | number): string {
+function csvCell(v: string | number): string {
   const s = typeof v === 'number' ? String(v) : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
   return `"${s.replace(/"/g, '""')}"`;
 }

@@ -19,7 +19,7 @@ import type { UsageMeter } from './metering.js';
  * names (at most 255 bytes on common file systems); a version comes from the URL for a model that
  * exists but may be anything, so it is cut.
  */
-export const USAGE_NAME_MAX_CHARS = 255;
+const USAGE_NAME_MAX_CHARS = 255;
 
 /** One call through the gate; transports hold it from `begin` to `finish`. */
 export class GateCall {

@@ -14,7 +14,7 @@ import {
 } from './keys.js';
 
 /** Bounds of what a key record holds (characters; listed in docs/api.md). */
-export const KEY_LIMITS = {
+const KEY_LIMITS = {
   name: 128,
   owner: 256,
   /** Model names in a key's scope, and the length of each (a model folder name is at most 255). */
@@ -27,7 +27,7 @@ function refuse(message: string): never {
 }
 
 /** Refuses inputs outside KEY_LIMITS and lifetimes beyond MAX_DURATION_MS, naming the field. */
-export function validateKeyInput(input: CreateKeyInput): void {
+function validateKeyInput(input: CreateKeyInput): void {
   if (!input.name.trim()) refuse('a key needs a non-empty name');
   if (input.name.length > KEY_LIMITS.name) {
     refuse(`the key name is ${input.name.length} characters long; the limit is ${KEY_LIMITS.name}`);

@@ -33,7 +33,7 @@ export interface Admission {
 /** Slot lifetime bound: longer than any request may run, so a crashed replica's slots free up. */
 const SLOT_TTL_MS = 10 * 60_000;
 
-export function planOf(plans: PlanSet, key: ApiKeyRecord): Plan {
+function planOf(plans: PlanSet, key: ApiKeyRecord): Plan {
   const p = plans.plans[key.plan];
   if (!p)
     throw new InferdError(
@@ -44,7 +44,7 @@ export function planOf(plans: PlanSet, key: ApiKeyRecord): Plan {
 }
 
 /** The rate-limit headers of a decision (lower-case names). */
-export function rateLimitHeaders(plan: Plan, d: RateDecision): Record<string, string> {
+function rateLimitHeaders(plan: Plan, d: RateDecision): Record<string, string> {
   const resetS = Math.ceil(d.resetMs / 1000);
   return {
     'ratelimit-policy': `"default";q=${plan.requestsPerMinute};w=60`,

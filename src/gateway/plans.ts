@@ -1,6 +1,11 @@
 /**
- * Plans: what a key may do. Rates are in requests, quotas in units (a call costs its model's weight,
- * e.g. ocr 5, spam 1). A JSON file (setting `plansFile`) replaces the default set entirely.
+ * Plans: what a key may do. Rates are in requests, quotas in units (a call costs its model's weight).
+ * A JSON file (setting `plansFile`) replaces the default set entirely.
+ *
+ * The defaults are derived in docs/market.md from the committed benchmarks (`npm run cost`): one unit
+ * is one spam call's compute (0.33 ms of CPU); an OCR page is ~2.8 vCPU-seconds, 8,400 units. The free
+ * plan holds 1,000 OCR pages a month (what Cloud Vision and Textract give free), pro 100,000.
+ * test/docs/market-doc.test.ts fails when these and the measurements drift apart.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -8,7 +13,7 @@ import { z } from 'zod';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const planSchema = z.object({
+const planSchema = z.object({
   /** Sustained rate: tokens refill at this many requests per minute. */
   requestsPerMinute: z.number().int().min(1),
   /** Bucket size: requests that may arrive at once after a quiet period. */
@@ -21,7 +26,7 @@ export const planSchema = z.object({
   maxPayloadBytes: z.number().int().min(1),
 });
 
-export const plansFileSchema = z.object({
+const plansFileSchema = z.object({
   plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), planSchema),
   /** Units per call by model name; models not listed cost `defaultWeight`. */
   modelWeights: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -37,14 +42,16 @@ export const DEFAULT_PLANS: PlanSet = {
       requestsPerMinute: 60,
       burst: 10,
       concurrentRequests: 2,
-      monthlyQuotaUnits: 10_000,
+      // 1,000 OCR pages or 8.4 M spam calls (the rate limit caps those at ~2.6 M a month).
+      monthlyQuotaUnits: 8_400_000,
       maxPayloadBytes: 2 * MiB,
     },
     pro: {
       requestsPerMinute: 600,
       burst: 100,
       concurrentRequests: 16,
-      monthlyQuotaUnits: 1_000_000,
+      // 100,000 OCR pages; under 2^31, so every store's counters hold it.
+      monthlyQuotaUnits: 840_000_000,
       maxPayloadBytes: 20 * MiB,
     },
     unlimited: {
@@ -55,8 +62,9 @@ export const DEFAULT_PLANS: PlanSet = {
       maxPayloadBytes: 64 * MiB,
     },
   },
-  // OCR runs detection + recognition (several model calls and image decoding) per request.
-  modelWeights: { ocr: 5, spam: 1 },
+  // In proportion to measured compute: an OCR page (decode, detection, ~24 recognition crops) takes
+  // ~8,400 times the CPU of a spam call (bench/results/ocr.md, gateway.md).
+  modelWeights: { ocr: 8_400, spam: 1 },
   defaultWeight: 1,
 };
 

@@ -9,9 +9,9 @@ import { InferdError, isServerFault } from '../errors.js';
 import { fromFastifyError } from '../protocol/http/errors.js';
 
 /** Where each code is documented (docs/errors.md has one row per code, generated from the catalogue). */
-export const PROBLEM_BASE = 'https://inferd.dev/errors/';
+const PROBLEM_BASE = 'https://inferd.dev/errors/';
 
-export interface Problem {
+interface Problem {
   type: string;
   title: string;
   status: number;
@@ -21,7 +21,7 @@ export interface Problem {
   request_id: string;
 }
 
-export function toProblem(e: InferdError, req: FastifyRequest): Problem {
+function toProblem(e: InferdError, req: FastifyRequest): Problem {
   return {
     type: PROBLEM_BASE + e.code,
     title: e.title,

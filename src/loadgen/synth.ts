@@ -25,7 +25,7 @@ function randomText(): string {
 }
 
 /** Random values in a range every datatype can hold (0..99 for integers, [-1, 1) for floats). */
-export function randomData(datatype: Datatype, count: number): TensorData {
+function randomData(datatype: Datatype, count: number): TensorData {
   if (datatype === 'BYTES') return BytesData.fromStrings(Array.from({ length: count }, randomText));
   const data = new TYPED_ARRAY[datatype](count);
   for (let i = 0; i < count; i++) {
@@ -54,7 +54,7 @@ export function randomData(datatype: Datatype, count: number): TensorData {
 }
 
 /** One input tensor for a spec: every dynamic (-1) dim becomes 1. */
-export function synthTensor(spec: TensorSpec): Tensor {
+function synthTensor(spec: TensorSpec): Tensor {
   const shape = spec.shape.map((d) => (d < 0 ? 1 : d));
   return {
     name: spec.name,

@@ -42,7 +42,7 @@ function codeOf(err: grpc.ServiceError): string {
   return 'unknown';
 }
 
-export function clientErrorFrom(err: grpc.ServiceError): ClientError {
+function clientErrorFrom(err: grpc.ServiceError): ClientError {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(err.metadata?.getMap() ?? {})) headers[k] = String(v);
   return new ClientError(err.details || err.message, codeOf(err), err.code, headers);

@@ -4,14 +4,7 @@ import { RestBinaryClient } from './rest-binary.js';
 import { RestJsonClient } from './rest-json.js';
 import type { InferClient, Transport } from './types.js';
 
-export {
-  ClientError,
-  type CallOptions,
-  type ClientRequest,
-  type InferClient,
-  type Transport,
-} from './types.js';
-export { GrpcClient, RestBinaryClient, RestJsonClient };
+export { type InferClient, type Transport } from './types.js';
 
 /**
  * `url`: http://host:port for the REST transports; host:port (a `grpc://` prefix is accepted) for gRPC.

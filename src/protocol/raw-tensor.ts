@@ -141,10 +141,3 @@ export function dataToRaw(datatype: Datatype, data: TensorData): Uint8Array {
   }
   return out;
 }
-
-/** Size in bytes of a tensor's raw encoding (for `binary_data_size`). */
-export function rawByteLength(datatype: Datatype, data: TensorData): number {
-  if (datatype !== 'BYTES') return (data as NumericData).byteLength;
-  const items = data as BytesData;
-  return 4 * items.length + items.byteLength;
-}

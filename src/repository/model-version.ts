@@ -9,7 +9,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { ModelObserver } from '../observability/model-observer.js';
 import type { ModelConfig } from '../core/model-config.js';
 
-export const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
+const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof STATES)[number];
 
 /** A READY version, with the scheduler and metadata that loading set (isReady checks). */

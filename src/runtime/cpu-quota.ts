@@ -14,7 +14,7 @@ function readFile(path: string): string | undefined {
 }
 
 /** cgroup v2 `cpu.max` ("max 100000" or "150000 100000"), then v1 cfs quota/period. */
-export function cgroupCpuLimit(root = '/sys/fs/cgroup'): number | undefined {
+function cgroupCpuLimit(root = '/sys/fs/cgroup'): number | undefined {
   const v2 = readFile(`${root}/cpu.max`);
   if (v2) {
     const [quota, period] = v2.split(/\s+/);
@@ -28,7 +28,7 @@ export function cgroupCpuLimit(root = '/sys/fs/cgroup'): number | undefined {
 }
 
 /** Whole CPUs available: the cgroup quota rounded up (at least 1), capped by the visible cores. */
-export function cpuQuota(): number {
+function cpuQuota(): number {
   const cores = availableParallelism();
   const limit = cgroupCpuLimit();
   if (limit === undefined) return cores;

@@ -12,7 +12,7 @@ import { InferdError } from '../errors.js';
 const require = createRequire(import.meta.url);
 
 /** Splits `@scope/name/sub/path` or `name/sub/path` into package name and subpath. */
-export function splitPackageSpec(spec: string): { pkg: string; subpath: string } {
+function splitPackageSpec(spec: string): { pkg: string; subpath: string } {
   const parts = spec.split('/');
   const n = spec.startsWith('@') ? 2 : 1;
   return { pkg: parts.slice(0, n).join('/'), subpath: parts.slice(n).join('/') };

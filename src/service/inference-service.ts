@@ -17,7 +17,7 @@ import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 
 /** Per-request timing, for logs and transports. */
-export interface InferTiming {
+interface InferTiming {
   queueMs: number;
   computeMs: number;
   version: string;

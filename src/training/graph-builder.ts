@@ -5,7 +5,7 @@
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
-export type OnnxModelProto = onnxProto.onnx.IModelProto;
+type OnnxModelProto = onnxProto.onnx.IModelProto;
 
 /** ONNX TensorProto.DataType values. */
 export const OnnxType = {
@@ -27,15 +27,15 @@ export const OnnxType = {
 export type OnnxTypeName = keyof typeof OnnxType;
 
 /** A dimension: a fixed size, or a symbolic name / -1 for a dynamic one. */
-export type Dim = number | string;
+type Dim = number | string;
 
-export interface ValueInfo {
+interface ValueInfo {
   name: string;
   type: OnnxTypeName;
   shape: Dim[];
 }
 
-export type AttrValue = number | string | number[] | string[] | Float32Array | { tensor: InitTensor };
+type AttrValue = number | string | number[] | string[] | Float32Array | { tensor: InitTensor };
 
 export interface NodeSpec {
   op: string;
@@ -88,7 +88,7 @@ function valueInfo(v: ValueInfo): onnxProto.onnx.IValueInfoProto {
   };
 }
 
-export function tensorProto(t: InitTensor): onnxProto.onnx.ITensorProto {
+function tensorProto(t: InitTensor): onnxProto.onnx.ITensorProto {
   const base: onnxProto.onnx.ITensorProto = { name: t.name, dataType: OnnxType[t.type], dims: t.dims };
   const vals = t.values;
   switch (t.type) {
@@ -151,7 +151,7 @@ function attribute(name: string, value: AttrValue, asFloat: boolean): onnxProto.
   return { name, type: A.TENSOR, t: tensorProto(value.tensor) };
 }
 
-export function buildModelProto(spec: GraphSpec): OnnxModelProto {
+function buildModelProto(spec: GraphSpec): OnnxModelProto {
   const opsets = [{ domain: '', version: spec.opset ?? 17 }];
   for (const [domain, version] of Object.entries(spec.extraOpsets ?? {})) opsets.push({ domain, version });
   return {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildModel } from '../../src/training/graph-builder.js';
 import { makeFixtureRepository } from '../fixtures/repository.js';
 
-export const SPAM_SIGNATURE = {
+const SPAM_SIGNATURE = {
   task: 'text-classification',
   summary: 'Spam or ham for one text or a list of texts.',
   inputs: [
@@ -29,7 +29,7 @@ export const SPAM_SIGNATURE = {
   ],
 };
 
-export const OCR_SIGNATURE = {
+const OCR_SIGNATURE = {
   task: 'ocr',
   summary: 'Text and lines found in one image.',
   inputs: [

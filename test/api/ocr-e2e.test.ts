@@ -62,7 +62,8 @@ describe('OCR through the customer API', () => {
     const usage = await client.usage();
     assert.deepEqual(
       usage.days.map((d) => [d.model, d.requests, d.units]),
-      [['ocr', 2, 10]],
+      // Two calls at the default OCR weight (8,400 units a page, derived in docs/market.md).
+      [['ocr', 2, 2 * DEFAULT_PLANS.modelWeights.ocr!]],
     );
   });
 });

@@ -22,7 +22,7 @@ export interface RawResponse {
 }
 
 /** Parses the first complete response in `text`, or undefined while it is incomplete. */
-export function parseResponse(text: string): RawResponse | undefined {
+function parseResponse(text: string): RawResponse | undefined {
   return parseResponses(text)[0];
 }
 

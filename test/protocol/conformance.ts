@@ -15,9 +15,9 @@ import { startTestServer } from '../helpers/server.js';
 import { bytes, f32, tensorFor } from './tensors.js';
 
 /** The body limit the suite's server runs with, so that "oversized" is cheap to reach. */
-export const SUITE_MAX_BODY_BYTES = 1024 * 1024;
+const SUITE_MAX_BODY_BYTES = 1024 * 1024;
 
-export async function expectError(
+async function expectError(
   p: Promise<unknown>,
   code: ErrorCode,
   client: InferClient,

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MODELS = join(REPO_ROOT, 'models');
 export const SPAM_MODEL = join(MODELS, 'spam', '1', 'model.onnx');
 export const TEST_DATA = join(REPO_ROOT, 'test', 'spam');

@@ -9,7 +9,7 @@ import { InferdError } from '../../errors.js';
 import type { TensorSpec } from '../../core/model.js';
 import type { Signature, SignatureInput } from './signature.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
 
 export interface DecodedRequest {

@@ -18,7 +18,7 @@ import { signatureOf, type Signature } from './signature.js';
 import { UploadBudget } from './upload-budget.js';
 
 /** The body limit of one request: the plan's when the gateway set one. */
-export interface BodyLimit {
+interface BodyLimit {
   max: number;
   tooLarge: () => InferdError;
 }

@@ -13,7 +13,7 @@ import type { ConfigSection } from '../../core/model-config.js';
 
 const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/);
 
-export const signatureInputSchema = z.object({
+const signatureInputSchema = z.object({
   field: fieldName,
   type: z.enum(['string', 'number', 'integer', 'image']),
   tensor: z.string().min(1),
@@ -24,7 +24,7 @@ export const signatureInputSchema = z.object({
   example: z.union([z.string(), z.number()]).optional(),
 });
 
-export const signatureOutputSchema = z.object({
+const signatureOutputSchema = z.object({
   field: fieldName,
   type: z.enum(['string', 'number', 'integer', 'json']),
   tensor: z.string().min(1),
@@ -34,7 +34,7 @@ export const signatureOutputSchema = z.object({
   schema: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const signatureSchema = z
+const signatureSchema = z
   .object({
     task: z.string().min(1),
     summary: z.string().optional(),

@@ -13,7 +13,7 @@ export interface StoreOptions {
   databaseSchema?: string;
 }
 
-export function sqlitePath(dataDir: string): string {
+function sqlitePath(dataDir: string): string {
   return join(resolve(dataDir), 'inferd.db');
 }
 

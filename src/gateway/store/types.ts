@@ -75,8 +75,3 @@ export interface Store {
   usageRecords(q: UsageQuery): Promise<UsageRecord[]>;
   close(): Promise<void>;
 }
-
-/** ISO day (UTC) of a millisecond time. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}

@@ -11,7 +11,7 @@ import { grpcCategory } from '../../gateway/access-policy.js';
 import { toServiceError } from './errors.js';
 
 /** The methods that run the customer gate themselves (infer-handlers.ts). */
-export const GATED_METHODS: ReadonlySet<string> = new Set([
+const GATED_METHODS: ReadonlySet<string> = new Set([
   '/inference.GRPCInferenceService/ModelInfer',
   '/inference.GRPCInferenceService/ModelStreamInfer',
 ]);

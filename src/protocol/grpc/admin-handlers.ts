@@ -13,7 +13,7 @@ import type { WireModelRef, WireRepositoryRequest } from './wire-types.js';
 type Unary<Req> = (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
 /** Wraps a (possibly async) function into a unary handler with error mapping. */
-export function unary<Req>(logger: Logger, fn: (req: Req) => unknown): Unary<Req> {
+function unary<Req>(logger: Logger, fn: (req: Req) => unknown): Unary<Req> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => fn(call.request))

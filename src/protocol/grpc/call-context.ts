@@ -22,7 +22,7 @@ export interface CallContext {
  * 2³¹−1 ms away, the longest a timer waits (src/core/timers.ts); grpc-js's own overflow on longer
  * `grpc-timeout` headers is repaired before it parses them (http2-guard.ts).
  */
-export function deadlineOf(call: ServerCallLike): number | undefined {
+function deadlineOf(call: ServerCallLike): number | undefined {
   const d = call.getDeadline();
   const at = d instanceof Date ? d.getTime() : d;
   if (!Number.isFinite(at)) return undefined;

@@ -29,7 +29,7 @@ const NATIVE: Partial<Record<Datatype, new (n: number) => unknown>> = {
   FP64: Float64Array,
 };
 
-export const CONTENTS_FIELD: Record<Datatype, keyof WireContents | undefined> = {
+const CONTENTS_FIELD: Record<Datatype, keyof WireContents | undefined> = {
   BOOL: 'bool_contents',
   UINT8: 'uint_contents',
   UINT16: 'uint_contents',

@@ -18,7 +18,7 @@ interface CheckResponse {
   status: Status;
 }
 
-export const KNOWN_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
+const KNOWN_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
 const POLL_MS = 250;
 
 export interface HealthService {

@@ -69,7 +69,7 @@ function timeoutHeader(ms: number): string {
  * one grpc-js parses correctly: 24.8 days, which is no deadline in practice. Malformed values are
  * left for grpc-js to refuse.
  */
-export function clampGrpcTimeout(headers: IncomingHttpHeaders): void {
+function clampGrpcTimeout(headers: IncomingHttpHeaders): void {
   const value = headers['grpc-timeout'];
   if (typeof value !== 'string') return;
   const m = TIMEOUT.exec(value);

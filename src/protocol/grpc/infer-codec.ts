@@ -28,7 +28,7 @@ function hasValues(c: WireContents | DecodedContents | null | undefined): boolea
   return !!c && Object.values(c).some((v) => contentsLength(v) > 0);
 }
 
-export function parseWireShape(shape: Long64[], name: string): number[] {
+function parseWireShape(shape: Long64[], name: string): number[] {
   const dims = shape.map(Number);
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new InferdError(

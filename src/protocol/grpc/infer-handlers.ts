@@ -37,9 +37,9 @@ import type { WireInferRequest, WireInferResponse, WireStreamResponse } from './
  * held back by HTTP/2 flow control, instead of holding one decoded request (up to the message
  * limit) per extra request in memory.
  */
-export const MAX_STREAM_INFLIGHT = 128;
+const MAX_STREAM_INFLIGHT = 128;
 
-export interface InferLog {
+interface InferLog {
   model: string;
   version?: string;
   queueMs?: number;

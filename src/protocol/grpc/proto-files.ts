@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-export const LOADER_OPTIONS: protoLoader.Options = {
+const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -38,12 +38,7 @@ export interface LoadedProtos {
   reflection: grpc.ServiceClientConstructor[];
 }
 
-export const PROTO_FILES = [
-  'grpc_service.proto',
-  'health.proto',
-  'reflection_v1.proto',
-  'reflection_v1alpha.proto',
-];
+const PROTO_FILES = ['grpc_service.proto', 'health.proto', 'reflection_v1.proto', 'reflection_v1alpha.proto'];
 
 let cached: LoadedProtos | undefined;
 

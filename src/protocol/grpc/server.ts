@@ -26,7 +26,7 @@ export interface GrpcServerOptions {
   limits: GrpcLimits;
 }
 
-export interface GrpcLimits {
+interface GrpcLimits {
   /** Connections at once; more are closed as they arrive. */
   maxConnections: number;
   /** A unary call's request message must arrive within this (ms). */

@@ -9,7 +9,7 @@ import type { DecodedContents } from './contents-decode.js';
 /** int64/uint64 fields: decoded as decimal strings, encoded from strings or numbers. */
 export type Long64 = string | number;
 
-export type ParameterChoice = 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
+type ParameterChoice = 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
 
 export interface WireParameter {
   bool_param?: boolean;
@@ -41,7 +41,7 @@ export interface WireTensor {
   contents?: WireContents | DecodedContents | null;
 }
 
-export interface WireRequestedOutput {
+interface WireRequestedOutput {
   name: string;
   parameters?: WireParameters;
 }
@@ -70,7 +70,7 @@ export interface WireStreamResponse {
   infer_response?: WireInferResponse | null;
 }
 
-export interface WireTensorMetadata {
+interface WireTensorMetadata {
   name: string;
   datatype: string;
   shape: Long64[];

@@ -97,7 +97,7 @@ export class BodyBudget {
 const OVER_CAP = Symbol('inferd.overConnectionCap');
 type Marked = Socket & { [OVER_CAP]?: boolean };
 
-export function tooManyConnections(max: number): InferdError {
+function tooManyConnections(max: number): InferdError {
   return InferdError.withoutStack(
     'too_many_connections',
     `the server has too many open connections (${max}); retry shortly, and reuse connections (keep-alive)`,

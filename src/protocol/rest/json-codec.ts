@@ -21,7 +21,7 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function parseParameters(v: unknown, where: string): Parameters | undefined {
+function parseParameters(v: unknown, where: string): Parameters | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) throw new InferdError('invalid_request', `${where} 'parameters' must be an object`);
   for (const [k, val] of Object.entries(v)) {
@@ -35,7 +35,7 @@ export function parseParameters(v: unknown, where: string): Parameters | undefin
   return v as Parameters;
 }
 
-export function parseShape(v: unknown, name: string): number[] {
+function parseShape(v: unknown, name: string): number[] {
   if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
     throw new InferdError(
       'invalid_request',

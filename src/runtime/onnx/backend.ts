@@ -21,7 +21,7 @@ import { resolveConfigPath } from '../npm-path.js';
  * or `npm:<package>/<path>` for a model shipped in an npm package (resolved on Node's lookup path,
  * also for packages whose `exports` map hides their files).
  */
-export function resolveModelFile(versionDir: string, filename: string): string {
+function resolveModelFile(versionDir: string, filename: string): string {
   if (filename.startsWith('npm:')) return resolveConfigPath(filename, versionDir);
   return isAbsolute(filename) ? filename : join(versionDir, filename);
 }

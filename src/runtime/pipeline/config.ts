@@ -38,7 +38,7 @@ const stepSchema = z
     message: 'a step needs exactly one of "function" or "model"',
   });
 
-export const pipelineSchema = z.strictObject({
+const pipelineSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
   /**
    * Requests of this pipeline in flight at once (the scheduler's concurrency for it). Above 1,

@@ -103,7 +103,7 @@ const CUBIC_TAB = Float64Array.from({ length: TAB * 4 }, (_, i) => cubicWeights(
  * grid. Pixel (x, y) samples the source at H(x / w, y / h), H the square-to-quad homography,
  * rounded to 1/32 pixel as OpenCV does.
  */
-export function warpGrid(
+function warpGrid(
   img: RgbImage,
   q: Quad,
   w: number,
@@ -245,7 +245,7 @@ function compactTaps(
  * computed: the same result as the two full passes, at a cost bounded by the output size however
  * large the box. Returns the crop's width.
  */
-export function cropLine(
+function cropLine(
   img: RgbImage,
   q: Quad,
   p: CropParams,
@@ -306,7 +306,7 @@ export function cropLine(
 }
 
 /** The width cropLine gives quad `q`: resize_norm_img's ceil(imgH · (w / h)), in that order, capped. */
-export function cropWidth(q: Quad, p: CropParams): number {
+function cropWidth(q: Quad, p: CropParams): number {
   const s = straightenedCorners(q);
   const ratio = Math.max(1, s.width) / Math.max(1, s.height);
   return Math.max(1, Math.min(p.maxWidth, Math.ceil(p.height * ratio)));

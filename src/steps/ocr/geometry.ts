@@ -114,26 +114,6 @@ export function orderQuad(corners: Point[]): Quad {
   return [tl, tr, br, bl];
 }
 
-export function polygonArea(poly: readonly Point[]): number {
-  let a = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const p = poly[i];
-    const q = poly[(i + 1) % poly.length];
-    a += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(a) / 2;
-}
-
-export function polygonPerimeter(poly: readonly Point[]): number {
-  let l = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const p = poly[i];
-    const q = poly[(i + 1) % poly.length];
-    l += Math.hypot(q[0] - p[0], q[1] - p[1]);
-  }
-  return l;
-}
-
 /**
  * DB's unclip followed by get_mini_boxes: the shrunk text kernel is offset outwards by
  * d = area * ratio / perimeter (Vatti offset with round joins in PaddleOCR). For a rectangle the

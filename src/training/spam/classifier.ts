@@ -53,7 +53,7 @@ export function hiddenLayer(
 }
 
 /** Raw (uncalibrated) logit for one row. */
-export function logit(p: ClassifierParams, row: SparseRow, scratch?: Float64Array): number {
+function logit(p: ClassifierParams, row: SparseRow, scratch?: Float64Array): number {
   let z = p.b2;
   if (p.hidden === 0) {
     for (let n = 0; n < row.idx.length; n++)

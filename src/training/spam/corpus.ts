@@ -24,7 +24,7 @@ export interface RawMessage {
 const GROUPS: readonly CorpusGroup[] = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'];
 
 /** Directory holding the corpus files (`data/<group>/<id>.<md5>.txt`). */
-export function corpusDataDir(): string {
+function corpusDataDir(): string {
   const require = createRequire(import.meta.url);
   let entry: string;
   try {

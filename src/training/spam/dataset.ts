@@ -25,7 +25,7 @@ export interface PreparedData {
 }
 
 /** Parses raw messages into examples, calling `onProgress(done, total)` as it goes. */
-export async function parseAll(
+async function parseAll(
   raws: readonly RawMessage[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ examples: Example[]; dedupTexts: string[] }> {

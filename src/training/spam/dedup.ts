@@ -10,14 +10,14 @@
  */
 import { fnv1a } from './prng.js';
 
-export const NEAR_DUP_JACCARD = 0.8;
+const NEAR_DUP_JACCARD = 0.8;
 const NUM_HASHES = 64;
 const BANDS = 16; // 16 bands x 4 rows: pairs above ~0.5 Jaccard become candidates, then are verified.
 const ROWS = NUM_HASHES / BANDS;
 const SHINGLE = 5;
 
 /** Lower case, letters/digits only, single spaces: formatting differences do not hide a duplicate. */
-export function normaliseForDedup(text: string): string {
+function normaliseForDedup(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')

@@ -12,10 +12,9 @@ import { loadExamples } from './dataset.js';
 import { binaryMetrics, type BinaryMetrics } from './metrics.js';
 import { openModel, scoreTexts } from './score.js';
 
-export const GATED_METRICS = ['f1', 'precision', 'roc_auc'] as const;
-export type GatedMetric = (typeof GATED_METRICS)[number];
+const GATED_METRICS = ['f1', 'precision', 'roc_auc'] as const;
 
-export interface GateCheck {
+interface GateCheck {
   name: string;
   value: number;
   limit: number;

@@ -15,9 +15,9 @@ import type { Platt } from './calibrate.js';
 import { featurizerNodes, type Vocabulary } from './featurizer-graph.js';
 
 /** Opset 20 for StringSplit/RegexFullMatch; ai.onnx.ml for LabelEncoder. */
-export const OPSET = 20;
-export const ML_OPSET = 3;
-export const LABELS = ['ham', 'spam'] as const;
+const OPSET = 20;
+const ML_OPSET = 3;
+const LABELS = ['ham', 'spam'] as const;
 
 export interface ExportInput {
   vocab: Vocabulary;

@@ -111,10 +111,6 @@ export function buildVocabulary(docs: readonly Tokens[], opts: VocabOptions = DE
   };
 }
 
-export function featureNames(vocab: Vocabulary): string[] {
-  return [...vocab.unigrams, ...vocab.bigrams.map((b) => b.join(' ')), ...DENSE_FEATURES.map((d) => `#${d}`)];
-}
-
 /** Featurises texts with the ONNX featuriser; returns sparse rows of width vocabularySize + dense. */
 export async function featurize(
   vocab: Vocabulary,

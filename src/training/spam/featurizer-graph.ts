@@ -18,7 +18,7 @@
 import type { InitTensor, NodeSpec } from '../graph-builder.js';
 
 /** Words past this many (space-separated) are kept as one unmatched remainder: bounds work per message. */
-export const MAX_WORDS = 3000;
+const MAX_WORDS = 3000;
 /** Line breaks inside one space-separated word beyond this many stay unsplit (blank-line runs). */
 const MAX_LINE_PIECES = 8;
 
@@ -26,7 +26,7 @@ const MAX_LINE_PIECES = 8;
  * Token-shape signals counted on space-separated words. Each becomes one dense feature
  * log(1 + count). Patterns are RE2 full matches; `cased` ones run on the original-case words.
  */
-export const SHAPE_FEATURES: readonly { name: string; pattern: string; cased: boolean }[] = [
+const SHAPE_FEATURES: readonly { name: string; pattern: string; cased: boolean }[] = [
   { name: 'links', pattern: '(?s).*(https?://|www\\.).*', cased: false },
   { name: 'caps_words', pattern: '[^a-z]*[A-Z]{3,}[^a-z]*', cased: true },
   { name: 'exclamations', pattern: '(?s).*!.*', cased: false },

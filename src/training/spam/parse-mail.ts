@@ -40,7 +40,7 @@ function addressText(value: AddressObject | AddressObject[] | undefined): string
 }
 
 /** html-to-text with links kept (a link's URL is a strong spam signal) and no hard wrapping. */
-export function htmlToText(html: string): string {
+function htmlToText(html: string): string {
   return convert(html, {
     wordwrap: false,
     selectors: [

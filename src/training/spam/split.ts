@@ -5,12 +5,12 @@
  */
 import { Prng } from './prng.js';
 
-export interface SplitFractions {
+interface SplitFractions {
   validation: number;
   test: number;
 }
 
-export const DEFAULT_FRACTIONS: SplitFractions = { validation: 0.15, test: 0.2 };
+const DEFAULT_FRACTIONS: SplitFractions = { validation: 0.15, test: 0.2 };
 
 export interface Split {
   train: number[];

@@ -42,8 +42,8 @@ export interface TrainSpamResult {
 
 export const DEFAULT_SEED = 42;
 /** The committed model's settings: a 16-unit MLP beat logistic regression on validation log-loss. */
-export const SPAM_TRAIN: TrainOptions = { ...DEFAULT_TRAIN, hidden: 16 };
-export const SPAM_VOCAB: VocabOptions = { ...DEFAULT_VOCAB, maxUnigrams: 8000, maxBigrams: 4000 };
+const SPAM_TRAIN: TrainOptions = { ...DEFAULT_TRAIN, hidden: 16 };
+const SPAM_VOCAB: VocabOptions = { ...DEFAULT_VOCAB, maxUnigrams: 8000, maxBigrams: 4000 };
 
 const labelsOf = (xs: readonly Example[]): number[] => xs.map((e) => e.label);
 const textsOf = (xs: readonly Example[]): string[] => xs.map((e) => e.text);
