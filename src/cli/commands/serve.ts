@@ -13,7 +13,9 @@ import { startServer } from '../../server.js';
 export function addServeCommand(program: Command): void {
   const serve = program
     .command('serve')
-    .description('serve every model of a repository folder over Open Inference Protocol v2');
+    .description(
+      'serve every model of a repository (a folder, s3:// or gs://) over Open Inference Protocol v2',
+    );
   // One flag per setting, from the settings' own table (src/config.ts).
   for (const [key, { arg, help }] of Object.entries(SETTING_HELP)) {
     const src = SETTING_SOURCES[key as keyof typeof SETTING_SOURCES];
