@@ -1,11 +1,12 @@
 /** The command line: help, version, and settings validated once with messages that name the setting. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSettings, SETTING_SOURCES, settingsSchema, SettingsError } from '../../src/config.js';
+import { exited, freePort } from '../helpers/spawn.js';
 
 const run = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/inferd.js', ...args], {
@@ -40,6 +41,50 @@ describe('cli', () => {
     const bad = run('serve', '--grpc-max-concurrent-streams', '0');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /invalid setting grpcMaxConcurrentStreams \(flag --grpc-max-concurrent-streams/);
+  });
+
+  it('serve is the default command: flags alone reach its settings', () => {
+    const r = run('--http-port', '70000');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /httpPort \(flag --http-port, env INFERD_HTTP_PORT\)/);
+  });
+
+  // A container's ENTRYPOINT is the CLI: `docker run IMAGE` with no arguments must serve.
+  it('no arguments at all starts the server, which drains and exits 0 on SIGTERM', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'inferd-noarg-'));
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['bin/inferd.js'], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        INFERD_HOST: '127.0.0.1',
+        INFERD_GRPC_PORT: '0',
+        INFERD_MODEL_REPOSITORY: repo,
+        INFERD_DATA_DIR: join(repo, '.data'),
+        INFERD_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      let ready = 0;
+      for (let i = 0; i < 400 && ready !== 200; i++) {
+        assert.equal(proc.exitCode, null, `inferd exited: ${stderr}`);
+        ready = await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(ready, 200, `not ready: ${stderr}`);
+      proc.kill('SIGTERM');
+      await exited(proc);
+      assert.equal(proc.exitCode, 0, stderr);
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it('a bad flag value exits 2 naming the setting, the flag, the env var and the range', () => {

@@ -1,4 +1,9 @@
-/** `inferd serve`: runs the server until SIGTERM/SIGINT; the first signal drains, a second exits at once. */
+/**
+ * `inferd serve`: runs the server until SIGTERM/SIGINT; the first signal drains, a second exits at once.
+ * It is the default command: `inferd` alone and `inferd --http-port 9000` serve too, so a container
+ * whose ENTRYPOINT is the CLI starts the server with no arguments, with `serve` (SageMaker's
+ * convention) or with flags only (a platform's `args:`).
+ */
 import type { Command } from 'commander';
 import {
   loadSettings,
@@ -12,9 +17,9 @@ import { startServer } from '../../server.js';
 
 export function addServeCommand(program: Command): void {
   const serve = program
-    .command('serve')
+    .command('serve', { isDefault: true })
     .description(
-      'serve every model of a repository (a folder, s3:// or gs://) over Open Inference Protocol v2',
+      'serve every model of a repository (a folder, s3:// or gs://) over Open Inference Protocol v2 (the default command)',
     );
   // One flag per setting, from the settings' own table (src/config.ts).
   for (const [key, { arg, help }] of Object.entries(SETTING_HELP)) {
