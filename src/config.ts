@@ -24,6 +24,7 @@ const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
 
 export const settingsSchema = z.object({
   /**
+   * A folder, or `s3://bucket/prefix` / `gs://bucket/prefix` (docs/deploy/object-storage.md).
    * Unset: `sagemakerModelDir` when that folder exists and holds something (SageMaker unpacked a
    * model there), else ./models. See resolveModelRepository.
    */
@@ -39,6 +40,35 @@ export const settingsSchema = z.object({
   vertexHealthRoute: routePath.optional(),
   /** Vertex AI: serve `{"instances": […]}` predictions on this path (`$AIP_PREDICT_ROUTE`). */
   vertexPredictRoute: routePath.optional(),
+  /**
+   * Where versions from object storage are downloaded (unset: `<os.tmpdir()>/inferd-model-cache`).
+   * Must be writable: on a read-only root file system, a mounted volume or the temp dir.
+   */
+  modelCacheDir: z.string().min(1).optional(),
+  /** S3-compatible store's URL (also `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`); path-style addressing. */
+  s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Most objects one listing of object storage may return (the repository's models, or one model's
+   * files): 10,000 is 10 pages of S3's 1,000 and far above any model folder.
+   */
+  maxRepositoryObjects: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /**
+   * Most bytes one version downloads from object storage (the model's own files plus the version
+   * folder). 8 GiB holds a 2 GiB ONNX protobuf with external data several times over.
+   */
+  maxModelBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 50)
+    .default(8 * 1024 * MiB),
+  /**
+   * One object storage request: a listing's whole answer, a download's longest wait for its next
+   * bytes (a large file may take longer in all, as long as it keeps coming).
+   */
+  objectStoreTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Retries of a failed object storage request (network, 5xx, 429, stall, short read), with backoff. */
+  objectStoreRetries: z.coerce.number().int().min(0).max(20).default(3),
   /**
    * Address to listen on. Unset: 0.0.0.0 with auth on, 127.0.0.1 with auth off (an open server is
    * reachable from this machine only unless a host is given explicitly); see resolveHost.
@@ -172,8 +202,8 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
  */
 export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }> = {
   modelRepository: {
-    arg: 'dir',
-    help: 'model repository folder (default /opt/ml/model when SageMaker filled it, else ./models)',
+    arg: 'dir|uri',
+    help: 'model repository: a folder, s3://bucket/prefix or gs://bucket/prefix (also $AIP_STORAGE_URI; default /opt/ml/model when SageMaker filled it, else ./models)',
   },
   sagemakerModelDir: {
     arg: 'dir',
@@ -188,6 +218,27 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
     arg: 'path',
     help: 'Vertex AI predict route, {"instances": [...]} (also $AIP_PREDICT_ROUTE)',
   },
+  modelCacheDir: {
+    arg: 'dir',
+    help: 'where models from object storage are downloaded (default <tmpdir>/inferd-model-cache)',
+  },
+  s3Endpoint: {
+    arg: 'url',
+    help: 'S3-compatible endpoint, path-style (also $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)',
+  },
+  maxRepositoryObjects: {
+    arg: 'n',
+    help: 'most objects one object storage listing may return (default 10000)',
+  },
+  maxModelBytes: {
+    arg: 'n',
+    help: 'most bytes one version downloads from object storage (default 8589934592 = 8 GiB)',
+  },
+  objectStoreTimeoutMs: {
+    arg: 'ms',
+    help: 'object storage request timeout; downloads: longest stall (default 30000)',
+  },
+  objectStoreRetries: { arg: 'n', help: 'retries of a failed object storage request (default 3)' },
   host: { arg: 'host', help: 'address to listen on (default 0.0.0.0, or 127.0.0.1 with --auth off)' },
   httpPort: {
     arg: 'port',
@@ -274,7 +325,17 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsInput {
   out.httpPort ??= env.AIP_HTTP_PORT || env.SAGEMAKER_BIND_TO_PORT || env.PORT || undefined;
   out.vertexHealthRoute ??= env.AIP_HEALTH_ROUTE || undefined;
   out.vertexPredictRoute ??= env.AIP_PREDICT_ROUTE || undefined;
-  for (const k of ['httpPort', 'vertexHealthRoute', 'vertexPredictRoute'] as const) {
+  // Vertex AI names the model artifacts' location (gs://…) in AIP_STORAGE_URI.
+  out.modelRepository ??= env.AIP_STORAGE_URI || undefined;
+  // The AWS SDKs' own variables for a custom endpoint (the S3-specific one first).
+  out.s3Endpoint ??= env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  for (const k of [
+    'httpPort',
+    'vertexHealthRoute',
+    'vertexPredictRoute',
+    'modelRepository',
+    's3Endpoint',
+  ] as const) {
     if (out[k] === undefined) delete out[k];
   }
   return out;

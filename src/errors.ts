@@ -190,6 +190,13 @@ export const ERROR_CATALOGUE = {
     serverFault: false,
     when: 'the client went away; queued work is dropped and a pipeline stops between steps',
   },
+  repository_unavailable: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    title: 'Model repository unavailable',
+    serverFault: true,
+    when: 'a model load or reload (or the repository index) could not read object storage: missing bucket, denied credentials, network error or a download that failed its checks; the message says which, and the versions that served keep serving',
+  },
   // server side
   unsupported: {
     http: 501,

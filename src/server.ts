@@ -14,6 +14,7 @@ import { createGrpcServer } from './protocol/grpc/server.js';
 import { platformRoutes } from './protocol/platforms/platform-routes.js';
 import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
+import { openRepository } from './repository/source/open.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
 import { onnxBackend } from './runtime/onnx/backend.js';
 import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
@@ -68,7 +69,7 @@ export async function startServer(
     },
   };
   const models = new ModelManager({
-    root: settings.modelRepository,
+    source: await openRepository(settings),
     backends: BACKENDS,
     metrics,
     logger,

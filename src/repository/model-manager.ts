@@ -1,10 +1,11 @@
 /**
- * Loads, reloads and unloads the models of one repository folder. A reload loads every new version
- * fully before the versions it replaces stop serving (no failed request during a swap); a model
- * that fails to load is UNAVAILABLE with its reason and the others keep serving.
+ * Loads, reloads and unloads the models of one repository (a folder, or a bucket: source/). A
+ * reload reads the repository again and loads every new version fully before the versions it
+ * replaces stop serving (no failed request during a swap); a model that fails to load is
+ * UNAVAILABLE with its reason and the others keep serving, and a reload whose every version fails
+ * keeps the versions that serve.
  */
 import { clip } from '../core/clip.js';
-import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InferdError } from '../errors.js';
 import { ModelObserver } from '../observability/model-observer.js';
@@ -14,8 +15,8 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { backendName, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
-import { publicReason } from './public-reason.js';
-import { listModelNames, listVersions, modelExists, readModelConfig, selectVersions } from './scan.js';
+import { selectVersions } from './scan.js';
+import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
   name: string;
@@ -36,7 +37,7 @@ export interface IndexEntry {
 }
 
 export interface ManagerOptions {
-  root: string;
+  source: RepositorySource;
   backends: BackendFactory[];
   metrics: Metrics;
   logger: Logger;
@@ -58,7 +59,9 @@ export function queueBound(cfg: ModelConfig, concurrency: number): number {
 }
 
 export class ModelManager {
+  /** The repository as the user named it (an absolute folder or a bucket URI). */
   readonly root: string;
+  private readonly source: RepositorySource;
   private readonly entries = new Map<string, ModelEntry>();
   private readonly locks = new Map<string, Promise<unknown>>();
   /**
@@ -66,10 +69,13 @@ export class ModelManager {
    * the members of a cycle are all refused whatever order their concurrent loads finish in.
    */
   private startupCalls: Map<string, string[]> | undefined;
+  /** While loadAll runs: each model's folder as read for startupCalls, so it is read once. */
+  private startupSnapshots = new Map<string, ModelSnapshot>();
   private readonly callsOfConfig = new WeakMap<ModelConfig, string[]>();
 
   constructor(private readonly opts: ManagerOptions) {
-    this.root = resolve(opts.root);
+    this.source = opts.source;
+    this.root = opts.source.location;
   }
 
   get(name: string): ModelEntry | undefined {
@@ -82,29 +88,43 @@ export class ModelManager {
 
   /** Loads every model of the repository; never throws for a single bad model. */
   async loadAll(): Promise<void> {
-    const names = await listModelNames(this.root);
+    const names = await this.source.listModelNames();
     const calls = new Map<string, string[]>();
-    for (const name of names) {
-      try {
-        calls.set(
-          name,
-          this.callsOf(await readModelConfig(join(this.root, name), name, this.opts.configSections)),
-        );
-      } catch {
-        // A config that cannot be read fails its own load, with its reason.
+    // A few at a time: on object storage each is a listing and a config download (round trips).
+    const pending = [...names];
+    const openNext = async (): Promise<void> => {
+      for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+        try {
+          const snapshot = await this.source.openModel(name, this.opts.configSections ?? []);
+          this.startupSnapshots.set(name, snapshot);
+          calls.set(name, this.callsOf(snapshot.config));
+        } catch {
+          // A config that cannot be read fails its own load, with its reason.
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: 8 }, openNext));
     this.startupCalls = calls;
     try {
-      await Promise.all(names.map((n) => this.load(n)));
+      // One model's repository failure (its folder could not be listed) is that model's reason.
+      await Promise.all(
+        names.map((n) =>
+          this.load(n).catch((err: unknown) => {
+            const reason = err instanceof Error ? err.message : String(err);
+            this.entry(n).error = this.publicText(reason);
+            this.opts.logger.error({ model: n, reason }, 'model unavailable');
+          }),
+        ),
+      );
     } finally {
       this.startupCalls = undefined;
+      this.startupSnapshots.clear();
     }
   }
 
   /** A reason as clients may read it: paths relative to the repository (public-reason.ts). */
   private publicText(text: string): string {
-    return publicReason(text, this.root);
+    return this.source.publicText(text);
   }
 
   /** The models a backend of this config calls (pipelines), remembered per config object. */
@@ -147,7 +167,7 @@ export class ModelManager {
   async index(): Promise<IndexEntry[]> {
     let onDisk: string[];
     try {
-      onDisk = await listModelNames(this.root);
+      onDisk = await this.source.listModelNames();
     } catch (err) {
       const e = err instanceof InferdError ? err : new InferdError('internal', String(err));
       this.opts.logger.error({ err }, 'model repository cannot be read');
@@ -200,16 +220,19 @@ export class ModelManager {
   }
 
   private async doLoad(name: string): Promise<void> {
-    if (!(await modelExists(this.root, name))) {
+    const opened = this.startupSnapshots.get(name);
+    this.startupSnapshots.delete(name);
+    if (!opened && !(await this.source.modelExists(name))) {
       throw new InferdError('model_not_found', `no model folder '${clip(name)}' in the model repository`);
     }
     const entry = this.entry(name);
-    const dir = join(this.root, name);
+    let snapshot: ModelSnapshot;
     let cfg: ModelConfig;
     let versions: number[];
     try {
-      cfg = await readModelConfig(dir, name, this.opts.configSections);
-      versions = selectVersions(cfg, await listVersions(dir), name);
+      snapshot = opened ?? (await this.source.openModel(name, this.opts.configSections ?? []));
+      cfg = snapshot.config;
+      versions = selectVersions(cfg, snapshot.versions, name);
       if (versions.length === 0) {
         throw new InferdError(
           'invalid_config',
@@ -226,7 +249,7 @@ export class ModelManager {
     }
     // Load every selected version before touching the ones that serve now.
     const fresh = await Promise.all(
-      versions.map((v) => this.loadVersion(name, String(v), join(dir, String(v)), cfg)),
+      versions.map((v) => this.loadVersion(name, String(v), () => snapshot.fetchVersion(v), cfg)),
     );
     // From here to the swap nothing awaits: the check of calls and the swap are one step, so two
     // pipelines that load at once cannot both pass it and close a cycle between them.
@@ -239,7 +262,18 @@ export class ModelManager {
     }
     const next = new Map<string, ModelVersion>();
     const retiring: ModelVersion[] = [];
-    for (const v of fresh) {
+    // Nothing new loaded (a half-uploaded version, a failed download) while something serves: the
+    // serving versions stay, the failed ones are listed beside them with their reasons.
+    const keepServing = fresh.every((v) => !v.ready) && [...entry.versions.values()].some((v) => v.ready);
+    if (keepServing) {
+      for (const [version, old] of entry.versions) if (old.ready) next.set(version, old);
+      for (const v of fresh) if (!next.has(v.version)) next.set(v.version, v);
+      this.opts.logger.error(
+        { model: name, versions: fresh.map((v) => v.version), reason: fresh.map((v) => v.reason).join('; ') },
+        'reload failed; the versions that served are kept',
+      );
+    }
+    for (const v of keepServing ? [] : fresh) {
       const old = entry.versions.get(v.version);
       if (!v.ready && old?.ready) {
         // A failed reload keeps the version that serves now (Triton's behaviour).
@@ -258,7 +292,8 @@ export class ModelManager {
     }
     for (const [version, old] of entry.versions) if (!next.has(version)) retiring.push(old);
     entry.config = cfg;
-    entry.error = fresh.every((v) => !v.ready) ? fresh.map((v) => v.reason).join('; ') : undefined;
+    entry.error =
+      fresh.every((v) => !v.ready) && !keepServing ? fresh.map((v) => v.reason).join('; ') : undefined;
     entry.unloaded = false;
     entry.versions = next; // the swap: new requests now resolve to the new versions
     await Promise.all([...refused, ...retiring.map((v) => v.retire('replaced by a reload'))]);
@@ -267,7 +302,8 @@ export class ModelManager {
   private async loadVersion(
     name: string,
     version: string,
-    dir: string,
+    /** The version's local folder: fetched here, so a failed download makes this version UNAVAILABLE. */
+    fetchDir: () => Promise<string>,
     cfg: ModelConfig,
   ): Promise<ModelVersion> {
     const observer = new ModelObserver(this.opts.metrics, name, version);
@@ -285,6 +321,7 @@ export class ModelManager {
       // Checked again at the swap (doLoad); this first check saves loading what would be refused.
       const cycle = this.callCycle(name, cfg);
       if (cycle) throw new InferdError('invalid_config', cycleReason(cycle));
+      const dir = await fetchDir();
       const backend = await factory.load({
         modelName: name,
         version,
@@ -328,7 +365,7 @@ export class ModelManager {
   private async doUnload(name: string): Promise<void> {
     const entry = this.entries.get(name);
     if (!entry) {
-      if (await modelExists(this.root, name)) return;
+      if (await this.source.modelExists(name)) return;
       throw new InferdError('model_not_found', `no model '${clip(name)}' in the repository`);
     }
     const versions = [...entry.versions.values()];

@@ -8,6 +8,11 @@ import { join } from 'node:path';
 import { InferdError } from '../errors.js';
 import { parseModelConfig, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 
+/** A model name as a folder name may be: no separators, not hidden, no `..`. */
+export function isModelName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.');
+}
+
 /** Model names are folder names; hidden folders are skipped. */
 export async function listModelNames(root: string): Promise<string[]> {
   let entries;
@@ -26,7 +31,7 @@ export async function listModelNames(root: string): Promise<string[]> {
 }
 
 export async function modelExists(root: string, name: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) return false;
+  if (!isModelName(name)) return false;
   try {
     return (await stat(join(root, name))).isDirectory();
   } catch {
@@ -40,7 +45,6 @@ export async function readModelConfig(
   name: string,
   sections: readonly ConfigSection[] = [],
 ): Promise<ModelConfig> {
-  let raw: unknown = {};
   let text: string | undefined;
   try {
     text = await readFile(join(modelDir, 'config.json'), 'utf8');
@@ -52,6 +56,16 @@ export async function readModelConfig(
       );
     }
   }
+  return parseConfigText(text, name, sections);
+}
+
+/** config.json's text (undefined: the model has none) → its config, errors naming the model. */
+export function parseConfigText(
+  text: string | undefined,
+  name: string,
+  sections: readonly ConfigSection[] = [],
+): ModelConfig {
+  let raw: unknown = {};
   if (text !== undefined) {
     try {
       raw = JSON.parse(text);

@@ -19,7 +19,7 @@ export function addServeCommand(program: Command): void {
   const serve = program
     .command('serve', { isDefault: true })
     .description(
-      'serve every model of a repository folder over Open Inference Protocol v2 (the default command)',
+      'serve every model of a repository (a folder, s3:// or gs://) over Open Inference Protocol v2 (the default command)',
     );
   // One flag per setting, from the settings' own table (src/config.ts).
   for (const [key, { arg, help }] of Object.entries(SETTING_HELP)) {
