@@ -61,8 +61,9 @@ COPY bin bin
 COPY proto proto
 COPY models models
 COPY --from=build /app/dist/src dist/src
-# The only place inferd writes (the SQLite key/usage store, with auth on) is INFERD_DATA_DIR;
-# libvips may spill very large decoded images to TMPDIR. Both must be writable under --read-only.
+# inferd writes only to INFERD_DATA_DIR (the SQLite key/usage store, with auth on) and TMPDIR
+# (models downloaded from s3:// or gs://; libvips spilling a very large decoded image). Both must
+# be writable under --read-only (docs/deploy/container.md).
 RUN mkdir -p /var/lib/inferd && chown 1000:1000 /var/lib/inferd
 # INFERD_HOST: a container must listen on every interface to be reachable (the CLI's loopback
 # default for --auth off is for a developer's machine). No INFERD_MODEL_REPOSITORY: unset, inferd
