@@ -1,5 +1,5 @@
 /**
- * Access control is one policy table (DESIGN §8): every REST route and gRPC method the server
+ * Access control is one policy table: every REST route and gRPC method the server
  * serves belongs to one category, and each category needs one credential. The categories are
  * Triton's (`--http-restricted-api` / `--grpc-restricted-protocol`: health, metadata, inference,
  * model-config, model-repository, statistics) plus inferd's own (metrics, docs, customer-api,

@@ -1,5 +1,5 @@
 /**
- * Checks a deploy description against what the server itself serves and accepts (DESIGN §8): a
+ * Checks a deploy description against what the server itself serves and accepts: a
  * probe path must be a health route of the access policy (open, no credential even with auth on),
  * and a container's INFERD_* environment must pass the server's own settings validation.
  */

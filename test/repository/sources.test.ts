@@ -1,5 +1,5 @@
 /**
- * One conformance suite for every repository source (DESIGN §8): the same repository as a local
+ * One conformance suite for every repository source: the same repository as a local
  * folder, in a real S3-compatible server (s3rver) and behind GCS's JSON API (the official client
  * against test/helpers/gcs-server.ts) must read the same: model names, versions, config, the
  * files of a version, and reasons without local paths.
