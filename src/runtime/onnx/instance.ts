@@ -13,6 +13,11 @@ import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+// ONNX Runtime 1.30 records a telemetry device ID and database under ~/.cache/Microsoft unless this
+// is set (seen on every start: deviceid + onnxruntime.db); the server keeps to itself by default.
+// Set before any worker loads the library; a user's own value (e.g. 0) is kept.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 interface Pending {
   resolve: (r: { outputs: WireTensor[]; computeNs: number }) => void;
   reject: (e: Error) => void;
