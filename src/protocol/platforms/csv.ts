@@ -10,25 +10,13 @@
  */
 import { clip } from '../../core/clip.js';
 import type { TensorSpec } from '../../core/model.js';
-import type { Tensor } from '../../core/tensor.js';
+import { DATATYPES, type Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
 import { admitInputs, tooManyElements, type Admission } from '../../service/admission.js';
 import { valuesToData } from '../tensor-values.js';
 
-const NUMERIC = new Set([
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BF16',
-]);
+/** Every datatype but BOOL and BYTES: what a CSV field can be parsed into. */
+const NUMERIC: ReadonlySet<string> = new Set(DATATYPES.filter((d) => d !== 'BOOL' && d !== 'BYTES'));
 
 /** The model's one input when CSV maps onto it cleanly; throws 415 saying why otherwise. */
 export function csvInput(model: string, inputs: readonly TensorSpec[]): TensorSpec {
