@@ -1,8 +1,9 @@
 /** The `inferd` command line. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { addBenchCommand } from './commands/bench.js';
 import { addKeysCommands } from './commands/keys.js';
+import { addModelsCommands } from './commands/models.js';
 import { addTrainCommands } from './commands/train.js';
 import { addServeCommand } from './commands/serve.js';
 
@@ -11,13 +12,18 @@ program
   .name('inferd')
   .description('inferd: serve ONNX models over Open Inference Protocol v2')
   .version(VERSION, '-v, --version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, missing argument) exit 2, as `serve`'s bad settings and
+  // `evaluate`'s gate-could-not-run do; help and --version exit 0. Subcommands inherit this.
+  .exitOverride();
 addServeCommand(program);
 addKeysCommands(program);
 addBenchCommand(program);
 addTrainCommands(program);
+addModelsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.stderr.write(`inferd: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

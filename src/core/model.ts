@@ -17,6 +17,8 @@ export interface BackendMetadata {
   platform: string;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /** The version's lineage manifest (repository/lineage.ts), an inferd extension of the REST shape. */
+  lineage?: Readonly<Record<string, unknown>>;
 }
 
 /** The Open Inference Protocol's server metadata (`GET /v2`). */

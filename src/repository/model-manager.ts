@@ -16,6 +16,7 @@ import { backendName, type ConfigSection, type ModelConfig } from '../core/model
 import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
+import { verifyLineage } from './lineage.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
@@ -322,6 +323,7 @@ export class ModelManager {
       const cycle = this.callCycle(name, cfg);
       if (cycle) throw new InferdError('invalid_config', cycleReason(cycle));
       const dir = await fetchDir();
+      mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
       const backend = await factory.load({
         modelName: name,
         version,

@@ -28,6 +28,8 @@ export class ModelVersion {
   backend: Backend | undefined;
   scheduler: Scheduler | undefined;
   metadata: BackendMetadata | undefined;
+  /** The version's lineage.json, verified against the model file at load (lineage.ts). */
+  lineage: Readonly<Record<string, unknown>> | undefined;
   /** False once a newer load of the same version owns the (model, version) metric labels. */
   private reportsState = true;
 

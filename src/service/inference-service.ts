@@ -140,6 +140,7 @@ export class InferenceService implements ModelInvoker {
       platform: meta.platform,
       inputs: meta.inputs,
       outputs: meta.outputs,
+      ...(v.lineage ? { lineage: v.lineage } : {}),
     };
   }
 

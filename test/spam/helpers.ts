@@ -6,9 +6,3 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MODELS = join(REPO_ROOT, 'models');
 export const SPAM_MODEL = join(MODELS, 'spam', '1', 'model.onnx');
 export const TEST_DATA = join(REPO_ROOT, 'test', 'spam');
-
-/** Logit of a probability, clamped so float32 saturation at 0/1 stays finite. */
-export function logit(p: number): number {
-  const q = Math.min(1 - 1e-7, Math.max(1e-7, p));
-  return Math.log(q / (1 - q));
-}

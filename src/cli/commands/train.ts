@@ -1,10 +1,13 @@
 /**
  * `inferd train spam` and `inferd evaluate spam`. Training writes `<out>/spam/<version>/`;
- * evaluation runs the ONNX file on the recorded test split and exits 1 when the gate fails.
+ * evaluation applies the release gate (src/training/spam/gate.ts): exit 0 passed, 1 gate failed,
+ * 2 usage error or the gate could not run.
  */
 import type { Command } from 'commander';
 import { InferdError } from '../../errors.js';
-import { evaluateSpam, formatReport } from '../../training/spam/evaluate.js';
+import { writeFileSync } from 'node:fs';
+import { evaluateSpam } from '../../training/spam/evaluate.js';
+import { reportJson, reportMarkdown, reportText } from '../../training/spam/gate-report.js';
 import { trainSpam, DEFAULT_SEED } from '../../training/spam/train.js';
 
 function parseIntOption(name: string): (v: string) => number {
@@ -13,6 +16,19 @@ function parseIntOption(name: string): (v: string) => number {
       throw new InferdError('invalid_request', `${name} must be a non-negative integer, got '${v}'`);
     return Number(v);
   };
+}
+
+const FORMATS = ['text', 'markdown', 'json'] as const;
+
+interface EvaluateCliOptions {
+  modelRepository: string;
+  candidate?: string;
+  version?: number;
+  against?: string;
+  checklist?: string;
+  format: (typeof FORMATS)[number];
+  markdown?: string;
+  json?: string;
 }
 
 function requireSpam(model: string): void {
@@ -55,17 +71,43 @@ export function addTrainCommands(program: Command): void {
 
   program
     .command('evaluate')
-    .description('evaluate a model version on its held-out test split; exit 1 when the release gate fails')
+    .description(
+      'score a candidate version against production on the same held-out data and apply the release gate ' +
+        '(exit 0 passed, 1 gate failed, 2 usage error or the gate could not run)',
+    )
     .argument('<model>', "model to evaluate (only 'spam')")
     .requiredOption('--model-repository <dir>', 'model repository root')
-    .option('--version <n>', 'version to evaluate (default: highest)', parseIntOption('--version'))
-    .action(async (model: string, opts: { modelRepository: string; version?: number }) => {
-      requireSpam(model);
-      const report = await evaluateSpam({
-        repository: opts.modelRepository,
-        version: opts.version === undefined ? undefined : String(opts.version),
-      });
-      process.stdout.write(formatReport(report));
-      if (!report.passed) process.exitCode = 1;
+    .option('--candidate <version>', 'version to judge (default: the highest)')
+    .option('--version <n>', 'same as --candidate (older name)', parseIntOption('--version'))
+    .option('--against <ref>', "alias or version to compare with, or 'none' (default: production)")
+    .option('--checklist <dir>', 'CheckList suites (default: <repository>/<model>/checklist)')
+    .option('--format <format>', 'stdout: text, markdown or json', 'text')
+    .option('--markdown <file>', 'also write the Markdown report to this file')
+    .option('--json <file>', 'also write the JSON report to this file')
+    .action(async (model: string, opts: EvaluateCliOptions) => {
+      try {
+        requireSpam(model);
+        if (!FORMATS.includes(opts.format)) {
+          throw new InferdError(
+            'invalid_request',
+            `--format must be one of ${FORMATS.join(', ')}, got '${opts.format}'`,
+          );
+        }
+        const report = await evaluateSpam({
+          repository: opts.modelRepository,
+          candidate: opts.candidate ?? (opts.version === undefined ? undefined : String(opts.version)),
+          against: opts.against,
+          checklist: opts.checklist,
+        });
+        const forms = { text: reportText, markdown: reportMarkdown, json: reportJson };
+        process.stdout.write(forms[opts.format](report));
+        if (opts.markdown !== undefined) writeFileSync(opts.markdown, reportMarkdown(report));
+        if (opts.json !== undefined) writeFileSync(opts.json, reportJson(report));
+        process.exitCode = report.passed ? 0 : 1;
+      } catch (err) {
+        // The gate could not be applied (bad argument, missing version or data): not a gate failure.
+        process.stderr.write(`inferd evaluate: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+      }
     });
 }

@@ -3,6 +3,7 @@
  * text, remove duplicates over the whole corpus, then split. Given the same package contents and
  * seed it always yields the same examples in the same order.
  */
+import { createHash } from 'node:crypto';
 import { loadCorpus, stratumOf, type RawMessage } from './corpus.js';
 import { deduplicate } from './dedup.js';
 import { parseMessage, renderModelText } from './parse-mail.js';
@@ -21,6 +22,8 @@ export interface PreparedData {
   validation: Example[];
   test: Example[];
   corpusSize: number;
+  /** SHA-256 over every corpus message (key, label, SHA-256 of its bytes), in corpus order. */
+  corpusSha256: string;
   duplicates: { exact: number; near: number; labelConflicts: number };
 }
 
@@ -39,6 +42,14 @@ async function parseAll(
     if (onProgress && (i % 100 === 99 || i === raws.length - 1)) onProgress(i + 1, raws.length);
   }
   return { examples, dedupTexts };
+}
+
+function corpusDigest(raws: readonly RawMessage[]): string {
+  const all = createHash('sha256');
+  for (const r of raws) {
+    all.update(`${r.key}\t${r.label}\t${createHash('sha256').update(r.raw).digest('hex')}\n`);
+  }
+  return all.digest('hex');
 }
 
 /** Full pipeline: corpus -> parsed -> deduplicated -> stratified split by `seed`. */
@@ -63,6 +74,7 @@ export async function prepareData(
     validation: pick(split.validation),
     test: pick(split.test),
     corpusSize: raws.length,
+    corpusSha256: corpusDigest(raws),
     duplicates: { exact: dd.exactRemoved, near: dd.nearRemoved, labelConflicts: dd.labelConflicts },
   };
 }

@@ -1,52 +1,122 @@
 /**
- * `inferd evaluate spam`: runs a served model file (onnxruntime-node, in-process) on the held-out
- * test split recorded in its metrics.json and applies the release gate:
- *   - F1, precision (at the model's own threshold, i.e. its `label` output) and ROC-AUC must reach
- *     the floors in config.json `evaluation.floors`;
- *   - when the evaluated version is not the one aliased `production`, none of those metrics may be
- *     worse than production's (on the same messages) by more than `evaluation.max_regression`.
+ * `inferd evaluate spam --candidate V --against production`: scores both versions' model files
+ * (onnxruntime-node, in-process) on the same held-out messages and the same CheckList suites,
+ * measures their latency and memory, and applies the release gate (./gate.ts).
+ *
+ * The shared messages are the intersection of both versions' recorded test splits: a message in
+ * either version's training or validation data would favour that version. Training's split seed is
+ * fixed (train.ts), so versions trained from the same corpus share the whole split.
  */
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
 import { InferdError } from '../../errors.js';
-import { listVersions, MODEL_NAME, modelPath, readConfig, readMetrics } from './artifacts.js';
+import {
+  listVersions,
+  MODEL_NAME,
+  modelDir,
+  modelPath,
+  readConfig,
+  readMetrics,
+  type SpamConfig,
+} from './artifacts.js';
+import { loadChecklist, runSuite, type ChecklistSuite } from './checklist.js';
 import { loadExamples } from './dataset.js';
-import { binaryMetrics, type BinaryMetrics } from './metrics.js';
+import { decide, metricsOf, type GateDecision, type GateSettings, type VersionRun } from './gate.js';
 import { openModel, scoreTexts } from './score.js';
 
-const GATED_METRICS = ['f1', 'precision', 'roc_auc'] as const;
-
-interface GateCheck {
-  name: string;
-  value: number;
-  limit: number;
-  passed: boolean;
+export interface EvaluateOptions {
+  repository: string;
+  /** Version to judge (default: the highest). */
+  candidate?: string;
+  /** Alias or version to compare against; 'none' for no comparison (default: `production`). */
+  against?: string;
+  /** CheckList folder (default `<repository>/spam/checklist`). */
+  checklist?: string;
+  /** Messages timed one at a time for the latency budget (default 200). */
+  latencyCalls?: number;
 }
 
 export interface EvaluationReport {
-  version: string;
-  productionVersion?: string;
-  metrics: BinaryMetrics;
-  production?: BinaryMetrics;
-  checks: GateCheck[];
+  model: string;
+  repository: string;
+  candidate: VersionRun;
+  against?: VersionRun & { ref: string };
+  /** Held-out messages both versions were scored on. */
+  examples: number;
+  settings: GateSettings;
+  decision: GateDecision;
   passed: boolean;
 }
 
-/** Metrics of one model file on the given examples; the label output decides precision/recall/F1. */
-async function measure(path: string, texts: string[], y: number[]): Promise<BinaryMetrics> {
+/** The gate's settings from config.json `evaluation` (floors, max_regression, alpha, budget). */
+function gateSettings(config: SpamConfig): GateSettings {
+  const e = config.evaluation ?? {};
+  return {
+    floors: e.floors ?? {},
+    maxRegression: e.max_regression ?? 0,
+    alpha: e.alpha ?? 0.05,
+    budget: { p99Ms: e.budget?.p99_ms, memoryMb: e.budget?.memory_mb },
+  };
+}
+
+/** `ref` as a version folder: a version number, or an alias of config.json. */
+function resolveRef(config: SpamConfig, versions: string[], ref: string): string {
+  const version = /^\d+$/.test(ref) ? String(Number(ref)) : config.aliases?.[ref];
+  if (version === undefined) {
+    const aliases = Object.keys(config.aliases ?? {});
+    throw new InferdError(
+      'invalid_request',
+      `'${ref}' is neither a version nor an alias of '${MODEL_NAME}' (aliases: ${aliases.join(', ') || 'none'})`,
+    );
+  }
+  if (!versions.includes(version)) {
+    throw new InferdError(
+      'version_not_found',
+      `'${MODEL_NAME}' has no version ${version}${version === ref ? '' : ` (alias '${ref}')`}; versions: ${versions.join(', ') || 'none'}`,
+    );
+  }
+  return version;
+}
+
+const percentile = (sorted: Float64Array, q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+async function measure(
+  repository: string,
+  version: string,
+  texts: string[],
+  y: number[],
+  suites: ChecklistSuite[],
+  latencyCalls: number,
+): Promise<VersionRun> {
+  const path = modelPath(repository, version);
+  const rssBefore = process.memoryUsage().rss;
   const session = await openModel(path);
   try {
-    const s = await scoreTexts(session, texts);
-    // Threshold 0.5 on a 0/1 vector built from the served label: uses the model's own decision.
-    const decided = Float64Array.from(s.label, (l) => (l === 'spam' ? 1 : 0));
-    const m = binaryMetrics(decided, y, 0.5);
-    const withProb = binaryMetrics(s.probability, y, 0.5);
+    const scores = await scoreTexts(session, texts);
+    const memoryMb = Math.max(0, process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    const decision = Uint8Array.from(scores.label, (l) => (l === 'spam' ? 1 : 0));
+    const calls = Math.min(latencyCalls, texts.length);
+    const times = new Float64Array(calls);
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      await session.run({ text: new ort.Tensor('string', [texts[i] as string], [1]) });
+      times[i] = performance.now() - t0;
+    }
+    times.sort();
+    const checklist = [];
+    for (const suite of suites) checklist.push(await runSuite(session, suite));
     return {
-      ...m,
-      roc_auc: withProb.roc_auc,
-      ece: withProb.ece,
-      log_loss: withProb.log_loss,
-      brier: withProb.brier,
+      version,
+      metrics: metricsOf(scores.probability, decision, y),
+      probability: scores.probability,
+      decision,
+      checklist,
+      latency: { p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), calls },
+      memoryMb,
     };
   } catch (err) {
+    if (err instanceof InferdError) throw err;
     throw new InferdError('backend_error', `Running ${path} failed: ${(err as Error).message}`, {
       cause: err,
     });
@@ -55,28 +125,47 @@ async function measure(path: string, texts: string[], y: number[]): Promise<Bina
   }
 }
 
-export async function evaluateSpam(opts: {
-  repository: string;
-  version?: string;
-}): Promise<EvaluationReport> {
-  const config = readConfig(opts.repository);
-  const versions = listVersions(opts.repository);
-  const version = opts.version ?? versions[versions.length - 1];
-  if (version === undefined) {
-    throw new InferdError(
-      'version_not_found',
-      `'${MODEL_NAME}' in ${opts.repository} has no version folders.`,
-    );
-  }
-  const floors = config.evaluation?.floors ?? {};
-  const maxRegression = config.evaluation?.max_regression ?? 0;
-  const recorded = readMetrics(opts.repository, version);
-  const keys = recorded.split?.test_keys ?? [];
+function testKeys(repository: string, version: string): string[] {
+  const keys = readMetrics(repository, version).split?.test_keys ?? [];
   if (keys.length === 0) {
     throw new InferdError(
       'invalid_config',
       `metrics.json of version ${version} records no test split (split.test_keys).`,
     );
+  }
+  return keys;
+}
+
+export async function evaluateSpam(opts: EvaluateOptions): Promise<EvaluationReport> {
+  const config = readConfig(opts.repository);
+  const versions = listVersions(opts.repository);
+  if (versions.length === 0) {
+    throw new InferdError(
+      'version_not_found',
+      `'${MODEL_NAME}' in ${opts.repository} has no version folders.`,
+    );
+  }
+  const candidate = resolveRef(config, versions, opts.candidate ?? (versions[versions.length - 1] as string));
+  const againstRef = opts.against ?? 'production';
+  let against: string | undefined;
+  if (
+    againstRef !== 'none' &&
+    !(opts.against === undefined && config.aliases?.['production'] === undefined)
+  ) {
+    against = resolveRef(config, versions, againstRef);
+    if (against === candidate) against = undefined;
+  }
+
+  let keys = testKeys(opts.repository, candidate);
+  if (against !== undefined) {
+    const other = new Set(testKeys(opts.repository, against));
+    keys = keys.filter((k) => other.has(k));
+    if (keys.length === 0) {
+      throw new InferdError(
+        'invalid_config',
+        `versions ${candidate} and ${against} share no held-out test message: they cannot be compared fairly.`,
+      );
+    }
   }
   const examples = await loadExamples(keys);
   if (examples.length !== keys.length) {
@@ -87,57 +176,24 @@ export async function evaluateSpam(opts: {
   }
   const texts = examples.map((e) => e.text);
   const y = examples.map((e) => e.label);
-  const metrics = await measure(modelPath(opts.repository, version), texts, y);
-
-  const checks: GateCheck[] = [];
-  for (const name of GATED_METRICS) {
-    const floor = floors[name];
-    if (floor !== undefined) {
-      checks.push({
-        name: `${name} >= floor`,
-        value: metrics[name],
-        limit: floor,
-        passed: metrics[name] >= floor,
-      });
-    }
-  }
-  const productionVersion = config.aliases?.['production'];
-  let production: BinaryMetrics | undefined;
-  if (productionVersion !== undefined && productionVersion !== version) {
-    production = await measure(modelPath(opts.repository, productionVersion), texts, y);
-    for (const name of GATED_METRICS) {
-      const limit = production[name] - maxRegression;
-      checks.push({
-        name: `${name} >= production v${productionVersion} - ${maxRegression}`,
-        value: metrics[name],
-        limit,
-        passed: metrics[name] >= limit,
-      });
-    }
-  }
-  return { version, productionVersion, metrics, production, checks, passed: checks.every((c) => c.passed) };
-}
-
-/** A fixed-width table of the report for the terminal. */
-export function formatReport(r: EvaluationReport): string {
-  const m = r.metrics;
-  const lines = [
-    `model ${MODEL_NAME} version ${r.version} on ${m.n} held-out test messages`,
-    '',
-    'metric      value',
-    ...(['f1', 'precision', 'recall', 'accuracy', 'roc_auc', 'ece'] as const).map(
-      (k) =>
-        `${k.padEnd(11)} ${m[k].toFixed(4)}${r.production ? `   (production v${r.productionVersion}: ${r.production[k].toFixed(4)})` : ''}`,
-    ),
-    `confusion   tp=${m.confusion.tp} fp=${m.confusion.fp} tn=${m.confusion.tn} fn=${m.confusion.fn}`,
-    '',
-    'gate',
-    ...r.checks.map(
-      (c) =>
-        `${c.passed ? 'PASS' : 'FAIL'}  ${c.name.padEnd(40)} ${c.value.toFixed(4)} (limit ${c.limit.toFixed(4)})`,
-    ),
-    '',
-    r.passed ? 'gate passed' : 'GATE FAILED',
-  ];
-  return `${lines.join('\n')}\n`;
+  const suites = loadChecklist(opts.checklist ?? join(modelDir(opts.repository), 'checklist'));
+  const calls = opts.latencyCalls ?? 200;
+  // ONNX Runtime's environment and allocators are set up by the first session of the process:
+  // open one first so neither version's memory figure carries that one-off cost.
+  await (await openModel(modelPath(opts.repository, candidate))).release();
+  const candidateRun = await measure(opts.repository, candidate, texts, y, suites, calls);
+  const againstRun =
+    against === undefined ? undefined : await measure(opts.repository, against, texts, y, suites, calls);
+  const settings = gateSettings(config);
+  const decision = decide(settings, y, candidateRun, againstRun);
+  return {
+    model: MODEL_NAME,
+    repository: opts.repository,
+    candidate: candidateRun,
+    against: againstRun && { ...againstRun, ref: againstRef },
+    examples: y.length,
+    settings,
+    decision,
+    passed: decision.passed,
+  };
 }

@@ -6,7 +6,16 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, listVersions, MODEL_NAME, modelDir, type SpamMetricsFile } from './artifacts.js';
+import { LINEAGE_FILE } from '../../repository/lineage.js';
+import {
+  DEFAULT_CONFIG,
+  listVersions,
+  MODEL_NAME,
+  modelDir,
+  readConfig,
+  type SpamMetricsFile,
+} from './artifacts.js';
+import { spamLineage } from './lineage.js';
 import { corpusFileCount } from './corpus.js';
 import { fitNaiveBayes, majorityBaseline, naiveBayesProb } from './baselines.js';
 import { applyPlatt, chooseThreshold, fitPlatt } from './calibrate.js';
@@ -25,6 +34,11 @@ export interface TrainSpamOptions {
   /** Model repository root; output goes to `<out>/spam/<version>/`. */
   out: string;
   seed?: number;
+  /**
+   * Seed of the train/validation/test split (default DEFAULT_SEED, the same for every version), so
+   * versions trained with other seeds share the held-out test split the release gate compares on.
+   */
+  splitSeed?: number;
   /** Version folder; default: one past the highest existing version (1 for a new model). */
   version?: string;
   vocab?: Partial<VocabOptions>;
@@ -57,7 +71,8 @@ export async function trainSpam(opts: TrainSpamOptions): Promise<TrainSpamResult
   if (!/^\d+$/.test(version)) throw new Error(`--version must be a positive integer, got '${version}'`);
 
   progress.stage('parse', corpusFileCount());
-  const data = await prepareData(seed, (_s, done, total) => progress.update(done, `of ${total}`));
+  const splitSeed = opts.splitSeed ?? DEFAULT_SEED;
+  const data = await prepareData(splitSeed, (_s, done, total) => progress.update(done, `of ${total}`));
   const cut = (xs: Example[]): Example[] => (opts.limit ? xs.slice(0, opts.limit) : xs);
   const [train, validation, test] = [cut(data.train), cut(data.validation), cut(data.test)];
   progress.log(
@@ -166,6 +181,22 @@ export async function trainSpam(opts: TrainSpamOptions): Promise<TrainSpamResult
   writeFileSync(join(dir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   writeFileSync(join(dir, 'MODEL_CARD.md'), renderModelCard(metrics));
   const configPath = join(modelDir(opts.out), 'config.json');
+  const production = existsSync(configPath) ? readConfig(opts.out).aliases?.['production'] : undefined;
+  const lineage = spamLineage({
+    metrics,
+    onnx,
+    corpusSha256: data.corpusSha256,
+    parameters: {
+      seed,
+      split_seed: splitSeed,
+      limit: opts.limit ?? null,
+      train: topts,
+      vocab: { ...SPAM_VOCAB, ...opts.vocab },
+    },
+    comparedAgainst:
+      production !== undefined && production !== version ? { ref: 'production', version: production } : null,
+  });
+  writeFileSync(join(dir, LINEAGE_FILE), `${JSON.stringify(lineage, null, 2)}\n`);
   if (!existsSync(configPath)) {
     writeFileSync(
       configPath,
