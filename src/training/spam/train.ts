@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LINEAGE_FILE } from '../../repository/lineage.js';
+import { LINEAGE_FILE } from '../../core/lineage.js';
 import {
   DEFAULT_CONFIG,
   listVersions,
