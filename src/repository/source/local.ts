@@ -21,7 +21,7 @@ import type { ModelSnapshot, RepositorySource } from '../repository-source.js';
  * One model's folder: config.json or an integer-named version folder at the top. A repository's
  * model folders are never named by digits alone in this mode (they would read as versions).
  */
-export async function isModelFolder(dir: string): Promise<boolean> {
+async function isModelFolder(dir: string): Promise<boolean> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
