@@ -13,6 +13,8 @@
  *                         rapidjson, gevent, packaging, aiohttp and PIL importable
  *   TRITON_EXAMPLES_ONLY  run only the examples whose file name contains this substring
  *   TRITON_EXAMPLES_OUT   also write the table to this file
+ *   TRITON_INFERD_BIN     the inferd to test (default bin/inferd.js of this checkout), e.g. another
+ *                         build's bin/inferd.js to compare branches
  * Exit status: 0 when every example that ran passed, 1 otherwise.
  *
  * The client code is not part of this repository (house rule): it is read from the given folders.
@@ -95,6 +97,7 @@ interface Outcome {
 }
 
 const PYTHON = process.env.TRITON_PYTHON ?? 'python3';
+const INFERD = resolve(process.env.TRITON_INFERD_BIN ?? 'bin/inferd.js');
 const EXAMPLE_TIMEOUT_MS = 180_000;
 
 function freePort(): Promise<number> {
@@ -120,11 +123,11 @@ function writeImage(path: string): void {
 }
 
 function serveArgs(repo: string, dataDir: string, httpPort: number, grpcPort: number): string[] {
-  const args = ['bin/inferd.js', 'serve', '--host', '127.0.0.1', '--auth', 'off'];
+  const args = [INFERD, 'serve', '--host', '127.0.0.1', '--auth', 'off'];
   args.push('--http-port', String(httpPort), '--grpc-port', String(grpcPort));
   args.push('--model-repository', repo, '--data-dir', dataDir, '--log-level', 'warn');
   // Model control (issue #18, triton-config): explicit mode when this build has it, as Triton's QA.
-  const help = spawnSync(process.execPath, ['bin/inferd.js', 'serve', '--help'], { encoding: 'utf8' });
+  const help = spawnSync(process.execPath, [INFERD, 'serve', '--help'], { encoding: 'utf8' });
   if (help.stdout.includes('--model-control-mode')) {
     args.push('--model-control-mode', 'explicit', '--load-model', '*');
   }
