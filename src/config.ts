@@ -198,6 +198,18 @@ export const settingsSchema = z.object({
     .min(1)
     .max(2 ** 31 - 1)
     .default(16 * MiB),
+  /** System shared memory (Triton's extension): regions registered at once. */
+  shmMaxRegions: z.coerce.number().int().min(0).max(65_536).default(256),
+  /**
+   * Sum of the registered regions' byte sizes. Registering maps nothing (regions are read at an
+   * offset), so this bounds what clients can point the server at, not its memory.
+   */
+  shmMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 50)
+    .default(64 * 1024 * MiB),
 });
 
 /** Validated settings; `host` is always resolved (resolveHost). */
@@ -312,6 +324,11 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
   maxRequestElements: {
     arg: 'n',
     help: 'most tensor elements in one request, all inputs together (default 16777216 = 16 Mi)',
+  },
+  shmMaxRegions: { arg: 'n', help: 'system shared-memory regions registered at once; 0 = off (default 256)' },
+  shmMaxBytes: {
+    arg: 'n',
+    help: 'sum of registered system shared-memory byte sizes (default 68719476736 = 64 GiB)',
   },
 };
 

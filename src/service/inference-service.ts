@@ -13,6 +13,7 @@ import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../core/statistics.js';
 import { modelAdmission, type Admission } from './admission.js';
+import type { SharedMemoryRegistry } from './shared-memory.js';
 import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 
@@ -83,6 +84,10 @@ export class InferenceService implements ModelInvoker {
       maxResponseBytes: number;
       /** Most tensor elements in one client request, all inputs together (settings). */
       maxRequestElements: number;
+      /** Regions of Triton's system shared-memory extension (shared-memory.ts). */
+      sharedMemory: SharedMemoryRegistry;
+      /** Most bytes one request's inputs may read from shared memory (the body limit). */
+      maxSharedMemoryReadBytes: number;
     },
   ) {
     this.router = new Router(models);
@@ -155,6 +160,14 @@ export class InferenceService implements ModelInvoker {
   }
 
   /** The server's bound on a response (--max-response-bytes): transports bound JSON text by it too. */
+  get sharedMemory(): SharedMemoryRegistry {
+    return this.info.sharedMemory;
+  }
+
+  get maxSharedMemoryReadBytes(): number {
+    return this.info.maxSharedMemoryReadBytes;
+  }
+
   get maxResponseBytes(): number {
     return this.info.maxResponseBytes;
   }

@@ -18,6 +18,7 @@ import { errorSenderFor, fromFastifyError } from '../http/errors.js';
 import { sendError } from './errors.js';
 import { inferRoute, requestIdOf, type InferEndpoint, type RawHandler } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
+import { registerSharedMemoryRoutes } from './shm-routes.js';
 
 export interface RestOptions {
   service: InferenceService;
@@ -170,5 +171,6 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   });
 
   registerV2Routes(app, opts.service);
+  registerSharedMemoryRoutes(app, opts.service);
   return app;
 }
