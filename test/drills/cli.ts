@@ -70,8 +70,10 @@ if (profile.name === 'long' && !argv.includes('--no-write')) {
   const file = 'bench/results/drills.md';
   let doc = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
   results.forEach((r, i) => {
-    const open = `<!-- drill:${r.drill} -->`;
-    const close = `<!-- /drill:${r.drill} -->`;
+    // A variant (--drain-delay-ms 0, the control run) has a section of its own.
+    const id = [r.drill, ...argv.slice(1)].join(' ');
+    const open = `<!-- drill:${id} -->`;
+    const close = `<!-- /drill:${id} -->`;
     const command = `npm run drill${which === 'all' ? '' : `:${which}`}${argv.length > 1 ? ` -- ${argv.slice(1).join(' ')}` : ''}`;
     const section = `${open}\nCommand: \`${command}\`\n\n${sections[i]}${close}`;
     const a = doc.indexOf(open);

@@ -29,11 +29,16 @@ export async function crashDrill(rig: Rig, p: Profile): Promise<DrillResult> {
   victim.proc.kill('SIGKILL');
   const downMs = await rig.hp.waitStatus(victimSlot, 'DOWN');
   await rig.release(victimSlot);
-  // The restarted container: a new process (new port) takes the dead one's place.
+  // The restarted container: a new process (new port) takes the dead one's place while the load
+  // goes on.
   const restartT = loads[0]!.now();
-  const { slot: newSlot, replica: restarted } = await rig.addReplica(victim.version);
-  const restartS = (loads[0]!.now() - restartT) / 1000;
+  const restart = rig
+    .addReplica(victim.version)
+    .then((r) => ({ ...r, startS: (loads[0]!.now() - restartT) / 1000 }));
+  // Awaited below; a failure to start must not be an unhandled rejection meanwhile.
+  restart.catch(() => undefined);
   await sleep(p.crashAfterS * 1000);
+  const { slot: newSlot, replica: restarted, startS: restartS } = await restart;
   const all = await Promise.all(loads.map((l) => l.stop()));
 
   const rows: Array<Array<string | number>> = [];
