@@ -28,9 +28,10 @@ it(
   'rolling update, kill -9, shared limits and scale-out hold their guarantees',
   { skip: missing, timeout: TIMEOUT_MS },
   async (t) => {
-    const results = await runDrills(['limits', 'scale', 'crash', 'rolling'], PROFILES.short, (r) =>
-      t.diagnostic(formatResult(r)),
-    );
+    // One diagnostic per line: the reporter escapes newlines inside one.
+    const results = await runDrills(['limits', 'scale', 'crash', 'rolling'], PROFILES.short, (r) => {
+      for (const line of formatResult(r).split('\n')) t.diagnostic(line);
+    });
     const failed = results.flatMap((r) =>
       r.guarantees.filter((g) => !g.ok).map((g) => `${r.drill}: ${g.name} (${g.detail})`),
     );
