@@ -71,7 +71,8 @@ if (profile.name === 'long' && !argv.includes('--no-write')) {
   let doc = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
   results.forEach((r, i) => {
     // A variant (--drain-delay-ms 0, the control run) has a section of its own.
-    const id = [r.drill, ...argv.slice(1)].join(' ');
+    // (no `--` inside an HTML comment: drain-delay-ms=0)
+    const id = [r.drill, ...argv.slice(1)].join(' ').replace(/--([\w-]+) /g, '$1=');
     const open = `<!-- drill:${id} -->`;
     const close = `<!-- /drill:${id} -->`;
     const command = `npm run drill${which === 'all' ? '' : `:${which}`}${argv.length > 1 ? ` -- ${argv.slice(1).join(' ')}` : ''}`;

@@ -102,6 +102,11 @@ export async function rollingDrill(rig: Rig, p: Profile): Promise<DrillResult> {
     tables: [table, stepTable],
     guarantees,
     notes: [
+      ...(rig.drainDelayMs === 0 && rig.preStopMs === 0
+        ? [
+            'control run: no drain delay and no preStop sleep, so requests sent before the balancer notices fail.',
+          ]
+        : []),
       `p99 before ${quantile(phases[0]![1], 0.99).toFixed(1)} ms, during ${quantile(phases[1]![1], 0.99).toFixed(1)} ms.`,
     ],
   };
