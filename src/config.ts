@@ -105,6 +105,16 @@ export const settingsSchema = z.object({
     .default(false),
   /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /**
+   * After SIGTERM, keep serving new requests this long while readiness is 503 (responses carry
+   * `connection: close`), then refuse new ones and drain. Kubernetes sends SIGTERM at the same time
+   * as it starts taking the pod out of the Service's endpoints, and kube-proxy, ingress controllers
+   * and load balancers learn it a moment later; requests they send meanwhile must still succeed.
+   * Set it above that lag (the readiness probe's period × failureThreshold): the drill measured 0
+   * failed requests with 3000 behind HAProxy checking every 500 ms (docs/deploy/drills.md). 0 =
+   * refuse at once (platforms that remove the endpoint before SIGTERM: Cloud Run, SageMaker).
+   */
+  drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
   /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/cli/process/heap-growth.ts). */
   heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAP_GROWING_PERCENT),
   /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
@@ -277,6 +287,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
   logLevel: { arg: 'level', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   strictReadiness: { help: 'ready only when every model is READY' },
   shutdownTimeoutMs: { arg: 'ms', help: 'longest drain on SIGTERM (default 30000)' },
+  drainDelayMs: {
+    arg: 'ms',
+    help: 'after SIGTERM, keep serving this long with readiness 503 before draining (default 0)',
+  },
   heapGrowingPercent: {
     arg: 'n',
     help: 'V8 heap limit after a full GC = live × (1 + n/100); 0 = V8 default (default 100)',

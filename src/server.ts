@@ -172,8 +172,15 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      // Readiness turns 503 now while the listener stays open, so probes see it; new inference
-      // requests get 503 server_draining; accepted ones finish (bounded by the shutdown timeout).
+      // Readiness turns 503 now while the listener stays open, so probes see it. For drainDelayMs
+      // new requests are still served (the load balancer has not yet taken us out), each answer
+      // closing its connection; then new inference requests get 503 server_draining and accepted
+      // ones finish (bounded by the shutdown timeout).
+      service.startLeaving();
+      if (settings.drainDelayMs > 0) {
+        logger.info({ drainDelayMs: settings.drainDelayMs }, 'leaving: readiness is 503, still serving');
+        await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
+      }
       service.startDraining();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
       await Promise.race([service.idle(), timeout]);

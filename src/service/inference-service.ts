@@ -69,6 +69,8 @@ export interface InferOptions {
 export class InferenceService implements ModelInvoker {
   private readonly router: Router;
   private draining = false;
+  /** SIGTERM seen, drain delay running: not ready, still serving (settings.drainDelayMs). */
+  private leaving = false;
   private startupDone = false;
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -97,9 +99,9 @@ export class InferenceService implements ModelInvoker {
     return true;
   }
 
-  /** Ready = start-up loading finished, no model loading, not draining; strict: every model READY. */
+  /** Ready = start-up loading finished, no model loading, not leaving or draining; strict: every model READY. */
   ready(): boolean {
-    if (this.draining || !this.startupDone || this.models.loading) return false;
+    if (this.leaving || this.draining || !this.startupDone || this.models.loading) return false;
     if (!this.info.strictReadiness) return true;
     return this.models
       .all()
@@ -112,6 +114,19 @@ export class InferenceService implements ModelInvoker {
 
   startDraining(): void {
     this.draining = true;
+  }
+
+  /**
+   * The first step of a shutdown: readiness turns 503 so that load balancers take this replica out,
+   * while requests that still arrive are served (see settings.drainDelayMs); startDraining follows.
+   */
+  startLeaving(): void {
+    this.leaving = true;
+  }
+
+  /** Leaving or draining: HTTP answers carry `connection: close` so keep-alive clients reconnect elsewhere. */
+  get isLeaving(): boolean {
+    return this.leaving || this.draining;
   }
 
   get isDraining(): boolean {
