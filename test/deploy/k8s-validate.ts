@@ -50,19 +50,11 @@ export function registerCrdSchema(apiVersion: string, kind: string, schema: Sche
   CRDS.set(`${apiVersion}/${kind}`, closeObjects(schema) as Schema);
 }
 
-/** Every served version of a vendored CRD object (spec.group, spec.names.kind, spec.versions). */
-export function registerCrd(crd: {
-  spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
-}): void {
-  for (const v of crd.spec.versions) {
-    registerCrdSchema(`${crd.spec.group}/${v.name}`, crd.spec.names.kind, v.schema.openAPIV3Schema);
-  }
-}
-
 /** The problems of one manifest as `path: message` lines; none = valid. An unknown kind is one. */
 export function validateManifest(obj: unknown): string[] {
   const o = obj as { apiVersion?: unknown; kind?: unknown };
-  if (typeof o?.apiVersion !== 'string' || typeof o.kind !== 'string') return ['apiVersion and kind are required'];
+  if (typeof o?.apiVersion !== 'string' || typeof o.kind !== 'string')
+    return ['apiVersion and kind are required'];
   const id = `${o.apiVersion}/${o.kind}`;
   const model = MODELS.get(id);
   if (model) {
@@ -77,5 +69,7 @@ export function validateManifest(obj: unknown): string[] {
   }
   const schema = CRDS.get(id);
   if (!schema) return [`${id}: no schema (not a core kind here, no CRD registered)`];
-  return validator.validate(obj, schema).errors.map((e) => `${e.property.replace(/^instance\.?/, '')}: ${e.message}`);
+  return validator
+    .validate(obj, schema)
+    .errors.map((e) => `${e.property.replace(/^instance\.?/, '')}: ${e.message}`);
 }

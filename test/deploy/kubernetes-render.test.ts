@@ -32,7 +32,8 @@ function kubectlKustomize(dir: string): K8sObject[] {
 /** Renders with ours; where kubectl exists, the same objects as kubectl kustomize (order aside). */
 function render(dir: string): K8sObject[] {
   const ours = kustomize(dir);
-  if (KUBECTL) assert.deepEqual(sorted(ours), sorted(kubectlKustomize(dir)), `${dir}: ours vs kubectl kustomize`);
+  if (KUBECTL)
+    assert.deepEqual(sorted(ours), sorted(kubectlKustomize(dir)), `${dir}: ours vs kubectl kustomize`);
   return ours;
 }
 
@@ -40,7 +41,10 @@ function render(dir: string): K8sObject[] {
 function scratchOverlay(name: string, text: (rel: (p: string) => string) => string): string {
   const dir = join(scratch, name);
   spawnSync('mkdir', ['-p', dir]);
-  writeFileSync(join(dir, 'kustomization.yaml'), text((p) => relative(dir, resolve(p))));
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    text((p) => relative(dir, resolve(p))),
+  );
   return dir;
 }
 
@@ -58,7 +62,12 @@ describe('deploy/kubernetes renders', () => {
 
   it('base: ServiceAccount, Deployment, Service, PodDisruptionBudget, labelled and selected alike', () => {
     const objs = render(`${ROOT}/base`);
-    assert.deepEqual(objs.map((o) => o.kind).sort(), ['Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.deepEqual(objs.map((o) => o.kind).sort(), [
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     for (const o of objs) assert.equal(o.metadata.labels?.['app.kubernetes.io/name'], 'inferd');
     const d = deployment(objs);
     assert.equal(d.spec.template.spec.containers[0]!.image, 'inferd');
@@ -80,9 +89,16 @@ describe('deploy/kubernetes renders', () => {
     assert.equal(c.image, 'inferd:dev');
     assert.equal(envOf(d).INFERD_AUTH, 'off');
     assert.equal(envOf(d).INFERD_SHUTDOWN_TIMEOUT_MS, '30000', 'the base env is kept beside the patch');
-    assert.deepEqual(c.resources, { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } });
+    assert.deepEqual(c.resources, {
+      requests: { cpu: '1', memory: '1Gi' },
+      limits: { cpu: '1', memory: '1Gi' },
+    });
     assert.equal(d.spec.template.metadata!.labels!['app.kubernetes.io/instance'], 'inferd-dev');
-    assert.equal(d.spec.selector.matchLabels!['app.kubernetes.io/instance'], undefined, 'selectors stay as in base');
+    assert.equal(
+      d.spec.selector.matchLabels!['app.kubernetes.io/instance'],
+      undefined,
+      'selectors stay as in base',
+    );
   });
 
   it('production: three replicas in inferd, the release image, stores and token from the Secret', () => {
@@ -115,7 +131,11 @@ images: [{name: inferd-models, newName: registry.example.com/inferd-models, newT
     const pod = d.spec.template.spec;
     assert.equal(d.metadata!.name, 'blue-inferd');
     assert.equal(pod.serviceAccountName, 'blue-inferd', 'the ServiceAccount is in the set: renamed');
-    assert.deepEqual(envOf(d).INFERD_DATABASE_URL, { secretKeyRef: { name: 'inferd', key: 'database-url' } }, 'the Secret is not: kept');
+    assert.deepEqual(
+      envOf(d).INFERD_DATABASE_URL,
+      { secretKeyRef: { name: 'inferd', key: 'database-url' } },
+      'the Secret is not: kept',
+    );
     assert.equal(pod.initContainers![0]!.image, 'registry.example.com/inferd-models:2026-12-01');
     assert.equal(envOf(d).INFERD_MODEL_REPOSITORY, '/mnt/models', 'the component wins over the overlay');
     assert.deepEqual(
@@ -129,20 +149,44 @@ describe('strategic merge (as kustomize orders it)', () => {
   it('merges keyed lists item by item: the patch items first, then the rest; $patch: delete removes', () => {
     const base = {
       containers: [
-        { name: 'a', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }, { name: 'C', value: '3' }], args: ['x'] },
+        {
+          name: 'a',
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '2' },
+            { name: 'C', value: '3' },
+          ],
+          args: ['x'],
+        },
         { name: 'b' },
       ],
     };
     const patch = {
       containers: [
         { name: 'c' },
-        { name: 'a', env: [{ name: 'X', value: 'x' }, { name: 'B', value: 'b' }, { name: 'C', $patch: 'delete' }], args: ['y'] },
+        {
+          name: 'a',
+          env: [
+            { name: 'X', value: 'x' },
+            { name: 'B', value: 'b' },
+            { name: 'C', $patch: 'delete' },
+          ],
+          args: ['y'],
+        },
       ],
     };
     assert.deepEqual(strategicMerge(base, patch), {
       containers: [
         { name: 'c' },
-        { name: 'a', env: [{ name: 'X', value: 'x' }, { name: 'B', value: 'b' }, { name: 'A', value: '1' }], args: ['y'] },
+        {
+          name: 'a',
+          env: [
+            { name: 'X', value: 'x' },
+            { name: 'B', value: 'b' },
+            { name: 'A', value: '1' },
+          ],
+          args: ['y'],
+        },
         { name: 'b' },
       ],
     });

@@ -139,7 +139,8 @@ function build(dir: string, k: Kustomization, start: K8sObject[]): K8sObject[] {
 }
 
 function matches(o: K8sObject, t: Target | undefined, fallback: K8sObject | undefined): boolean {
-  if (!t) return fallback !== undefined && o.kind === fallback.kind && o.metadata.name === fallback.metadata.name;
+  if (!t)
+    return fallback !== undefined && o.kind === fallback.kind && o.metadata.name === fallback.metadata.name;
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
   return (
     (t.kind === undefined || new RegExp(`^(?:${t.kind})$`).test(o.kind)) &&
@@ -149,7 +150,11 @@ function matches(o: K8sObject, t: Target | undefined, fallback: K8sObject | unde
   );
 }
 
-function applyPatch(dir: string, objs: K8sObject[], p: NonNullable<Kustomization['patches']>[number]): K8sObject[] {
+function applyPatch(
+  dir: string,
+  objs: K8sObject[],
+  p: NonNullable<Kustomization['patches']>[number],
+): K8sObject[] {
   const text = p.path !== undefined ? readFileSync(resolve(dir, p.path), 'utf8') : p.patch;
   if (text === undefined) throw new Error(`${dir}: a patch needs path or patch`);
   const parsed = parse(text) as unknown;
@@ -157,12 +162,15 @@ function applyPatch(dir: string, objs: K8sObject[], p: NonNullable<Kustomization
     if (!p.target) throw new Error(`${dir}: a JSON 6902 patch needs a target`);
     const ops = parsed as jsonPatch.Operation[];
     return objs.map((o) =>
-      matches(o, p.target, undefined) ? (jsonPatch.applyPatch(structuredClone(o), ops, true, false).newDocument as K8sObject) : o,
+      matches(o, p.target, undefined)
+        ? (jsonPatch.applyPatch(structuredClone(o), ops, true, false).newDocument as K8sObject)
+        : o,
     );
   }
   const patch = parsed as K8sObject;
   const hit = objs.filter((o) => matches(o, p.target, patch));
-  if (hit.length === 0) throw new Error(`${dir}: patch ${patch.kind}/${patch.metadata?.name} matches no resource`);
+  if (hit.length === 0)
+    throw new Error(`${dir}: patch ${patch.kind}/${patch.metadata?.name} matches no resource`);
   return objs.map((o) => {
     if (!hit.includes(o)) return o;
     // With a target, the patch's own name and kind do not narrow it down (kustomize's rule).
@@ -200,7 +208,8 @@ function rename(objs: K8sObject[], prefix: string, suffix: string): void {
     for (const c of containers(pod)) {
       for (const e of (c.env as Obj[] | undefined) ?? []) {
         const from = e.valueFrom;
-        if (isObj(from) && isObj(from.secretKeyRef)) from.secretKeyRef.name = ref('Secret', from.secretKeyRef.name);
+        if (isObj(from) && isObj(from.secretKeyRef))
+          from.secretKeyRef.name = ref('Secret', from.secretKeyRef.name);
         if (isObj(from) && isObj(from.configMapKeyRef)) {
           from.configMapKeyRef.name = ref('ConfigMap', from.configMapKeyRef.name);
         }
@@ -220,7 +229,10 @@ function podSpec(o: K8sObject): Obj | undefined {
 }
 
 function containers(pod: Obj): Obj[] {
-  return [...((pod.containers as Obj[] | undefined) ?? []), ...((pod.initContainers as Obj[] | undefined) ?? [])];
+  return [
+    ...((pod.containers as Obj[] | undefined) ?? []),
+    ...((pod.initContainers as Obj[] | undefined) ?? []),
+  ];
 }
 
 function setLabels(holder: Obj, key: string, pairs: Record<string, string>, create: boolean): void {
@@ -236,7 +248,12 @@ function setLabels(holder: Obj, key: string, pairs: Record<string, string>, crea
  * Service selector (created), workload selectors and templates (created), topology spread and
  * affinity selectors (only where present), PodDisruptionBudget selector (only where present).
  */
-function addLabels(objs: K8sObject[], pairs: Record<string, string>, selectors: boolean, templates: boolean): void {
+function addLabels(
+  objs: K8sObject[],
+  pairs: Record<string, string>,
+  selectors: boolean,
+  templates: boolean,
+): void {
   for (const o of objs) {
     setLabels(o.metadata, 'labels', pairs, true);
     const spec = o.spec as Obj | undefined;

@@ -68,7 +68,8 @@ export function strategicMerge(base: unknown, patch: unknown): unknown {
   if (!isObj(base) || !isObj(patch)) return stripDirectives(patch);
   if (patch.$patch === 'replace') return stripDirectives(patch);
   for (const k of Object.keys(patch)) {
-    if (k.startsWith('$') && k !== '$patch') throw new Error(`strategic merge directive ${k} is not supported`);
+    if (k.startsWith('$') && k !== '$patch')
+      throw new Error(`strategic merge directive ${k} is not supported`);
   }
   const out: Obj = structuredClone(base);
   for (const [k, v] of Object.entries(patch)) {
