@@ -127,6 +127,11 @@ describe('podman kube play: the dev overlay', () => {
     assert.match(status, /^NoNewPrivs:\s+1$/m, 'allowPrivilegeEscalation: false');
     assert.match(status, /^Seccomp:\s+2$/m, 'a seccomp filter (RuntimeDefault)');
 
+    // podman does not run preStop; its command must exist in the image for the kubelet to.
+    const preStop = deployment.spec.template.spec.containers[0]!.lifecycle!.preStop!.exec!.command!;
+    const which = await exec('sh', '-c', `command -v ${preStop[0]}`);
+    assert.equal(which.code, 0, `preStop's ${preStop[0]} is not in the image`);
+
     // The README's examples, auth off as the dev overlay sets it: no key.
     const s = await spam(url);
     assert.equal(s.status, 200, s.body);
