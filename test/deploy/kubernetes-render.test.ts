@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,7 +40,7 @@ function render(dir: string): K8sObject[] {
 /** A kustomization in a scratch folder; `paths` are made relative to it (kustomize refuses absolute ones). */
 function scratchOverlay(name: string, text: (rel: (p: string) => string) => string): string {
   const dir = join(scratch, name);
-  spawnSync('mkdir', ['-p', dir]);
+  mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'kustomization.yaml'),
     text((p) => relative(dir, resolve(p))),
@@ -117,12 +117,13 @@ describe('deploy/kubernetes renders', () => {
     assert.deepEqual(tmp, { name: 'tmp', emptyDir: { sizeLimit: '8Gi' } }, 'the JSON 6902 patch hit /tmp');
   });
 
-  it('the model-image component, with namePrefix: init container, volume, repository, renamed references', () => {
+  it('the model-image component, with namePrefix and commonLabels: init container, volume, repository, renamed references', () => {
     const dir = scratchOverlay(
       'model-image',
       (rel) => `resources: [${rel(`${ROOT}/overlays/production`)}]
 components: [${rel(`${ROOT}/components/model-image`)}]
 namePrefix: blue-
+commonLabels: {team: ml}
 images: [{name: inferd-models, newName: registry.example.com/inferd-models, newTag: '2026-12-01'}]
 `,
     );
@@ -131,6 +132,13 @@ images: [{name: inferd-models, newName: registry.example.com/inferd-models, newT
     const pod = d.spec.template.spec;
     assert.equal(d.metadata!.name, 'blue-inferd');
     assert.equal(pod.serviceAccountName, 'blue-inferd', 'the ServiceAccount is in the set: renamed');
+    // commonLabels reach the selectors (and so must stay put once applied: selectors are immutable).
+    assert.equal(d.spec.selector.matchLabels!.team, 'ml');
+    assert.equal(pod.topologySpreadConstraints![0]!.labelSelector!.matchLabels!.team, 'ml');
+    const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget')!.spec as {
+      selector: { matchLabels: object };
+    };
+    assert.deepEqual(pdb.selector.matchLabels, { 'app.kubernetes.io/name': 'inferd', team: 'ml' });
     assert.deepEqual(
       envOf(d).INFERD_DATABASE_URL,
       { secretKeyRef: { name: 'inferd', key: 'database-url' } },
