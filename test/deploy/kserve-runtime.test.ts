@@ -1,7 +1,6 @@
 /**
- * deploy/kserve/*.yaml: the ClusterServingRuntime passes KServe's own CRD schema with unknown
- * fields refused; every InferenceService passes KServe's field set and the Kubernetes container
- * schema; and both match what inferd serves: the runtime's flags and INFERD_* variables are real
+ * deploy/kserve/*.yaml: the ClusterServingRuntime and every InferenceService pass KServe's own
+ * CRD schemas with unknown fields refused at any depth; and both match what inferd serves: the runtime's flags and INFERD_* variables are real
  * settings, probes hit open health routes on the port that serves them, a Knative revision gets
  * exactly one port of the right protocol, and the drain ends inside the pod's grace period.
  * The runtime's command line is run for real in kserve-model-folder.test.ts.
@@ -11,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SETTING_SOURCES, type Settings } from '../../src/config.js';
 import {
-  inferenceServiceProblems,
+  inferenceServiceValidator,
   kserveContainer,
   KSERVE_DIR,
   loadYaml,
@@ -127,33 +126,81 @@ describe('deploy/kserve: the ClusterServingRuntime', () => {
 });
 
 describe('deploy/kserve: the InferenceServices', () => {
-  it('every example passes KServe v0.16 field set and the Kubernetes container schema', () => {
+  const validate = inferenceServiceValidator();
+
+  it("every example passes KServe's InferenceService CRD (v1beta1, unknown fields refused)", () => {
     assert.ok(isvcs.length >= 6);
     for (const { file, isvc } of isvcs) {
-      assert.deepEqual(inferenceServiceProblems(isvc), [], file);
+      assert.deepEqual(validate(isvc), [], file);
       assert.equal(isvc.spec.predictor.model.runtime, runtime.metadata.name, `${file} names the runtime`);
       assert.ok(
         runtime.spec.supportedModelFormats.some((f) => f.name === isvc.spec.predictor.model.modelFormat.name),
       );
-      assert.ok(runtime.spec.protocolVersions.includes(isvc.spec.predictor.model.protocolVersion));
+      // The CRD types protocolVersion as any string: the runtime's list is what KServe matches.
+      assert.ok(runtime.spec.protocolVersions.includes(isvc.spec.predictor.model.protocolVersion), file);
       assert.match(isvc.spec.predictor.model.storageUri, /^(s3|gs):\/\/[A-Za-z0-9._-]+\/.+/);
     }
   });
 
-  it('the check refuses a misspelled field, a bad protocol and a mistyped container field', () => {
-    const isvc = structuredClone(isvcs.find((x) => x.file === 'spam-standard.yaml')!.isvc);
-    const p = isvc.spec.predictor as unknown as Record<string, unknown>;
-    p.minReplica = p.minReplicas;
-    assert.match(inferenceServiceProblems(isvc).join('\n'), /additional property "minReplica"/);
-    delete p.minReplica;
-    (isvc.spec.predictor.model as unknown as Record<string, unknown>).storageURI = 's3://b/m';
-    assert.match(inferenceServiceProblems(isvc).join('\n'), /additional property "storageURI"/);
-    delete (isvc.spec.predictor.model as unknown as Record<string, unknown>).storageURI;
-    isvc.spec.predictor.model.protocolVersion = 'v3';
-    assert.match(inferenceServiceProblems(isvc).join('\n'), /protocolVersion/);
-    isvc.spec.predictor.model.protocolVersion = 'v2';
-    (isvc.spec.predictor.model.ports[0] as Record<string, unknown>).containerPort = '8080';
-    assert.match(inferenceServiceProblems(isvc).join('\n'), /containerPort/);
+  /** A copy of the spam Standard example with `value` at the dotted `path` (undefined deletes it). */
+  function edited(path: string, value: unknown): Record<string, unknown> {
+    const copy = structuredClone(
+      isvcs.find((x) => x.file === 'spam-standard.yaml')!.isvc,
+    ) as unknown as Record<string, unknown>;
+    const keys = path.split('.');
+    let node = copy;
+    for (const k of keys.slice(0, -1)) node = node[k] as Record<string, unknown>;
+    if (value === undefined) delete node[keys.at(-1)!];
+    else node[keys.at(-1)!] = value;
+    return copy;
+  }
+
+  it('the CRD check refuses an unknown field at any depth, a wrong type, a bad enum, an int32 overflow', () => {
+    const cases: [string, unknown, RegExp][] = [
+      ['spec.predictr', {}, /^spec: .*additional property "predictr"/m],
+      ['spec.predictor.minReplica', 1, /^spec\.predictor: .*additional property "minReplica"/m],
+      [
+        'spec.predictor.model.storageURI',
+        's3://b/m',
+        /^spec\.predictor\.model: .*additional property "storageURI"/m,
+      ],
+      // corev1.ContainerPort has no appProtocol (a ServicePort does): the API server drops it.
+      [
+        'spec.predictor.model.ports.1.appProtocol',
+        'kubernetes.io/h2c',
+        /ports\[1\]: .*additional property "appProtocol"/,
+      ],
+      ['spec.predictor.model.readinessProbe.httpGet.paht', '/', /httpGet: .*additional property "paht"/],
+      ['spec.predictor.model.ports.0.containerPort', '8080', /containerPort: is not of a type\(s\) integer/],
+      ['spec.predictor.scaleMetric', 'requests', /scaleMetric: is not one of enum values/],
+      ['spec.predictor.minReplicas', 2 ** 31, /minReplicas: does not conform to the "int32" format/],
+      ['spec.predictor.model.modelFormat.name', undefined, /modelFormat: requires property "name"/],
+      ['kind', 'InferenceServices', /^kind: is not InferenceService/m],
+      ['metadata.name', 'Spam_v2', /^metadata\.name: "Spam_v2" is not a DNS-1035 label/m],
+    ];
+    for (const [path, value, expected] of cases) {
+      assert.match(validate(edited(path, value)).join('\n'), expected, path);
+    }
+  });
+
+  it('the CRD check keeps Kubernetes semantics: int-or-string ports, quantities, an open status', () => {
+    // x-kubernetes-int-or-string: a named port is as valid as a number; a boolean is neither.
+    assert.deepEqual(validate(edited('spec.predictor.model.readinessProbe.httpGet.port', 'http')), []);
+    assert.match(
+      validate(edited('spec.predictor.model.readinessProbe.httpGet.port', true)).join('\n'),
+      /httpGet\.port: is not any of/,
+    );
+    // Resource quantities: int-or-string with Kubernetes' quantity pattern.
+    assert.deepEqual(
+      validate(edited('spec.predictor.model.resources', { requests: { cpu: '500m', memory: 2 ** 30 } })),
+      [],
+    );
+    assert.match(
+      validate(edited('spec.predictor.model.resources', { requests: { cpu: 'half' } })).join('\n'),
+      /requests\.cpu: does not match pattern/,
+    );
+    // status is x-kubernetes-preserve-unknown-fields: KServe's controller writes what it likes there.
+    assert.deepEqual(validate(edited('status', { anyControllerField: true })), []);
   });
 
   it('each default model has a Standard and a Knative example, named as the model its clients call', () => {
@@ -181,7 +228,9 @@ describe('deploy/kserve: the InferenceServices', () => {
         ],
         file,
       );
-      assert.equal(m.ports[1]!.appProtocol, 'kubernetes.io/h2c');
+      // KServe marks the Service port kubernetes.io/h2c for a port named grpc or h2c (isGrpcPort,
+      // pkg/controller/v1beta1/inferenceservice/reconcilers/service/service_reconciler.go).
+      assert.match(m.ports[1]!.name, /grpc|h2c/, `${file}: the gRPC port's name makes KServe route HTTP/2`);
       checkHttpProbe(m.startupProbe, '/v2/health/ready', settings.httpPort);
       checkHttpProbe(m.readinessProbe, '/v2/health/ready', settings.httpPort);
       checkHttpProbe(m.livenessProbe, '/v2/health/live', settings.httpPort);
