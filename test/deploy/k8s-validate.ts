@@ -6,8 +6,7 @@
  * test/deploy/knative-schema.ts does).
  *
  * kubernetes-models' schemas leave objects open: a misspelled field of a core object is not an
- * error here (the API server would prune it, or reject it under --validate=strict). The manifest
- * tests read every field they rely on, so a misspelling fails those tests instead.
+ * error here; unknownCoreFields() (k8s-unknown-fields.ts) finds those, as --validate=strict does.
  */
 import * as admissionregistration from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import * as apps from 'kubernetes-models/apps/v1';

@@ -15,6 +15,7 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IContainer, IPodSpec, IProbe, IService } from 'kubernetes-models/v1';
 import { parse } from 'yaml';
 import type { Settings } from '../../src/config.js';
+import { unknownCoreFields } from './k8s-unknown-fields.js';
 import { registerCrdSchema, validateManifest } from './k8s-validate.js';
 import { kustomize, type K8sObject } from './kustomize.js';
 import { assertOpenHealthRoute, settingsFromEnv } from './server-contract.js';
@@ -194,6 +195,7 @@ describe('deploy/kubernetes manifests', () => {
     it(`${name}: every object valid against the Kubernetes API schemas, the Deployment matches the server`, () => {
       const objs = render();
       for (const o of objs) assert.deepEqual(validateManifest(o), [], `${o.kind}/${o.metadata.name}`);
+      assert.deepEqual(unknownCoreFields(objs), [], 'no field the API does not know');
       checkContract(objs);
     });
   }
@@ -279,5 +281,18 @@ describe('deploy/kubernetes manifests', () => {
     assert.deepEqual(validateManifest(knative), []);
     (knative.spec as Record<string, unknown>).templat = {};
     assert.match(validateManifest(knative).join(), /templat/);
+  });
+
+  it('unknownCoreFields: a misspelled field of a core object fails at any depth', () => {
+    const objs = RENDERINGS.production!();
+    const deployment = structuredClone(objs.find((o) => o.kind === 'Deployment')!) as unknown as Deployment;
+    const container = deployment.spec.template.spec.containers[0] as unknown as Record<string, unknown>;
+    container['readinesProbe'] = container['readinessProbe'];
+    (deployment.spec as unknown as Record<string, unknown>)['replica'] = 3;
+    // TypeScript reports the first unknown field of an object; mend it and the next one shows.
+    assert.match(unknownCoreFields([deployment]).join(), /Deployment\/inferd: .*readinesProbe.* 'Container'/);
+    delete container['readinesProbe'];
+    assert.match(unknownCoreFields([deployment]).join(), /replica.* 'DeploymentSpec'/);
+    assert.deepEqual(unknownCoreFields(objs.filter((o) => o.kind !== 'Deployment')), []);
   });
 });
