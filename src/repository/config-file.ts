@@ -26,6 +26,8 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export interface ConfigFile {
   name: ConfigFileName;
   text: string;
+  /** How errors name it when it is not a file (the repository API's `config` parameter). */
+  label?: string;
 }
 
 /** The one config file among those present; both at once is ambiguous and refused. */
@@ -49,7 +51,7 @@ export function parseConfigFile(
   sections: readonly ConfigSection[] = [],
 ): ModelConfig {
   if (!file) return parseModelConfig({}, model, sections);
-  const origin: ConfigOrigin = { file: file.name };
+  const origin: ConfigOrigin = { file: file.label ?? file.name };
   let raw: unknown;
   if (file.name === 'config.pbtxt') {
     try {

@@ -122,7 +122,8 @@ export function fromTriton(raw: unknown, ctx: TritonContext): unknown {
       throw bad(['model_warmup'], "an ensemble cannot have model_warmup (Triton's rule)");
     }
     delete cfg.ensemble_scheduling;
-    delete cfg.platform;
+    // platform "ensemble" stays (the config endpoints report the steps as ensemble_scheduling).
+    cfg.platform = 'ensemble';
     cfg.backend = 'pipeline';
   }
   if (Array.isArray(cfg.model_warmup) && cfg.model_warmup.length === 0) delete cfg.model_warmup;
