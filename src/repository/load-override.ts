@@ -24,12 +24,12 @@ export interface LoadOverride {
 }
 
 /** Most files one load may carry, and path depth: far above a model folder's few files. */
-export const MAX_OVERRIDE_FILES = 256;
+const MAX_OVERRIDE_FILES = 256;
 const MAX_PATH_DEPTH = 8;
 const MAX_PATH_LENGTH = 1024;
 
 /** A relative path that stays inside the model folder: plain components, no `..`, no absolute path. */
-export function checkOverridePath(path: string): string[] {
+function checkOverridePath(path: string): string[] {
   const parts = path.split('/');
   const ok =
     path.length > 0 &&

@@ -12,7 +12,7 @@ import { ensembleToPipeline } from './ensemble.js';
 type Obj = Record<string, unknown>;
 
 /** Parameter asking for CPU instances where the config says KIND_GPU and no GPU provider exists. */
-export const CPU_FALLBACK_PARAMETER = 'cpu_fallback';
+const CPU_FALLBACK_PARAMETER = 'cpu_fallback';
 
 /** Top-level fields refused when set: inferd has no equivalent, and ignoring them changes results. */
 const REFUSED: Record<string, string> = {

@@ -4,7 +4,7 @@
  * `#` to the end of the line; strings take '…' or "…" with C escapes and adjacent strings join.
  */
 
-export type TokenKind = 'ident' | 'number' | 'string' | 'punct' | 'eof';
+type TokenKind = 'ident' | 'number' | 'string' | 'punct' | 'eof';
 
 export interface Token {
   kind: TokenKind;
