@@ -57,6 +57,18 @@ export const settingsSchema = z.object({
     .min(0)
     .max(1 << 16)
     .default(4),
+  /**
+   * KServe (docs/deploy/kserve.md): the name one model is served under when the repository folder
+   * is that model's own folder (config.json or integer version folders at its top), as KServe's
+   * storage initializer lays out a storageUri naming one model in /mnt/models; the ServingRuntime
+   * passes the InferenceService's name. A repository of model folders (a storageUri naming the
+   * repository root, as for Triton) is served as it is, under the folder names.
+   */
+  modelName: z
+    .string()
+    .max(256)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a model name: letters, digits, _ . - (not first . or -)')
+    .optional(),
   /** The folder SageMaker unpacks model artifacts into; a setting so that tests can point it elsewhere. */
   sagemakerModelDir: z.string().min(1).default(SAGEMAKER_MODEL_DIR),
   /**
@@ -250,6 +262,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
   defaultMaxBatchSize: {
     arg: 'n',
     help: 'auto-complete: max_batch_size of an ONNX model that can batch and whose config sets none; 0 = none (default 4)',
+  },
+  modelName: {
+    arg: 'name',
+    help: "serve a local folder that is one model's folder (config.json, version folders) under this name (KServe: the InferenceService's name)",
   },
   sagemakerModelDir: {
     arg: 'dir',

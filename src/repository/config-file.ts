@@ -44,11 +44,20 @@ export function pickConfigFile(
   return present[0];
 }
 
+/**
+ * `checkName`: the config's `name`, when given, must equal the folder's (Triton's rule). Off where
+ * the served name comes from elsewhere (KServe's InferenceService name, src/repository/source/local.ts).
+ */
+export interface ConfigReadOptions {
+  checkName?: boolean;
+}
+
 /** The file's text (undefined: the model has none, auto-complete fills it) → its validated config. */
 export function parseConfigFile(
   file: ConfigFile | undefined,
   model: string,
   sections: readonly ConfigSection[] = [],
+  { checkName = true }: ConfigReadOptions = {},
 ): ModelConfig {
   if (!file) return parseModelConfig({}, model, sections);
   const origin: ConfigOrigin = { file: file.label ?? file.name };
@@ -76,5 +85,9 @@ export function parseConfigFile(
       );
     }
   }
-  return parseModelConfig(fromTriton(raw, { model, origin, gpu: hasGpu() }), model, sections, origin);
+  let mapped = fromTriton(raw, { model, origin, gpu: hasGpu() });
+  if (!checkName && typeof mapped === 'object' && mapped !== null && !Array.isArray(mapped)) {
+    mapped = { ...mapped, name: undefined };
+  }
+  return parseModelConfig(mapped, model, sections, origin);
 }

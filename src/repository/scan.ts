@@ -13,6 +13,7 @@ import {
   parseConfigFile,
   pickConfigFile,
   type ConfigFileName,
+  type ConfigReadOptions,
 } from './config-file.js';
 
 /** A model name as a folder name may be: no separators, not hidden, no `..`. */
@@ -51,6 +52,7 @@ export async function readModelConfig(
   modelDir: string,
   name: string,
   sections: readonly ConfigSection[] = [],
+  options: ConfigReadOptions = {},
 ): Promise<ModelConfig> {
   const present: ConfigFileName[] = [];
   for (const file of CONFIG_FILES) {
@@ -74,7 +76,7 @@ export async function readModelConfig(
     }
   }
   const file = pickConfigFile(name, present);
-  if (!file) return parseConfigFile(undefined, name, sections);
+  if (!file) return parseConfigFile(undefined, name, sections, options);
   let text: string;
   try {
     text = await readFile(join(modelDir, file), 'utf8');
@@ -84,7 +86,7 @@ export async function readModelConfig(
       `model '${name}': ${file} cannot be read: ${(err as Error).message}`,
     );
   }
-  return parseConfigFile({ name: file, text }, name, sections);
+  return parseConfigFile({ name: file, text }, name, sections, options);
 }
 
 /** Integer-named version folders, ascending. */
