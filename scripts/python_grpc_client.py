@@ -17,7 +17,7 @@ import tempfile
 
 
 def generate_stubs(proto_dir, out_dir):
-    files = ["grpc_service.proto", "model_config.proto", "health.proto", "reflection_v1alpha.proto"]
+    files = ["grpc_service.proto", "triton/model_config.proto", "health.proto", "reflection_v1alpha.proto"]
     cmd = [sys.executable, "-m", "grpc_tools.protoc", "-I", proto_dir,
            "--python_out", out_dir, "--grpc_python_out", out_dir] + files
     subprocess.run(cmd, check=True, cwd=proto_dir)

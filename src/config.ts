@@ -30,6 +30,34 @@ export const settingsSchema = z.object({
    */
   modelRepository: z.string().min(1).default('./models'),
   /**
+   * Triton's --model-control-mode (src/repository/model-control.ts): `none` loads every model and
+   * refuses the repository API's load/unload; `explicit` loads the --load-model models and lets
+   * the API load and unload; `poll` loads every model and reloads changes every
+   * --repository-poll-secs. Unset: `explicit` with every model loaded at start (see resolveModelControl).
+   */
+  modelControlMode: z.enum(['none', 'explicit', 'poll']).default('explicit'),
+  /** Explicit mode: models to load at start (repeatable; `*` = all; env: comma-separated). */
+  loadModel: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(1).max(256)).max(10_000))
+    .optional(),
+  /** Poll mode: seconds between two reads of the repository (Triton's default 15). */
+  repositoryPollSecs: z.coerce.number().int().min(1).max(86_400).default(15),
+  /** Where the repository API's load writes model files it is sent (unset: `<tmpdir>/inferd-model-staging`). */
+  modelStagingDir: z.string().min(1).optional(),
+  /**
+   * max_batch_size that auto-complete gives an ONNX model whose config does not set one and whose
+   * inputs and outputs all have a dynamic first dimension (Triton's
+   * --backend-config=default-max-batch-size, 4); 0 = leave such models unbatched.
+   */
+  defaultMaxBatchSize: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 16)
+    .default(4),
+  /**
    * KServe (docs/deploy/kserve.md): the name one model is served under when the repository folder
    * is that model's own folder (config.json or integer version folders at its top), as KServe's
    * storage initializer lays out a storageUri naming one model in /mnt/models; the ServingRuntime
@@ -234,10 +262,28 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
  * environment variables are derived from the keys, so a new setting is one schema entry and one
  * line here (the Record type refuses a missing one).
  */
-export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }> = {
+export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; repeatable?: boolean }> = {
   modelRepository: {
     arg: 'dir|uri',
     help: 'model repository: a folder, s3://bucket/prefix or gs://bucket/prefix (also $AIP_STORAGE_URI; default /opt/ml/model when SageMaker filled it, else ./models)',
+  },
+  modelControlMode: {
+    arg: 'none|explicit|poll',
+    help: "Triton's model control: none = load all, API load/unload refused; explicit = --load-model only, API allowed; poll = load all, reload changes (default explicit, loading every model)",
+  },
+  loadModel: {
+    arg: 'name',
+    repeatable: true,
+    help: "explicit mode: a model to load at start, repeatable, '*' = all (env: comma-separated)",
+  },
+  repositoryPollSecs: { arg: 's', help: 'poll mode: seconds between repository reads (default 15)' },
+  modelStagingDir: {
+    arg: 'dir',
+    help: "where the repository API's load writes the model files it is sent (default <tmpdir>/inferd-model-staging)",
+  },
+  defaultMaxBatchSize: {
+    arg: 'n',
+    help: 'auto-complete: max_batch_size of an ONNX model that can batch and whose config sets none; 0 = none (default 4)',
   },
   modelName: {
     arg: 'name',
@@ -453,11 +499,31 @@ export function loadSettings(
     throw new SettingsError(lines.join('\n'));
   }
   const given = merged.modelRepository !== undefined;
+  const control = resolveModelControl(merged.modelControlMode !== undefined, res.data);
   return {
     ...res.data,
+    ...control,
     host: resolveHost(res.data.host, res.data.auth),
     modelRepository: resolveModelRepository(given, res.data.modelRepository, res.data.sagemakerModelDir),
   };
+}
+
+/**
+ * Without --model-control-mode, inferd does what it always did: every model loads at start and the
+ * repository API loads and unloads (explicit mode with --load-model '*'). With
+ * `--model-control-mode explicit` and no --load-model, nothing loads at start (Triton's rule).
+ * --load-model belongs to explicit mode only, as in Triton.
+ */
+function resolveModelControl(
+  modeGiven: boolean,
+  s: Pick<Settings, 'modelControlMode' | 'loadModel'>,
+): Pick<Settings, 'loadModel'> {
+  if (s.loadModel !== undefined && s.modelControlMode !== 'explicit') {
+    throw new SettingsError(
+      `invalid setting loadModel (flag --load-model, env INFERD_LOAD_MODEL): only with --model-control-mode explicit; mode '${s.modelControlMode}' loads every model`,
+    );
+  }
+  return { loadModel: s.loadModel ?? (modeGiven ? [] : ['*']) };
 }
 
 /**

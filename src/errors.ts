@@ -109,7 +109,21 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.INVALID_ARGUMENT,
     title: 'Invalid model configuration',
     serverFault: false,
-    when: "a model's config.json (or a setting it names) is invalid: the model is UNAVAILABLE with this reason in `/v2/repository/index`; answered to clients only through the repository API",
+    when: "a model's config.pbtxt or config.json (or a setting or file it names) is invalid: the model is UNAVAILABLE with this reason (file, line, field) in `/v2/repository/index`; answered to clients only through the repository API",
+  },
+  model_load_failed: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Model load failed',
+    serverFault: false,
+    when: "the repository API's load left no version of the model READY: bad config, missing or unloadable model file; the message gives each version's reason (no server paths)",
+  },
+  model_control_disabled: {
+    http: 400,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    title: 'Model control disabled',
+    serverFault: false,
+    when: 'a repository API load or unload while `--model-control-mode` is `none` or `poll` (Triton refuses them the same way)',
   },
   payload_too_large: {
     http: 413,

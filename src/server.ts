@@ -2,6 +2,8 @@
  * The composition root: the only file that sees every module. Builds the model manager with its
  * backends, the inference service, and the transports; owns start-up and graceful shutdown.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
@@ -14,6 +16,7 @@ import { createGrpcServer } from './protocol/grpc/server.js';
 import { platformRoutes } from './protocol/platforms/platform-routes.js';
 import { createRestApp } from './protocol/rest/app.js';
 import { ModelManager } from './repository/model-manager.js';
+import { ModelControl } from './repository/model-control.js';
 import { openRepository } from './repository/source/open.js';
 import type { BackendFactory, ModelInvoker } from './runtime/backend.js';
 import { onnxBackend } from './runtime/onnx/backend.js';
@@ -75,13 +78,24 @@ export async function startServer(
       return late.service.infer(req, { internal: true });
     },
   };
+  const source = await openRepository(settings);
   const models = new ModelManager({
-    source: await openRepository(settings),
+    source,
     backends: BACKENDS,
     metrics,
     logger,
     invoker,
     configSections: CONFIG_SECTIONS,
+    defaultMaxBatchSize: settings.defaultMaxBatchSize,
+  });
+  const control = new ModelControl(models, {
+    mode: settings.modelControlMode,
+    loadAtStart: settings.loadModel ?? ['*'],
+    pollSecs: settings.repositoryPollSecs,
+    stagingDir: settings.modelStagingDir ?? join(tmpdir(), 'inferd-model-staging'),
+    source,
+    sections: CONFIG_SECTIONS,
+    logger,
   });
   // Triton's system shared memory: /dev/shm is where shm_open puts its objects on Linux.
   const sharedMemory = new SharedMemoryRegistry({
@@ -98,6 +112,7 @@ export async function startServer(
     maxRequestElements: settings.maxRequestElements,
     sharedMemory,
     maxSharedMemoryReadBytes: settings.maxBodyBytes,
+    control,
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
@@ -147,7 +162,7 @@ export async function startServer(
   const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const grpcPort = await grpc.start(settings.host, settings.grpcPort);
   const grpcUrl = `${host.includes(':') ? `[${host}]` : host}:${grpcPort}`;
-  await models.loadAll();
+  await control.start();
   service.markStarted();
   const index = await models.index();
   if (settings.host === '127.0.0.1' && settings.auth === 'off') {
@@ -186,6 +201,7 @@ export async function startServer(
       await Promise.race([service.idle(), timeout]);
       await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
       await gateway.close();
+      await control.stop();
       await models.unloadAll();
       sharedMemory.closeAll();
       logger.info('inferd stopped');

@@ -1,7 +1,9 @@
 /**
- * A model's `config.json`: Triton's model configuration in JSON with the same snake_case field
- * names, plus inferd's additions (aliases, labels, signature, evaluation, pipeline).
+ * A model's configuration: Triton's model configuration (read from `config.pbtxt` or `config.json`,
+ * repository/config-file.ts, and mapped by repository/triton-config.ts) with the same snake_case
+ * field names, plus inferd's additions (aliases, labels, signature, evaluation, pipeline).
  * Validated once when the model is loaded; a bad config makes only that model UNAVAILABLE.
+ * Unknown fields are refused: a misspelt field must not be silently ignored.
  */
 import { z } from 'zod';
 import { DATATYPES } from './tensor.js';
@@ -18,12 +20,27 @@ const datatype = z
   .transform(normaliseDatatype)
   .pipe(z.enum(DATATYPES, { message: `must be one of ${DATATYPES.join(', ')}` }));
 
-const tensorConfig = z.object({
+/** protobuf's JSON mapping writes 64-bit integers as strings: both forms are read. */
+const int64 = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d{1,15}$/)
+      .transform(Number),
+  ])
+  .pipe(z.number().int());
+
+const tensorConfig = z.strictObject({
   name: z.string().min(1),
   data_type: datatype,
   /** Without the batch dim when max_batch_size > 0 (Triton's rule); -1 = dynamic. */
-  dims: z.array(z.number().int().min(-1)),
+  dims: z.array(int64.pipe(z.number().min(-1))),
   optional: z.boolean().optional(),
+  /** Inputs only: FORMAT_NONE | FORMAT_NHWC | FORMAT_NCHW, reported back as given. */
+  format: z.enum(['FORMAT_NONE', 'FORMAT_NHWC', 'FORMAT_NCHW']).optional(),
+  /** Outputs only: a file in the model folder, one class label per line (classification). */
+  label_filename: z.string().max(255).optional(),
 });
 
 const versionPolicy = z.union([
@@ -32,7 +49,7 @@ const versionPolicy = z.union([
   z.object({ specific: z.object({ versions: z.array(z.number().int().min(0)).min(1) }) }),
 ]);
 
-const dynamicBatching = z.object({
+const dynamicBatching = z.strictObject({
   max_queue_delay_microseconds: z.number().min(0).max(10_000_000).default(0),
   preferred_batch_size: z.array(z.number().int().min(1)).default([]),
   /** Waiting requests beyond what free instances take at once; 0 = no bound (Triton's meaning). */
@@ -40,9 +57,11 @@ const dynamicBatching = z.object({
   default_timeout_microseconds: z.number().int().min(0).optional(),
   priority_levels: z.number().int().min(0).optional(),
   default_priority_level: z.number().int().min(0).optional(),
+  /** Accepted: inferd answers each request with its own response, so order never mixes up. */
+  preserve_ordering: z.boolean().optional(),
 });
 
-const modelConfigSchema = z.looseObject({
+const modelConfigSchema = z.strictObject({
   name: z.string().min(1).optional(),
   platform: z.string().optional(),
   backend: z.string().optional(),
@@ -60,8 +79,16 @@ const modelConfigSchema = z.looseObject({
   dynamic_batching: dynamicBatching.optional(),
   /** Queue bound and default timeout apply even without dynamic batching. */
   instance_group: z
-    .array(z.object({ count: z.number().int().min(1).max(64).default(1), kind: z.string().optional() }))
+    .array(
+      z.strictObject({
+        name: z.string().optional(),
+        count: z.number().int().min(1).max(64).default(1),
+        kind: z.enum(['KIND_AUTO', 'KIND_CPU', 'KIND_GPU', 'KIND_MODEL', 'CPU', 'GPU', 'AUTO']).optional(),
+      }),
+    )
     .optional(),
+  /** Triton's warm-up samples: accepted and stored, reported by the config endpoints. */
+  model_warmup: z.array(z.record(z.string(), z.unknown())).optional(),
   /** Owned and validated by the ONNX Runtime backend (runtime/onnx/config.ts, a ConfigSection). */
   onnxruntime: z.unknown().optional(),
   /** Alias name → version folder, e.g. {"production": "1"}. */
@@ -100,6 +127,30 @@ function schemaWith(sections: readonly ConfigSection[]): z.ZodType<ModelConfig> 
 }
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/** Where a config was read from, so that errors name the file and the line of a field. */
+export interface ConfigOrigin {
+  file: string;
+  /** Field path (`input.0.dims`) → line; config.pbtxt only. */
+  lines?: ReadonlyMap<string, number>;
+}
+
+/** `line 7: input.0.dims` when the line of the field (or of its nearest parent) is known. */
+export function fieldAt(origin: ConfigOrigin | undefined, path: ReadonlyArray<PropertyKey>): string {
+  const field = path.map(String).join('.') || '(root)';
+  for (let n = path.length; n > 0 && origin?.lines; n -= 1) {
+    const line = origin.lines.get(path.slice(0, n).map(String).join('.'));
+    if (line !== undefined) return `line ${line}: ${field}`;
+  }
+  return field;
+}
+
+/** Configs whose file did not set max_batch_size (Triton's auto-complete may fill it). */
+const MAX_BATCH_UNSET = new WeakSet<ModelConfig>();
+
+export function maxBatchSizeGiven(cfg: ModelConfig): boolean {
+  return !MAX_BATCH_UNSET.has(cfg);
+}
 export type TensorConfig = z.infer<typeof tensorConfig>;
 
 /** Validates raw JSON; throws `invalid_config` naming every bad field. */
@@ -107,20 +158,29 @@ export function parseModelConfig(
   raw: unknown,
   modelName: string,
   sections: readonly ConfigSection[] = [],
+  origin: ConfigOrigin = { file: 'config.json' },
 ): ModelConfig {
   const res = schemaWith(sections).safeParse(raw ?? {});
   if (!res.success) {
-    const details = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new InferdError('invalid_config', `model '${modelName}': config.json is invalid: ${details}`);
+    const details = res.error.issues.map((i) => `${fieldAt(origin, i.path)}: ${issueText(i)}`).join('; ');
+    throw new InferdError('invalid_config', `model '${modelName}': ${origin.file} is invalid: ${details}`);
   }
   const cfg = res.data;
-  if (cfg.name !== undefined && cfg.name !== modelName) {
+  if (cfg.name !== undefined && cfg.name !== '' && cfg.name !== modelName) {
     throw new InferdError(
       'invalid_config',
-      `model '${modelName}': config.json name '${cfg.name}' differs from its folder name '${modelName}'`,
+      `model '${modelName}': ${origin.file} ${fieldAt(origin, ['name'])}: name '${cfg.name}' differs from its folder name '${modelName}'`,
     );
   }
-  return { ...cfg, name: modelName };
+  const out = { ...cfg, name: modelName };
+  const given = typeof raw === 'object' && raw !== null && 'max_batch_size' in raw;
+  if (!given) MAX_BATCH_UNSET.add(out);
+  return out;
+}
+
+function issueText(i: z.core.$ZodIssue): string {
+  if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+  return i.message;
 }
 
 export function backendName(cfg: ModelConfig): string {

@@ -17,6 +17,8 @@ import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
+import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
+import { checkLabelFiles } from './label-files.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
@@ -46,6 +48,8 @@ export interface ManagerOptions {
   invoker: ModelInvoker;
   /** Config sections owned outside the repository (backends, the /v1 API), validated on read. */
   configSections?: readonly ConfigSection[];
+  /** max_batch_size that auto-complete gives a model that can batch (auto-complete.ts); 0 = none. */
+  defaultMaxBatchSize?: number;
 }
 
 /**
@@ -189,8 +193,22 @@ export class ModelManager {
     return out;
   }
 
-  load(name: string): Promise<void> {
-    return this.serialise(name, () => this.doLoad(name));
+  /**
+   * Loads (or reloads) a model from the repository, or from `override` (the repository API's load
+   * with a config or files: load-override.ts). A failure leaves the model UNAVAILABLE with its
+   * reason (loaded(): false); it throws only for what is not the model's own fault.
+   */
+  load(name: string, override?: ModelSnapshot): Promise<void> {
+    return this.serialise(name, () => this.doLoad(name, override));
+  }
+
+  /** Whether a version of the model serves; else the reason its last load failed. */
+  loadOutcome(name: string): { ready: true } | { ready: false; reason: string } {
+    const e = this.entries.get(name);
+    const versions = [...(e?.versions.values() ?? [])];
+    if (versions.some((v) => v.ready)) return { ready: true };
+    const reasons = [e?.error, ...versions.map((v) => (v.reason ? `version ${v.version}: ${v.reason}` : ''))];
+    return { ready: false, reason: reasons.filter(Boolean).join('; ') || 'no version loaded' };
   }
 
   unload(name: string): Promise<void> {
@@ -220,8 +238,8 @@ export class ModelManager {
     return e;
   }
 
-  private async doLoad(name: string): Promise<void> {
-    const opened = this.startupSnapshots.get(name);
+  private async doLoad(name: string, override?: ModelSnapshot): Promise<void> {
+    const opened = override ?? this.startupSnapshots.get(name);
     this.startupSnapshots.delete(name);
     if (!opened && !(await this.source.modelExists(name))) {
       throw new InferdError('model_not_found', `no model folder '${clip(name)}' in the model repository`);
@@ -323,6 +341,7 @@ export class ModelManager {
       const cycle = this.callCycle(name, cfg);
       if (cycle) throw new InferdError('invalid_config', cycleReason(cycle));
       const dir = await fetchDir();
+      await checkLabelFiles(cfg, dir);
       mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
       const backend = await factory.load({
         modelName: name,
@@ -333,9 +352,12 @@ export class ModelManager {
         logger: this.opts.logger,
         events: observer,
       });
+      mv.backend = backend;
+      // From here on the completed config: what the backend filled in is what serves and reports.
+      cfg = autoComplete(cfg, backend.metadata, this.opts.defaultMaxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+      mv.config = cfg;
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;
-      mv.backend = backend;
       mv.metadata = backend.metadata;
       mv.scheduler = new Scheduler(
         backend,

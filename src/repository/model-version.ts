@@ -36,7 +36,8 @@ export class ModelVersion {
   constructor(
     readonly name: string,
     readonly version: string,
-    readonly config: ModelConfig,
+    /** As read; replaced by the auto-completed config once the backend has loaded (auto-complete.ts). */
+    public config: ModelConfig,
     readonly observer: ModelObserver,
   ) {
     observer.stateChanged('LOADING', STATES);

@@ -1,12 +1,20 @@
 /**
  * Reads a model repository folder in Triton's layout (docs/configuration.md):
- *   <root>/<model>/config.json   (optional for ONNX models)
+ *   <root>/<model>/config.pbtxt or config.json   (optional for ONNX models: auto-complete)
  *   <root>/<model>/<integer version>/model.onnx
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
-import { parseModelConfig, type ConfigSection, type ModelConfig } from '../core/model-config.js';
+import type { ConfigSection, ModelConfig } from '../core/model-config.js';
+import {
+  CONFIG_FILES,
+  MAX_CONFIG_BYTES,
+  parseConfigFile,
+  pickConfigFile,
+  type ConfigFileName,
+  type ConfigReadOptions,
+} from './config-file.js';
 
 /** A model name as a folder name may be: no separators, not hidden, no `..`. */
 export function isModelName(name: string): boolean {
@@ -39,57 +47,46 @@ export async function modelExists(root: string, name: string): Promise<boolean> 
   }
 }
 
-/**
- * `checkName`: config.json's `name`, when given, must equal the folder's (Triton's rule). Off where
- * the served name comes from elsewhere (KServe's InferenceService name, src/repository/source/local.ts).
- */
-export interface ConfigReadOptions {
-  checkName?: boolean;
-}
-
-/** Reads and validates `config.json`, with the sections other parts of the server own. */
+/** Reads and validates config.pbtxt or config.json, with the sections other parts of the server own. */
 export async function readModelConfig(
   modelDir: string,
   name: string,
   sections: readonly ConfigSection[] = [],
   options: ConfigReadOptions = {},
 ): Promise<ModelConfig> {
-  let text: string | undefined;
-  try {
-    text = await readFile(join(modelDir, 'config.json'), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new InferdError(
-        'invalid_config',
-        `model '${name}': config.json cannot be read: ${(err as Error).message}`,
-      );
-    }
-  }
-  return parseConfigText(text, name, sections, options);
-}
-
-/** config.json's text (undefined: the model has none) → its config, errors naming the model. */
-export function parseConfigText(
-  text: string | undefined,
-  name: string,
-  sections: readonly ConfigSection[] = [],
-  { checkName = true }: ConfigReadOptions = {},
-): ModelConfig {
-  let raw: unknown = {};
-  if (text !== undefined) {
+  const present: ConfigFileName[] = [];
+  for (const file of CONFIG_FILES) {
     try {
-      raw = JSON.parse(text);
+      const st = await stat(join(modelDir, file));
+      if (st.size > MAX_CONFIG_BYTES) {
+        throw new InferdError(
+          'invalid_config',
+          `model '${name}': ${file} is ${st.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}`,
+        );
+      }
+      present.push(file);
     } catch (err) {
-      throw new InferdError(
-        'invalid_config',
-        `model '${name}': config.json is not valid JSON: ${(err as Error).message}`,
-      );
+      if (err instanceof InferdError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new InferdError(
+          'invalid_config',
+          `model '${name}': ${file} cannot be read: ${(err as Error).message}`,
+        );
+      }
     }
   }
-  if (!checkName && typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-    raw = { ...raw, name: undefined };
+  const file = pickConfigFile(name, present);
+  if (!file) return parseConfigFile(undefined, name, sections, options);
+  let text: string;
+  try {
+    text = await readFile(join(modelDir, file), 'utf8');
+  } catch (err) {
+    throw new InferdError(
+      'invalid_config',
+      `model '${name}': ${file} cannot be read: ${(err as Error).message}`,
+    );
   }
-  return parseModelConfig(raw, name, sections);
+  return parseConfigFile({ name: file, text }, name, sections, options);
 }
 
 /** Integer-named version folders, ascending. */

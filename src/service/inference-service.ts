@@ -5,6 +5,9 @@
 import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
 import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
+import type { ModelControl } from '../repository/model-control.js';
+import type { LoadOverride } from '../repository/load-override.js';
+import { clip } from '../core/clip.js';
 import type { ModelConfig } from '../core/model-config.js';
 import type { ModelVersion, ReadyVersion } from '../repository/model-version.js';
 import type { ModelMetadata, ServerMetadata, TensorSpec } from '../core/model.js';
@@ -90,6 +93,8 @@ export class InferenceService implements ModelInvoker {
       sharedMemory: SharedMemoryRegistry;
       /** Most bytes one request's inputs may read from shared memory (the body limit). */
       maxSharedMemoryReadBytes: number;
+      /** Model control mode and the repository API's load with overrides; absent: explicit, no overrides. */
+      control?: ModelControl;
     },
   ) {
     this.router = new Router(models);
@@ -303,11 +308,20 @@ export class InferenceService implements ModelInvoker {
     return this.models.index();
   }
 
-  loadModel(name: string): Promise<void> {
-    return this.models.load(name);
+  /** The repository API's load: an error with the reason (400) when no version serves after it. */
+  async loadModel(name: string, override?: LoadOverride): Promise<void> {
+    if (this.info.control) return this.info.control.load(name, override);
+    if (override)
+      throw new InferdError('unsupported', 'loading with an override config or files is not enabled');
+    await this.models.load(name);
+    const outcome = this.models.loadOutcome(name);
+    if (!outcome.ready) {
+      throw new InferdError('model_load_failed', `load failed for model '${clip(name)}': ${outcome.reason}`);
+    }
   }
 
   unloadModel(name: string): Promise<void> {
+    if (this.info.control) return this.info.control.unload(name);
     return this.models.unload(name);
   }
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { parseConfigText } from '../../src/repository/scan.js';
+import { parseConfigFile } from '../../src/repository/config-file.js';
 
 /** The CPU limit every inferd pod runs with (the KServe runtime's; the plain Deployment matches it). */
 function podCpuLimit(): number {
@@ -19,7 +19,10 @@ function podCpuLimit(): number {
 
 /** Target of inferd_pending_requests per replica for `model` of models/. */
 export function pendingTarget(model: string): number {
-  const cfg = parseConfigText(readFileSync(`models/${model}/config.json`, 'utf8'), model);
+  const cfg = parseConfigFile(
+    { name: 'config.json', text: readFileSync(`models/${model}/config.json`, 'utf8') },
+    model,
+  );
   if (cfg.max_batch_size === 0) return podCpuLimit();
   // No instance_group: one execution at a time (src/core/model-config.ts).
   const instances = (cfg.instance_group ?? [{ count: 1 }]).reduce((n, g) => n + g.count, 0);

@@ -199,11 +199,13 @@ describe('gRPC extras', () => {
     const load = await rawCall(
       client.stub,
       'RepositoryModelLoad',
-      { model_name: 'add', parameters: { config: { string_param: '{}' } } },
+      { model_name: 'add', parameters: { config: { string_param: '{"max_batchsize": 2}' } } },
       {},
       admin(),
     );
-    assert.equal(load.err?.code, grpc.status.UNIMPLEMENTED);
+    // An override config is read like a config file: a misspelt field is refused by name.
+    assert.equal(load.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(load.err!.details, /max_batchsize/);
   });
 
   it('server reflection (v1 and v1alpha): list services, file by symbol, unknown symbol', async () => {

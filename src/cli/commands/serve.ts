@@ -22,9 +22,17 @@ export function addServeCommand(program: Command): void {
       'serve every model of a repository (a folder, s3:// or gs://) over Open Inference Protocol v2 (the default command)',
     );
   // One flag per setting, from the settings' own table (src/config.ts).
-  for (const [key, { arg, help }] of Object.entries(SETTING_HELP)) {
+  for (const [key, { arg, help, repeatable }] of Object.entries(SETTING_HELP)) {
     const src = SETTING_SOURCES[key as keyof typeof SETTING_SOURCES];
-    serve.option(arg ? `${src.flag} <${arg}>` : src.flag, `${help} (env ${src.env})`);
+    const description = `${help} (env ${src.env})`;
+    if (repeatable) {
+      serve.option(`${src.flag} <${arg}>`, description, (v: string, prev: string[] | undefined) => [
+        ...(prev ?? []),
+        v,
+      ]);
+    } else {
+      serve.option(arg ? `${src.flag} <${arg}>` : src.flag, description);
+    }
   }
   serve
     .option('--config <file>', 'JSON file of settings (flags and env override it; env INFERD_CONFIG)')

@@ -8,6 +8,7 @@ import { InferdError } from '../../errors.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { toServiceError } from './errors.js';
 import { modelConfigMessage } from './model-config.js';
+import { loadOverrideFrom } from '../repository-load.js';
 import type { WireModelRef, WireRepositoryRequest } from './wire-types.js';
 
 type Unary<Req> = (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
@@ -63,14 +64,8 @@ export function adminHandlers(service: InferenceService, logger: Logger): grpc.U
       };
     }),
     RepositoryModelLoad: unary(logger, async (r: WireRepositoryRequest) => {
-      const keys = Object.keys(r.parameters ?? {});
-      if (keys.some((k) => k === 'config' || k.startsWith('file:'))) {
-        throw new InferdError(
-          'unsupported',
-          'loading with an override config or files is not supported; edit the repository and load again',
-        );
-      }
-      await service.loadModel(requireName(r.model_name, 'model_name'));
+      const params = r.parameters && Object.keys(r.parameters).length > 0 ? r.parameters : undefined;
+      await service.loadModel(requireName(r.model_name, 'model_name'), loadOverrideFrom(params));
       return {};
     }),
     RepositoryModelUnload: unary(logger, async (r: WireRepositoryRequest) => {

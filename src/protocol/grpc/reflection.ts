@@ -32,7 +32,7 @@ interface DescriptorFile {
 /** Our proto/ file names → the package protobufjs put their contents in. */
 const SOURCE_FILES: Record<string, string> = {
   'grpc_service.proto': 'inference',
-  'model_config.proto': 'inference',
+  'triton/model_config.proto': 'inference',
   'health.proto': 'grpc.health.v1',
   'reflection_v1alpha.proto': 'grpc.reflection.v1alpha',
   'reflection_v1.proto': 'grpc.reflection.v1',

@@ -3,7 +3,8 @@
  * and statistics extensions. Every route has a form with and without `/versions/{v}`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InferdError } from '../../errors.js';
+import { loadOverrideFrom } from '../repository-load.js';
+import { tritonModelConfig } from '../triton-model-config.js';
 import { ENVELOPE_VALUES, parseJsonBody } from '../http/json-body.js';
 import type { InferenceService } from '../../service/inference-service.js';
 
@@ -38,8 +39,9 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
   app.get('/v2/models/:model/ready', ready);
   app.get('/v2/models/:model/versions/:version/ready', ready);
 
+  // Triton's JSON shape of the completed config (auto-complete filled), as tritonclient reads it.
   const config = async (req: FastifyRequest<{ Params: ModelParams }>) =>
-    service.modelConfig(req.params.model, req.params.version);
+    tritonModelConfig(service.modelConfig(req.params.model, req.params.version));
   app.get('/v2/models/:model/config', config);
   app.get('/v2/models/:model/versions/:version/config', config);
 
@@ -64,18 +66,7 @@ export function registerV2Routes(app: FastifyInstance, service: InferenceService
     '/v2/repository/models/:model/load',
     async (req: FastifyRequest<{ Params: ModelParams }>, reply) => {
       const body = parseOptionalJson(req.body as Buffer | undefined);
-      const params = body?.parameters;
-      if (
-        params &&
-        typeof params === 'object' &&
-        Object.keys(params).some((k) => k === 'config' || k.startsWith('file:'))
-      ) {
-        throw new InferdError(
-          'unsupported',
-          `loading with an override config or files is not supported; edit the repository and load again`,
-        );
-      }
-      await service.loadModel(req.params.model);
+      await service.loadModel(req.params.model, loadOverrideFrom(body?.parameters));
       return reply.code(200).send();
     },
   );

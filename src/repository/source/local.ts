@@ -18,7 +18,7 @@ import { listModelNames, listVersions, modelExists, readModelConfig } from '../s
 import type { ModelSnapshot, RepositorySource } from '../repository-source.js';
 
 /**
- * One model's folder: config.json or an integer-named version folder at the top. A repository's
+ * One model's folder: config.pbtxt, config.json or an integer-named version folder at the top. A repository's
  * model folders are never named by digits alone in this mode (they would read as versions).
  */
 async function isModelFolder(dir: string): Promise<boolean> {
@@ -32,7 +32,9 @@ async function isModelFolder(dir: string): Promise<boolean> {
     );
   }
   return entries.some(
-    (e) => (e.isFile() && e.name === 'config.json') || (e.isDirectory() && /^\d+$/.test(e.name)),
+    (e) =>
+      (e.isFile() && (e.name === 'config.json' || e.name === 'config.pbtxt')) ||
+      (e.isDirectory() && /^\d+$/.test(e.name)),
   );
 }
 

@@ -15,7 +15,8 @@ import type { ConfigSection } from '../../core/model-config.js';
 import { InferdError } from '../../errors.js';
 import { publicReason } from '../public-reason.js';
 import type { ModelSnapshot, RepositorySource } from '../repository-source.js';
-import { isModelName, parseConfigText } from '../scan.js';
+import { isModelName } from '../scan.js';
+import { CONFIG_FILES, MAX_CONFIG_BYTES, parseConfigFile, pickConfigFile } from '../config-file.js';
 import type { BucketClient, ObjectInfo } from './bucket.js';
 import { downloadObject } from './download.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -27,9 +28,6 @@ export interface ObjectStoreLimits {
   maxModelBytes: number;
   retry: RetryPolicy;
 }
-
-/** config.json is read into memory: bounded like any other input. */
-const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 const VERSION = /^\d+$/;
 
@@ -121,8 +119,14 @@ export class ObjectStoreSource implements RepositorySource {
     const versions = [...new Set(files.flatMap((f) => versionOf(f.rel) ?? []))]
       .map(Number)
       .sort((a, b) => a - b);
-    const configObj = modelFiles.find((f) => f.rel === 'config.json');
-    const config = parseConfigText(configObj ? await this.readText(configObj) : undefined, name, sections);
+    const present = CONFIG_FILES.filter((n) => modelFiles.some((f) => f.rel === n));
+    const configName = pickConfigFile(name, present);
+    const configObj = modelFiles.find((f) => f.rel === configName);
+    const config = parseConfigFile(
+      configObj && configName ? { name: configName, text: await this.readText(configObj) } : undefined,
+      name,
+      sections,
+    );
     await this.forgetVersionsNotIn(name, versions);
     return {
       config,
@@ -136,7 +140,7 @@ export class ObjectStoreSource implements RepositorySource {
     if (obj.size > MAX_CONFIG_BYTES) {
       throw new InferdError(
         'invalid_config',
-        `${this.uri(obj.key)} is ${obj.size} bytes; a config.json may have at most ${MAX_CONFIG_BYTES}`,
+        `${this.uri(obj.key)} is ${obj.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}`,
       );
     }
     return withRetries(this.client, `reading ${this.uri(obj.key)}`, this.limits.retry, async (signal) => {

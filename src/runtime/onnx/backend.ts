@@ -147,7 +147,10 @@ export const onnxBackend: BackendFactory = {
     try {
       await access(file);
     } catch {
-      throw new InferdError('invalid_config', `model file not found: ${file}`);
+      throw new InferdError(
+        'invalid_config',
+        `default_model_filename: model file '${cfg.default_model_filename}' not found: ${file}`,
+      );
     }
     const count = cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
     const ortCfg = onnxSection(cfg);

@@ -5,6 +5,7 @@
  * call keep their batching, metrics and statistics.
  */
 import type { Tensor } from '../../core/tensor.js';
+import { BytesData } from '../../core/bytes-data.js';
 import { InferdError, toInferdError } from '../../errors.js';
 import type { Backend, BackendFactory, LoadContext } from '../backend.js';
 import type { BackendMetadata, TensorSpec } from '../../core/model.js';
@@ -33,6 +34,15 @@ function toSpecs(tensors: TensorConfig[], cfg: ModelConfig): TensorSpec[] {
     datatype: t.data_type,
     shape: cfg.max_batch_size > 0 ? [-1, ...t.dims] : [...t.dims],
   }));
+}
+
+/** A tensor with its own storage: a model may take (transfer) what it is handed. */
+function copyTensor(t: Tensor): Tensor {
+  const data =
+    t.data instanceof BytesData
+      ? new BytesData(t.data.bytes.slice(), t.data.offsets.slice())
+      : t.data.slice();
+  return { ...t, shape: [...t.shape], data };
 }
 
 export class PipelineBackend implements Backend {
@@ -110,10 +120,11 @@ export class PipelineBackend implements Backend {
     signal?: AbortSignal,
   ): Promise<StepTensors> {
     const model = step.config.model as string;
+    const handed = Object.values(inputs);
     const response = await this.ctx.invoker.infer({
       modelName: model,
       modelVersion: step.config.version,
-      inputs: Object.values(inputs),
+      inputs: step.config.keep_inputs ? handed.map(copyTensor) : handed,
       outputs: Object.keys(step.config.outputs).map((name) => ({ name })),
       signal,
     });

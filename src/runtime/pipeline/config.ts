@@ -33,6 +33,11 @@ const stepSchema = z
     inputs: tensorMap,
     outputs: tensorMap,
     parameters: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Model steps only: hand the model copies of its inputs, so later steps (and the pipeline's
+     * outputs) may read the same tensors, as Triton ensembles allow. Costs one copy per input.
+     */
+    keep_inputs: z.boolean().default(false),
   })
   .refine((s) => (s.function === undefined) !== (s.model === undefined), {
     message: 'a step needs exactly one of "function" or "model"',
@@ -108,7 +113,7 @@ export function parsePipelineConfig(
         throw bad(`step '${label}': input '${local}' reads '${tensor}', which no earlier step produces`);
       }
     }
-    if (step.model !== undefined) {
+    if (step.model !== undefined && !step.keep_inputs) {
       for (const tensor of Object.values(step.inputs)) handedOver.set(tensor, label);
     }
     for (const tensor of Object.values(step.outputs)) {
