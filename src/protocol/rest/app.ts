@@ -172,8 +172,8 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   );
 
   app.get('/metrics', async (_req, reply) => {
-    const body = await opts.metrics.registry.metrics();
-    return reply.type(opts.metrics.registry.contentType).send(body);
+    const body = await opts.metrics.exposed.metrics();
+    return reply.type(opts.metrics.exposed.contentType).send(body);
   });
 
   registerV2Routes(app, opts.service);
