@@ -24,7 +24,13 @@ import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
-const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+const EXTENSIONS = [
+  'model_repository',
+  'statistics',
+  'schedule_policy',
+  'binary_tensor_data',
+  'classification',
+];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
 const STEP_PACKAGES = [ocrSteps];

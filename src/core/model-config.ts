@@ -24,6 +24,8 @@ const tensorConfig = z.object({
   /** Without the batch dim when max_batch_size > 0 (Triton's rule); -1 = dynamic. */
   dims: z.array(z.number().int().min(-1)),
   optional: z.boolean().optional(),
+  /** Outputs: a file in the model's folder, one classification label per line (Triton's field). */
+  label_filename: z.string().min(1).optional(),
 });
 
 const versionPolicy = z.union([
@@ -66,6 +68,7 @@ const modelConfigSchema = z.looseObject({
   onnxruntime: z.unknown().optional(),
   /** Alias name → version folder, e.g. {"production": "1"}. */
   aliases: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+  /** Classification labels for outputs without a `label_filename` (repository/labels.ts). */
   labels: z.array(z.string()).optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   /** Sections owned by other parts of the server, which validate them (ConfigSection). */

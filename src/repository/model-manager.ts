@@ -17,6 +17,7 @@ import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
+import { readOutputLabels } from './labels.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
@@ -324,6 +325,7 @@ export class ModelManager {
       if (cycle) throw new InferdError('invalid_config', cycleReason(cycle));
       const dir = await fetchDir();
       mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
+      mv.outputLabels = await readOutputLabels(name, dir, cfg);
       const backend = await factory.load({
         modelName: name,
         version,
