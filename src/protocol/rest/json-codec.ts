@@ -4,6 +4,7 @@
  */
 import { clip } from '../../core/clip.js';
 import {
+  BytesData,
   elementCount,
   isDatatype,
   DATATYPES,
@@ -146,7 +147,23 @@ export interface JsonOutput {
   data?: ReadonlyArray<number | boolean | string>;
 }
 
+/**
+ * A tensor as a JSON output. BYTES that are not all UTF-8 cannot be JSON strings unaltered, so
+ * such an output goes as base64 with `parameters.content_type: "base64"` (the codec inputs accept,
+ * as MLServer's); binary outputs (`binary_data`) carry any bytes as they are.
+ */
 export function encodeJsonOutput(t: Tensor): JsonOutput {
+  if (t.data instanceof BytesData && t.data.firstNonUtf8() >= 0) {
+    return {
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      parameters: { content_type: 'base64' },
+      data: t.data
+        .toArrays()
+        .map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')),
+    };
+  }
   return { name: t.name, datatype: t.datatype, shape: t.shape, data: dataToValues(t.datatype, t.data) };
 }
 
