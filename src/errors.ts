@@ -116,7 +116,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     title: 'Payload too large',
     serverFault: false,
-    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read)",
+    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read, and again after gzip/deflate decompression, which stops at the limit)",
   },
   too_many_elements: {
     http: 413,
@@ -130,7 +130,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.INVALID_ARGUMENT,
     title: 'Unsupported media type',
     serverFault: false,
-    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`. On SageMaker's `/invocations` also `text/csv` and image types, each only for a model it maps onto ([deploy/sagemaker.md](deploy/sagemaker.md))",
+    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`. On SageMaker's `/invocations` also `text/csv` and image types, each only for a model it maps onto ([deploy/sagemaker.md](deploy/sagemaker.md)). Also a `Content-Encoding` other than gzip, deflate or identity (the answer's `Accept-Encoding` lists those)",
   },
   // routing
   not_found: {
