@@ -66,7 +66,7 @@ def main():
                         for i, o in enumerate(res.outputs)},
         }
 
-        # Typed contents: the answer comes back in fp32_contents.
+        # Typed contents in: the answer still comes back in raw_output_contents, as Triton answers.
         req = pb.ModelInferRequest(model_name="add", id="py-typed")
         for name, vals in (("a", a), ("b", b)):
             t = req.inputs.add()
@@ -74,7 +74,12 @@ def main():
             t.shape.extend([1, 4])
             t.contents.fp32_contents.extend(vals)
         res = stub.ModelInfer(req, timeout=10)
-        out["typed"] = {"id": res.id, "outputs": {o.name: list(o.contents.fp32_contents) for o in res.outputs}}
+        out["typed"] = {
+            "id": res.id,
+            "typed_fields": sum(len(o.contents.fp32_contents) for o in res.outputs),
+            "outputs": {o.name: list(struct.unpack("<4f", res.raw_output_contents[i]))
+                        for i, o in enumerate(res.outputs)},
+        }
 
         # An error: status code plus our code in the trailing metadata.
         try:

@@ -126,6 +126,8 @@ export const settingsSchema = z.object({
     .max(2048 * MiB)
     .default(64 * MiB),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Metric names on /metrics: inferd's, Triton's (nv_*, for Triton's dashboards), or both. */
+  metricsFormat: z.enum(['inferd', 'triton', 'both']).default('inferd'),
   /** Ready only when every model is READY (Triton's --strict-readiness). */
   strictReadiness: z
     .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
@@ -331,6 +333,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
   grpcPort: { arg: 'port', help: 'gRPC port, 0 = any free port (default 8081)' },
   maxBodyBytes: { arg: 'n', help: 'largest request body in bytes (default 67108864 = 64 MiB)' },
   logLevel: { arg: 'level', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  metricsFormat: {
+    arg: 'inferd|triton|both',
+    help: "metric names on /metrics: inferd's, Triton's nv_* (its Grafana dashboards work unchanged), or both (default inferd)",
+  },
   strictReadiness: { help: 'ready only when every model is READY' },
   shutdownTimeoutMs: { arg: 'ms', help: 'longest drain on SIGTERM (default 30000)' },
   drainDelayMs: {

@@ -130,7 +130,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     title: 'Payload too large',
     serverFault: false,
-    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read)",
+    when: "body over `--max-body-bytes`, or over the key's plan limit (counted on the bytes read, and again after gzip/deflate decompression, which stops at the limit)",
   },
   too_many_elements: {
     http: 413,
@@ -144,7 +144,7 @@ export const ERROR_CATALOGUE = {
     grpc: GrpcStatus.INVALID_ARGUMENT,
     title: 'Unsupported media type',
     serverFault: false,
-    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`. On SageMaker's `/invocations` also `text/csv` and image types, each only for a model it maps onto ([deploy/sagemaker.md](deploy/sagemaker.md))",
+    when: "Content-Type that names another format (an image, multipart, …); JSON, no type, `text/plain` and curl's default `application/x-www-form-urlencoded` are read as JSON, binary tensors need `Inference-Header-Content-Length`. On SageMaker's `/invocations` also `text/csv` and image types, each only for a model it maps onto ([deploy/sagemaker.md](deploy/sagemaker.md)). Also a `Content-Encoding` other than gzip, deflate or identity (the answer's `Accept-Encoding` lists those)",
   },
   // routing
   not_found: {
@@ -413,3 +413,20 @@ export function toInferdError(err: unknown): InferdError {
 export function isServerFault(e: InferdError): boolean {
   return ERROR_CATALOGUE[e.code].serverFault;
 }
+
+/**
+ * Messages in Triton's own words, for the protocol errors that Triton's clients and example
+ * scripts test by their text (`"Request for unknown model" in ex.message()`, simple_http_infer_client.py
+ * and simple_*_health_metadata.py). Wording from Triton core's model_repository_manager.cc /
+ * model_lifecycle.cc and the server's common.cc and grpc/infer_handler.cc; the stable `code` is
+ * still sent beside it. What follows a `; ` is ours (what exists, what to do).
+ */
+export const tritonWording = {
+  unknownModel: (model: string): string => `Request for unknown model: '${model}' is not found`,
+  unknownVersion: (model: string, version: string): string =>
+    `Request for unknown model: '${model}' version ${version} is not found`,
+  malformedVersion: (version: string, detail: string): string =>
+    `failed to get model version from specified version string '${version}' (details: ${detail}), version should be an integral value > 0`,
+  mixedContents: (input: string, model: string): string =>
+    `contents field must not be specified when using raw_input_contents for '${input}' for model '${model}'`,
+};

@@ -33,6 +33,7 @@ const EXTENSIONS = [
   'statistics',
   'schedule_policy',
   'binary_tensor_data',
+  'classification',
   'system_shared_memory',
 ];
 
@@ -69,7 +70,7 @@ export async function startServer(
   options: { logger?: Logger } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(settings.logLevel);
-  const metrics = new Metrics();
+  const metrics = new Metrics(settings.metricsFormat);
   // Pipelines call other models through the same service clients use (bound once it exists).
   const late: { service?: InferenceService } = {};
   const invoker: ModelInvoker = {

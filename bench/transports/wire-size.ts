@@ -31,7 +31,7 @@ export function wireBytes(transport: Transport, input: Tensor): { request: numbe
       const infer = loadProtos().inference.service.ModelInfer!;
       return {
         request: infer.requestSerialize(encodeInferRequest(request, 'raw')).length,
-        response: infer.responseSerialize(encodeInferResponse(response, 'raw')).length,
+        response: infer.responseSerialize(encodeInferResponse(response)).length,
       };
     }
   }

@@ -12,7 +12,12 @@
  * Runtime's string outputs): a JSON request to a text model is then transcoded once each way,
  * not four times (string → bytes, bytes → string for the runtime, and back for its outputs).
  */
-/** Invalid sequences become U+FFFD rather than failing: BYTES may hold any bytes. */
+import { isAscii, isUtf8 } from 'node:buffer';
+
+/**
+ * Invalid sequences become U+FFFD rather than failing, for text views of bytes that are not text
+ * (logs, JSON of a tensor that is not UTF-8); backends that need text check firstNonUtf8 first.
+ */
 const decoder = new TextDecoder();
 
 const MAX_BYTES = 0xffffffff;
@@ -129,6 +134,17 @@ export class BytesData {
   /** Elements [from, to): shares the buffer. */
   slice(from: number, to: number): BytesData {
     return new BytesData(this.bytes, this.offsets.subarray(from, to + 1), this.texts?.slice(from, to));
+  }
+
+  /**
+   * The index of the first element that is not valid UTF-8, or -1 when every element is text
+   * (an ASCII buffer is checked at once; otherwise each element on its own, since a multi-byte
+   * character may not straddle two elements).
+   */
+  firstNonUtf8(): number {
+    if (isAscii(this.bytes.subarray(this.offsets[0], this.offsets[this.length]))) return -1;
+    for (let i = 0; i < this.length; i++) if (!isUtf8(this.at(i))) return i;
+    return -1;
   }
 
   /** Every element as a view into the shared buffer (for APIs that want an array, such as protobufjs). */

@@ -39,8 +39,8 @@ const tensorConfig = z.strictObject({
   optional: z.boolean().optional(),
   /** Inputs only: FORMAT_NONE | FORMAT_NHWC | FORMAT_NCHW, reported back as given. */
   format: z.enum(['FORMAT_NONE', 'FORMAT_NHWC', 'FORMAT_NCHW']).optional(),
-  /** Outputs only: a file in the model folder, one class label per line (classification). */
-  label_filename: z.string().max(255).optional(),
+  /** Outputs: a file in the model's folder, one classification label per line (Triton's field). */
+  label_filename: z.string().min(1).max(255).optional(),
 });
 
 const versionPolicy = z.union([
@@ -93,6 +93,7 @@ const modelConfigSchema = z.strictObject({
   onnxruntime: z.unknown().optional(),
   /** Alias name → version folder, e.g. {"production": "1"}. */
   aliases: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+  /** Classification labels for outputs without a `label_filename` (repository/labels.ts). */
   labels: z.array(z.string()).optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   /** Sections owned by other parts of the server, which validate them (ConfigSection). */

@@ -1,7 +1,12 @@
 /**
  * Every Prometheus metric name of inferd, in one file (listed in docs/observability.md). Per model and version.
+ * Triton's names (`--metrics-format triton|both`) are in triton-metrics.ts, fed by the same events.
  */
 import client from 'prom-client';
+import { TritonMetrics } from './triton-metrics.js';
+
+/** What /metrics exposes: inferd's names, Triton's (nv_*), or both at once. */
+export type MetricsFormat = 'inferd' | 'triton' | 'both';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
@@ -114,7 +119,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Triton's families, when the format asks for them (fed by each ModelObserver). */
+  readonly triton?: TritonMetrics;
+  /** The registry /metrics serves. */
+  readonly exposed: client.Registry;
+
+  constructor(format: MetricsFormat = 'inferd') {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'inferd_' });
+    if (format === 'inferd') {
+      this.exposed = this.registry;
+      return;
+    }
+    const tritonRegistry = new client.Registry();
+    this.triton = new TritonMetrics(tritonRegistry, () => this.pendingCells.values());
+    this.exposed =
+      format === 'triton' ? tritonRegistry : client.Registry.merge([this.registry, tritonRegistry]);
   }
 }

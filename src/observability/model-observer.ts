@@ -3,6 +3,7 @@ import type { BackendEvents } from '../runtime/backend.js';
 import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js';
 import { VersionStats } from './stats.js';
 import type { Metrics, PendingCell } from './metrics.js';
+import type { TritonVersionMetrics } from './triton-metrics.js';
 
 const NS_PER_S = 1e9;
 
@@ -10,6 +11,8 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
   readonly stats: VersionStats;
   private readonly labels: { model: string; version: string };
   private readonly pending: PendingCell;
+  /** Triton's names, when /metrics exposes them. */
+  private readonly triton?: TritonVersionMetrics;
 
   constructor(
     private readonly metrics: Metrics,
@@ -19,6 +22,7 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
     this.stats = new VersionStats(model, version);
     this.labels = { model, version };
     this.pending = metrics.pendingCell(this.labels);
+    this.triton = metrics.triton?.forVersion(this.labels);
   }
 
   pendingChanged(pending: number): void {
@@ -31,22 +35,26 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
     this.metrics.inferenceCount.inc(this.labels, rows);
     this.metrics.executionCount.inc(this.labels);
     this.metrics.computeDuration.observe(this.labels, (inputNs + inferNs + outputNs) / NS_PER_S);
+    this.triton?.executed(rows, requests, inputNs, inferNs, outputNs);
   }
 
   dequeued(queueNs: number): void {
     this.stats.recordQueue(queueNs);
     this.metrics.queueDuration.observe(this.labels, queueNs / NS_PER_S);
+    this.triton?.dequeued(queueNs);
   }
 
   succeeded(totalNs: number): void {
     this.stats.recordRequest(true, totalNs);
     this.metrics.requestSuccess.inc(this.labels);
     this.metrics.requestDuration.observe(this.labels, totalNs / NS_PER_S);
+    this.triton?.succeeded(totalNs);
   }
 
   failed(reason: FailureReason, totalNs: number): void {
     this.stats.recordRequest(false, totalNs);
     this.metrics.requestFailure.inc({ ...this.labels, reason });
+    this.triton?.failed(reason);
   }
 
   stepsCanceled(count: number): void {

@@ -27,7 +27,7 @@ type UnaryMethod<Req, Res> = (
 ) => grpc.ClientUnaryCall;
 
 export interface GrpcClientOptions {
-  /** How request tensors are sent; the server answers in the same encoding. Default raw. */
+  /** How request tensors are sent (default raw); the server answers in raw_output_contents either way, as Triton. */
   encoding?: Encoding;
 }
 

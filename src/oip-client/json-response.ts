@@ -9,7 +9,13 @@ interface JsonResponse {
   model_version?: string;
   id?: string;
   parameters?: InferenceResponse['parameters'];
-  outputs: Array<{ name: string; datatype: string; shape: number[]; data: unknown[] }>;
+  outputs: Array<{
+    name: string;
+    datatype: string;
+    shape: number[];
+    parameters?: Record<string, unknown>;
+    data: unknown[];
+  }>;
 }
 
 export function decodeJsonOutputs(body: unknown): InferenceResponse {
@@ -30,7 +36,8 @@ export function decodeJsonOutputs(body: unknown): InferenceResponse {
       name: o.name,
       datatype: o.datatype,
       shape: o.shape,
-      data: valuesToData(o.datatype, clean, o.name),
+      // BYTES that are not UTF-8 come base64 (content_type), like inputs may go.
+      data: valuesToData(o.datatype, clean, o.name, o.parameters?.content_type === 'base64'),
     };
   });
   const res: InferenceResponse = { modelName: b.model_name, modelVersion: b.model_version ?? '', outputs };

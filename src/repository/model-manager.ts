@@ -18,7 +18,7 @@ import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
 import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
-import { checkLabelFiles } from './label-files.js';
+import { readOutputLabels } from './labels.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
@@ -341,8 +341,8 @@ export class ModelManager {
       const cycle = this.callCycle(name, cfg);
       if (cycle) throw new InferdError('invalid_config', cycleReason(cycle));
       const dir = await fetchDir();
-      await checkLabelFiles(cfg, dir);
       mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
+      mv.outputLabels = await readOutputLabels(name, dir, cfg);
       const backend = await factory.load({
         modelName: name,
         version,

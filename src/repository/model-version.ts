@@ -30,6 +30,8 @@ export class ModelVersion {
   metadata: BackendMetadata | undefined;
   /** The version's lineage.json, verified against the model file at load (lineage.ts). */
   lineage: Readonly<Record<string, unknown>> | undefined;
+  /** Classification labels per output name (labels.ts), for the classification extension. */
+  outputLabels: ReadonlyMap<string, readonly string[]> | undefined;
   /** False once a newer load of the same version owns the (model, version) metric labels. */
   private reportsState = true;
 

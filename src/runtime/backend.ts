@@ -41,6 +41,11 @@ export interface Backend {
    * backend that can stop part-way (a pipeline between steps) stops and throws `canceled`.
    */
   infer(inputs: Tensor[], outputNames?: string[], signal?: AbortSignal): Promise<Tensor[]>;
+  /**
+   * True when the backend holds BYTES as text (ONNX Runtime's string tensors): BYTES inputs that
+   * are not valid UTF-8 are then refused before they are queued, never altered. Absent = any bytes.
+   */
+  readonly bytesAsText?: boolean;
   /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */
   readonly concurrency?: number;
   /** Releases sessions and workers. Idempotent. */

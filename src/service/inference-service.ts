@@ -2,7 +2,7 @@
  * What every transport calls (REST, gRPC, the /v1 API, pipelines): the Open Inference Protocol's
  * operations on the internal types. Transports only decode and encode.
  */
-import type { InferenceRequest, InferenceResponse } from '../core/tensor.js';
+import type { InferenceRequest, InferenceResponse, Tensor } from '../core/tensor.js';
 import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
 import type { ModelControl } from '../repository/model-control.js';
@@ -19,6 +19,7 @@ import { modelAdmission, type Admission } from './admission.js';
 import type { SharedMemoryRegistry } from './shared-memory.js';
 import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
+import { classCounts, classify } from './classification.js';
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {
@@ -272,6 +273,8 @@ export class InferenceService implements ModelInvoker {
     const started = performance.now();
     this.inflight += 1;
     try {
+      // Checked before the model runs: a bad class count is the client's error, not a failed inference.
+      classCounts(req.outputs);
       const job = toJob(req, mv);
       const result = await mv.scheduler.enqueue(job);
       // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
@@ -283,7 +286,7 @@ export class InferenceService implements ModelInvoker {
       const res: InferenceResponse = {
         modelName: req.modelName,
         modelVersion: mv.version,
-        outputs: result.outputs,
+        outputs: classified(result.outputs, req, mv),
       };
       if (req.id !== undefined) res.id = req.id;
       return res;
@@ -336,4 +339,15 @@ export class InferenceService implements ModelInvoker {
     if (version !== undefined) return [this.router.find(name, version).observer.stats.snapshot()];
     return [...this.router.entry(name).versions.values()].map((v) => v.observer.stats.snapshot());
   }
+}
+
+/** The outputs with those the request asked to classify replaced (classification.ts). */
+function classified(outputs: Tensor[], req: InferenceRequest, mv: ReadyVersion): Tensor[] {
+  const counts = classCounts(req.outputs);
+  if (!counts) return outputs;
+  const batched = mv.config.max_batch_size > 0;
+  return outputs.map((t) => {
+    const k = counts.get(t.name);
+    return k === undefined ? t : classify(t, k, batched, mv.outputLabels?.get(t.name));
+  });
 }

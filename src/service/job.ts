@@ -5,7 +5,7 @@
  */
 import { clip } from '../core/clip.js';
 import type { ModelConfig } from '../core/model-config.js';
-import type { InferenceRequest } from '../core/tensor.js';
+import { BytesData, type InferenceRequest } from '../core/tensor.js';
 import { timerDelayMs } from '../core/timers.js';
 import { InferdError } from '../errors.js';
 import type { ReadyVersion } from '../repository/model-version.js';
@@ -29,6 +29,7 @@ function optionalInputs(cfg: ModelConfig): ReadonlySet<string> {
 export function toJob(req: InferenceRequest, mv: ReadyVersion): Job {
   const cfg = mv.config;
   validateRequest(req, mv.metadata, cfg.max_batch_size, optionalInputs(cfg));
+  if (mv.backend?.bytesAsText) assertTextBytes(req);
   const now = performance.now();
   const p = req.parameters ?? {};
   const deadlines: number[] = [];
@@ -73,4 +74,21 @@ export function toJob(req: InferenceRequest, mv: ReadyVersion): Job {
     deadlineMs: deadlines.length > 0 ? Math.min(...deadlines) : undefined,
     signal: req.signal,
   };
+}
+
+/**
+ * BYTES are bytes: where the backend holds them as text (ONNX Runtime), an element that is not
+ * UTF-8 is refused naming the input and element, rather than reaching the model with U+FFFD in it.
+ */
+function assertTextBytes(req: InferenceRequest): void {
+  for (const t of req.inputs) {
+    if (!(t.data instanceof BytesData)) continue;
+    const bad = t.data.firstNonUtf8();
+    if (bad >= 0) {
+      throw new InferdError(
+        'invalid_input',
+        `input '${clip(t.name)}' element ${bad} is not valid UTF-8: model '${clip(req.modelName)}' takes BYTES as text (ONNX Runtime string tensors); send UTF-8 text, or use a model whose input is UINT8`,
+      );
+    }
+  }
 }

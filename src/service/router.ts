@@ -3,7 +3,7 @@
  * No version: the highest READY version (Triton's default). Aliases come from config `aliases`.
  */
 import { clip } from '../core/clip.js';
-import { InferdError } from '../errors.js';
+import { InferdError, tritonWording } from '../errors.js';
 import type { ModelEntry, ModelManager } from '../repository/model-manager.js';
 import { isReady, type ModelVersion, type ReadyVersion } from '../repository/model-version.js';
 
@@ -12,7 +12,7 @@ export class Router {
 
   entry(name: string): ModelEntry {
     const e = this.models.get(name);
-    if (!e) throw new InferdError('model_not_found', `unknown model '${clip(name)}'`);
+    if (!e) throw new InferdError('model_not_found', tritonWording.unknownModel(clip(name)));
     return e;
   }
 
@@ -36,14 +36,14 @@ export class Router {
     if (target === undefined) {
       throw new InferdError(
         'version_not_found',
-        `model '${clip(name)}' has no version or alias '${clip(version)}'; versions: ${[...e.versions.keys()].join(', ') || 'none'}`,
+        `${tritonWording.malformedVersion(clip(version), `neither a version number nor an alias of model '${clip(name)}'`)}; versions: ${[...e.versions.keys()].join(', ') || 'none'}`,
       );
     }
     const v = e.versions.get(target);
     if (!v) {
       throw new InferdError(
         'version_not_found',
-        `model '${clip(name)}' has no loaded version ${clip(target)}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`,
+        `${tritonWording.unknownVersion(clip(name), clip(target))}; loaded: ${[...e.versions.keys()].join(', ') || 'none'}`,
       );
     }
     return v;

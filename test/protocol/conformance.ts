@@ -103,18 +103,33 @@ export function runConformance(
     });
 
     test('unknown model and version are not found', async () => {
-      await expectError(client.modelMetadata('nope'), 'model_not_found', client, 'nope');
-      await expectError(client.modelMetadata('add', '9'), 'version_not_found', client, '9');
-      await expectError(client.modelReady('nope'), 'model_not_found', client);
+      // Triton's wording, which Triton's example clients test for (simple_http_infer_client.py).
+      const unknown = "^Request for unknown model: 'nope' is not found";
+      await expectError(client.modelMetadata('nope'), 'model_not_found', client, unknown);
+      await expectError(
+        client.modelMetadata('add', '9'),
+        'version_not_found',
+        client,
+        "^Request for unknown model: 'add' version 9 is not found",
+      );
+      await expectError(
+        client.modelMetadata('add', 'x1'),
+        'version_not_found',
+        client,
+        "^failed to get model version from specified version string 'x1' .*version should be an integral value > 0",
+      );
+      await expectError(client.modelReady('nope'), 'model_not_found', client, unknown);
       await expectError(
         client.infer({ modelName: 'nope', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]) }),
         'model_not_found',
         client,
+        unknown,
       );
       await expectError(
         client.infer({ modelName: 'add', modelVersion: '7', inputs: addInputs([1, 2, 3, 4], [1, 1, 1, 1]) }),
         'version_not_found',
         client,
+        "^Request for unknown model: 'add' version 7 is not found",
       );
     });
 

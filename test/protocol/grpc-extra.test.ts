@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcClient } from '../../src/oip-client/grpc.js';
-import { encodeInferRequest } from '../../src/protocol/grpc/infer-codec.js';
+import { decodeInferResponse, encodeInferRequest } from '../../src/protocol/grpc/infer-codec.js';
 import { loadProtos } from '../../src/protocol/grpc/proto-files.js';
 import type { WireInferResponse, WireStreamResponse } from '../../src/protocol/grpc/wire-types.js';
 import type { RunningServer } from '../../src/server.js';
@@ -51,7 +51,7 @@ describe('gRPC extras', () => {
     assert.equal(err?.code, grpc.status.NOT_FOUND);
   });
 
-  it('raw contents in → raw_output_contents out; typed in → typed out', async () => {
+  it('raw or typed contents in → raw_output_contents out, as Triton answers', async () => {
     const raw = await rawCall<WireInferResponse>(
       client.stub,
       'ModelInfer',
@@ -66,9 +66,24 @@ describe('gRPC extras', () => {
       encodeInferRequest(addRequest('t'), 'typed'),
     );
     assert.equal(typed.err, null);
-    assert.equal(typed.res!.raw_output_contents!.length, 0);
-    const sum = typed.res!.outputs.find((o) => o.name === 'sum')!;
-    assert.deepEqual(sum.contents!.fp32_contents, [2, 3, 4, 5]);
+    assert.equal(typed.res!.raw_output_contents!.length, 2);
+    assert.ok(typed.res!.outputs.every((o) => !o.contents));
+    const i = typed.res!.outputs.findIndex((o) => o.name === 'sum');
+    const bytes = typed.res!.raw_output_contents![i]!;
+    const sum = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    assert.deepEqual([...sum], [2, 3, 4, 5]);
+  });
+
+  it("raw and typed contents in one request: INVALID_ARGUMENT in Triton's words", async () => {
+    const wire = encodeInferRequest(addRequest('mixed'), 'raw');
+    wire.inputs[0]!.contents = { fp32_contents: [1, 2, 3, 4] };
+    const { err } = await rawCall(client.stub, 'ModelInfer', wire);
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.deepEqual(err!.metadata.get('inferd-error-code'), ['invalid_request']);
+    assert.match(
+      err!.details,
+      /^contents field must not be specified when using raw_input_contents for 'a' for model 'add'/,
+    );
   });
 
   it('typed contents cannot carry FP16 (no typed field): invalid_input naming raw_input_contents', async () => {
@@ -162,9 +177,10 @@ describe('gRPC extras', () => {
       parameter_choice: 'string_param',
     });
     assert.equal(byId.get('s3')!.error_message, '');
+    // Typed contents in, raw out (as Triton), on the stream too.
     assert.deepEqual(
-      byId.get('s3')!.infer_response!.outputs.find((o) => o.name === 'sum')!.contents!.fp32_contents,
-      [2, 3, 4, 5],
+      decodeInferResponse(byId.get('s3')!.infer_response!).outputs[0]!.data,
+      Float32Array.from([2, 3, 4, 5]),
     );
   });
 

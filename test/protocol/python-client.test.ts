@@ -53,7 +53,7 @@ describe('Python grpcio client with stubs generated from proto/', { skip }, () =
     rmSync(repo, { recursive: true, force: true });
   });
 
-  it('ServerReady, ModelMetadata, ModelInfer (raw and typed), error trailers, health, reflection', async () => {
+  it('ServerReady, ModelMetadata, ModelInfer (raw and typed in, raw out), error trailers, health, reflection', async () => {
     const script = join(protoDir(), '..', 'scripts', 'python_grpc_client.py');
     const r = await run(python!, [script, server.grpcUrl, protoDir()]);
     assert.equal(r.code, 0, `python client failed:\n${r.stderr}`);
@@ -65,7 +65,7 @@ describe('Python grpcio client with stubs generated from proto/', { skip }, () =
         inputs: Array<{ name: string; datatype: string; shape: number[] }>;
       };
       raw: { id: string; outputs: Record<string, number[]> };
-      typed: { id: string; outputs: Record<string, number[]> };
+      typed: { id: string; typed_fields: number; outputs: Record<string, number[]> };
       error: { status: string; code: string; details: string };
       health: string;
       reflection_services: string[];
@@ -79,10 +79,12 @@ describe('Python grpcio client with stubs generated from proto/', { skip }, () =
       assert.deepEqual(out[mode].outputs.sum, [11, 22, 33, 44]);
       assert.deepEqual(out[mode].outputs.diff, [-9, -18, -27, -36]);
     }
+    // Typed contents in, raw_output_contents out (as Triton): no typed output fields at all.
+    assert.equal(out.typed.typed_fields, 0);
     assert.deepEqual(out.error, {
       status: 'NOT_FOUND',
       code: 'model_not_found',
-      details: "unknown model 'nope'",
+      details: "Request for unknown model: 'nope' is not found",
     });
     assert.equal(out.health, 'SERVING');
     assert.ok(

@@ -74,7 +74,7 @@ describe('client text in logs and errors', () => {
       const { err } = await rawCall(client.stub, 'ModelInfer', body, { deadline: Date.now() + 10_000 });
       assert.equal(err?.code, grpc.status.NOT_FOUND);
       assert.ok(err.details.length < BODY_BOUND, `details of ${err.details.length} characters`);
-      assert.match(err.details, /unknown model 'm+…\(\+\d+ chars\)'/);
+      assert.match(err.details, /Request for unknown model: 'm+…\(\+\d+ chars\)' is not found/);
     });
     bounded(out);
   });

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../../src/protocol/grpc/proto-files.js';
 import type { WireStreamResponse } from '../../src/protocol/grpc/wire-types.js';
@@ -192,6 +193,19 @@ describe('memory bombs through BYTES are refused before they are decoded (issue 
     );
     assert.equal(res.status, 404, JSON.stringify(res.body));
     assert.equal(res.body.code, 'model_not_found');
+  });
+
+  it('REST gzip: 4 MiB of gzip holding 4 GiB → 413 payload_too_large, inflated no further than --max-body-bytes', async () => {
+    // 4,096 gzip members of 1 MiB of zeros each (gunzip reads concatenated members as one body).
+    const member = gzipSync(Buffer.alloc(1 << 20), { level: 9 });
+    const bomb = Buffer.concat(Array.from({ length: 4096 }, () => member));
+    // The body (4 MiB) and at most the default 64 MiB limit of inflated bytes.
+    const res = await underPoll(68, () =>
+      post('/v2/models/upper/infer', bomb, { ...json, 'content-encoding': 'gzip' }),
+    );
+    assert.equal(res.status, 413, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'payload_too_large');
+    assert.match(res.body.error, /counted after gzip decompression/);
   });
 
   it('REST binary: 4 M zero-length BYTES elements → refused by the shape check before any is split', async () => {

@@ -3,8 +3,9 @@
  * server decodes requests and encodes responses; the gRPC client does the reverse).
  *
  * Contract: a request carries its tensors either all in `raw_input_contents` or all in typed
- * `contents`. The response mirrors that choice (raw in → raw out), except that typed responses
- * switch to raw when an output is FP16/BF16, which has no typed field.
+ * `contents`. The response always carries its outputs in `raw_output_contents`, whatever form the
+ * request used: Triton does so (grpc/infer_handler.cc), and its clients (tritonclient.grpc's
+ * InferResult.as_numpy) read outputs only from there.
  */
 import { inSharedMemory, placeholder, usesSharedMemory } from '../shm-tensors.js';
 import { clip } from '../../core/clip.js';
@@ -15,7 +16,7 @@ import {
   type InferenceResponse,
   type Tensor,
 } from '../../core/tensor.js';
-import { InferdError } from '../../errors.js';
+import { InferdError, tritonWording } from '../../errors.js';
 import { admitInputs, type Admission } from '../../service/admission.js';
 import { dataToRaw, rawToData } from '../raw-tensor.js';
 import type { DecodedContents } from './contents-decode.js';
@@ -95,7 +96,7 @@ export function decodeInferRequest(
       if (hasValues(t.contents)) {
         throw new InferdError(
           'invalid_request',
-          `input '${clip(t.name)}' has typed contents, but raw_input_contents is used: put every input in one or the other`,
+          `${tritonWording.mixedContents(clip(t.name), clip(w.model_name))}; put every input in one or the other`,
         );
       }
       return { ...head, data: rawToData(head.datatype, head.shape, raw[next++]!, head.name) };
@@ -133,9 +134,9 @@ function encodeTensors(
   return raw ? { tensors: wire, raw: tensors.map((t) => dataToRaw(t.datatype, t.data)) } : { tensors: wire };
 }
 
-/** Server side: an internal response → wire, in the request's encoding. */
-export function encodeInferResponse(res: InferenceResponse, encoding: Encoding): WireInferResponse {
-  const { tensors, raw } = encodeTensors(res.outputs, encoding);
+/** Server side: an internal response → wire, outputs in raw_output_contents (as Triton). */
+export function encodeInferResponse(res: InferenceResponse): WireInferResponse {
+  const { tensors, raw } = encodeTensors(res.outputs, 'raw');
   return {
     model_name: res.modelName,
     model_version: res.modelVersion,

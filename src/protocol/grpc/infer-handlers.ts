@@ -147,7 +147,7 @@ async function runOne(
     const admitted =
       admittedOf(wire) ??
       (wire.model_name ? service.admit(wire.model_name, wire.model_version || undefined) : undefined);
-    const { request, encoding } = decodeInferRequest(wire, admitted?.admission);
+    const { request } = decodeInferRequest(wire, admitted?.admission);
     request.signal = ctx.signal;
     if (ctx.deadlineMs !== undefined) request.deadlineMs = ctx.deadlineMs;
     const shm = prepare(service.sharedMemory, request, service.maxSharedMemoryReadBytes);
@@ -160,7 +160,7 @@ async function runOne(
       },
     });
     shm.writeOutputs(response);
-    return encodeInferResponse(response, encoding);
+    return encodeInferResponse(response);
   } catch (err) {
     line.status = toInferdError(err).code;
     throw err;

@@ -14,7 +14,8 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
 import { ConnectionGuard, serverOptions, type HttpLimits } from './connection-guard.js';
-import { errorSenderFor, fromFastifyError } from '../http/errors.js';
+import { decodeRequestBody } from '../http/content-encoding.js';
+import { errorSenderFor, fromFastifyError, payloadTooLarge } from '../http/errors.js';
 import { sendError } from './errors.js';
 import { inferRoute, requestIdOf, type InferEndpoint, type RawHandler } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
@@ -109,9 +110,15 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
     }
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) =>
-    done(null, body),
-  );
+  // A gzip or deflate body (Content-Encoding) is decompressed within the same limit (content-encoding.ts).
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
+    decodeRequestBody(req.headers['content-encoding'], body as Buffer, opts.maxBodyBytes, () =>
+      payloadTooLarge(opts.maxBodyBytes),
+    ).then(
+      (decoded) => done(null, decoded),
+      (err: Error) => done(err, undefined),
+    );
+  });
 
   // Callback hooks: they run on every request, where a promise each is measurable (see v2-routes).
   app.addHook('onRequest', (req, reply, done) => {
@@ -170,8 +177,8 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   );
 
   app.get('/metrics', async (_req, reply) => {
-    const body = await opts.metrics.registry.metrics();
-    return reply.type(opts.metrics.registry.contentType).send(body);
+    const body = await opts.metrics.exposed.metrics();
+    return reply.type(opts.metrics.exposed.contentType).send(body);
   });
 
   registerV2Routes(app, opts.service);

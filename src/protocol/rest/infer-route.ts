@@ -8,7 +8,9 @@
  * machine, see docs/benchmarks.md). The contract is fastify's, kept exactly: the same request id
  * rule and header, load shedding before the body is read, the body limit (413, from
  * Content-Length or while reading), Content-Length checking, the error body and status mapping,
- * the access-log line, and a closing connection while the server drains.
+ * the access-log line, and a closing connection while the server drains. Bodies may come gzip or
+ * deflate compressed (Content-Encoding, decompressed within the same limit) and successful answers
+ * go compressed to a client that accepts it (http/content-encoding.ts), as Triton's HTTP server.
  *
  * With API keys required on /v2 inference (access policy, src/gateway/access-policy.ts), the
  * customer gate runs here too, before the body is read: key, scope, plan limits (rate-limit headers
@@ -28,6 +30,7 @@ import type { CustomerGate, GateCall } from '../../gateway/customer-gate.js';
 import type { Admitted, InferenceService, InferTiming } from '../../service/inference-service.js';
 import { logAccess } from './access-log.js';
 import { clientGone } from '../http/client-gone.js';
+import { decodeRequestBody, encodeResponseBody, responseCoding } from '../http/content-encoding.js';
 import { payloadTooLarge } from '../http/errors.js';
 import { bodyBufferFull, type ConnectionGuard } from './connection-guard.js';
 import { errorBody, logServerFault } from './errors.js';
@@ -247,13 +250,25 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     return service.shed(admitted) ?? admitted;
   }
 
-  async function run(x: Exchange, raw: Buffer, admitted: Admitted): Promise<void> {
+  /**
+   * Decompresses the body (within the same limit as the bytes read), runs the endpoint, and
+   * compresses a successful answer when the client accepts it. Error answers stay uncompressed:
+   * Triton sends them so, and tritonclient reads them without decompressing.
+   */
+  async function run(
+    x: Exchange,
+    raw: Buffer,
+    admitted: Admitted,
+    limit: number,
+    tooLarge: () => InferdError,
+  ): Promise<void> {
     const { req, fields } = x;
+    const body = await decodeRequestBody(req.headers['content-encoding'], raw, limit, tooLarge);
     const answer = await x.endpoint.handle({
       service,
       admitted,
       headers: req.headers,
-      body: raw,
+      body,
       target: x.target,
       signal: clientGone(req.socket),
       timing: (t) => {
@@ -262,7 +277,14 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
         fields.computeMs = t.computeMs;
       },
     });
-    finish(x, answer.status ?? 200, answer.headers, answer.body);
+    const status = answer.status ?? 200;
+    const coding = status < 300 ? responseCoding(req.headers['accept-encoding']) : undefined;
+    if (coding) {
+      answer.body = await encodeResponseBody(coding, answer.body);
+      answer.headers['content-encoding'] = coding;
+      answer.headers.vary = 'accept-encoding';
+    }
+    finish(x, status, answer.headers, answer.body);
   }
 
   /**
@@ -319,7 +341,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       }
       // Node hands each read its own buffer, so a single chunk is safe to keep without a copy.
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      run(x, raw, admitted).catch((err: unknown) => fail(x, err));
+      run(x, raw, admitted, limit, tooLarge).catch((err: unknown) => fail(x, err));
     };
     req.on('data', onData);
     req.on('end', onEnd);

@@ -4,6 +4,7 @@
  */
 import { clip } from '../../core/clip.js';
 import {
+  BytesData,
   elementCount,
   isDatatype,
   DATATYPES,
@@ -149,10 +150,26 @@ export interface JsonOutput {
   data?: ReadonlyArray<number | boolean | string>;
 }
 
+/**
+ * A tensor as a JSON output. BYTES that are not all UTF-8 cannot be JSON strings unaltered, so
+ * such an output goes as base64 with `parameters.content_type: "base64"` (the codec inputs accept,
+ * as MLServer's); binary outputs (`binary_data`) carry any bytes as they are.
+ */
 export function encodeJsonOutput(t: Tensor): JsonOutput {
   // Written into the client's shared memory: the answer says where, with no data (as Triton).
   if (inSharedMemory(t))
     return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: t.parameters! };
+  if (t.data instanceof BytesData && t.data.firstNonUtf8() >= 0) {
+    return {
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      parameters: { content_type: 'base64' },
+      data: t.data
+        .toArrays()
+        .map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')),
+    };
+  }
   return { name: t.name, datatype: t.datatype, shape: t.shape, data: dataToValues(t.datatype, t.data) };
 }
 

@@ -73,6 +73,9 @@ class OnnxBackend implements Backend {
     private readonly modelName: string,
   ) {}
 
+  /** ONNX Runtime's string tensors are JS strings: BYTES must be UTF-8 to reach it unaltered. */
+  readonly bytesAsText = true;
+
   get concurrency(): number {
     return this.instances.length * this.depth;
   }
