@@ -17,6 +17,7 @@ export type ApiCategory =
   | 'statistics'
   | 'metrics'
   | 'docs'
+  | 'portal'
   | 'customer-api'
   | 'admin-api';
 
@@ -38,6 +39,10 @@ export function credentialFor(category: ApiCategory, s: AccessSettings): Credent
     case 'model-config':
     case 'metrics':
     case 'docs':
+      return 'none';
+    // The portal's static files, and its session routes, which check the credential they are
+    // given themselves (src/gateway/portal/session-routes.ts).
+    case 'portal':
       return 'none';
     // Paid work: keys, plans, quotas and metering, as on /v1.
     case 'inference':
@@ -64,6 +69,7 @@ export const CATEGORY_NAMES: Record<ApiCategory, string> = {
   statistics: 'the statistics API',
   metrics: 'metrics',
   docs: 'the API documentation',
+  portal: 'the portal',
   'customer-api': 'the customer API',
   'admin-api': 'the admin API',
 };
@@ -99,6 +105,17 @@ export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
   'GET /docs': 'docs',
   'GET /docs/init.js': 'docs',
   'GET /docs/assets/:file': 'docs',
+  'GET /': 'portal',
+  'GET /assets/:file': 'portal',
+  'POST /session': 'portal',
+  'GET /session': 'portal',
+  'DELETE /session': 'portal',
+  'GET /v1/models': 'customer-api',
+  'GET /v1/account': 'customer-api',
+  'GET /v1/keys': 'customer-api',
+  'POST /v1/keys': 'customer-api',
+  'POST /v1/keys/:id/rotate': 'customer-api',
+  'POST /v1/keys/:id/revoke': 'customer-api',
   'POST /v1/models/:name/predict': 'customer-api',
   'POST /v1/models/:name/versions/:version/predict': 'customer-api',
   'GET /v1/usage': 'customer-api',
