@@ -116,7 +116,7 @@ export function registerSessionRoutes(app: FastifyInstance, o: SessionRouteOptio
       }
       const raw =
         req.body instanceof Buffer && req.body.length > 0
-          ? parseJsonBody(req.body, { maxValues: 4, why: 'a sign-in holds one field' })
+          ? parseJsonBody(req.body, { maxValues: 64, why: 'a sign-in holds one field' })
           : {};
       const parsed = signInBody.safeParse(raw);
       if (!parsed.success) {
