@@ -27,6 +27,14 @@ interface Account {
   }[];
 }
 
+const LIMIT_NAMES: Record<string, string> = {
+  requestsPerMinute: 'Requests per minute',
+  burst: 'Burst (requests at once)',
+  concurrentRequests: 'Concurrent requests',
+  monthlyQuotaUnits: 'Units per month',
+  maxPayloadBytes: 'Largest request (bytes)',
+};
+
 function series(u: Usage, pick: 'requests' | 'units'): Series[] {
   const byModel = new Map<string, Map<string, number>>();
   for (const d of u.days) {
@@ -93,7 +101,7 @@ export async function usagePage(_ctx: PageContext): Promise<HTMLElement> {
         'dl',
         { class: 'limits' },
         Object.entries(limits).flatMap(([k, v]) => [
-          h('dt', {}, k),
+          h('dt', {}, LIMIT_NAMES[k] ?? k),
           h('dd', {}, v === null ? 'unlimited' : fmt(v)),
         ]),
       ),

@@ -123,10 +123,21 @@ describe('portal in Chromium (auth on)', { skip: SKIP_BROWSER }, () => {
     assert.equal(refused.status, 401);
     assert.equal(((await refused.json()) as { code: string }).code, 'revoked_api_key');
 
-    // Usage changed: the spam and OCR calls.
+    // A failed call: counted, and listed with its request id among the key's recent errors.
+    const bad = await fetch(origin + '/v1/models/spam/predict', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(bad.status, 400);
+    const badId = bad.headers.get('x-request-id')!;
+    const badCode = ((await bad.json()) as { code: string }).code;
+
+    // Usage changed: the spam, OCR and failed calls.
     await page.goto(origin + '/#/usage');
     await page.waitForSelector('svg.chart rect.series');
-    assert.equal(await page.textContent('[data-testid=requests]'), '2');
+    assert.equal(await page.textContent('[data-testid=requests]'), '3');
+    assert.match((await page.textContent('main')) ?? '', new RegExp(`${badCode}\\s*${badId}`));
     await screenshots(page, 'usage');
 
     // The cookie cannot change state without the CSRF token, and is dead after sign-out.
