@@ -1,5 +1,5 @@
 // Builds portal/ into dist/portal/: index.html plus content-hashed files under assets/, served by
-// the server under / (src/gateway/portal/static.ts). No inline script or style in the output, so
+// the server under / (src/gateway/portal-static.ts). No inline script or style in the output, so
 // the page runs under the server's strict Content-Security-Policy.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';

@@ -41,7 +41,7 @@ export function credentialFor(category: ApiCategory, s: AccessSettings): Credent
     case 'docs':
       return 'none';
     // The portal's static files, and its session routes, which check the credential they are
-    // given themselves (src/gateway/portal/session-routes.ts).
+    // given themselves (src/gateway/session-routes.ts).
     case 'portal':
       return 'none';
     // Paid work: keys, plans, quotas and metering, as on /v1.

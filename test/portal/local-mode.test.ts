@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CONTENT_SECURITY_POLICY } from '../../src/gateway/portal/static.js';
+import { CONTENT_SECURITY_POLICY } from '../../src/gateway/portal-static.js';
 import type { RunningServer } from '../../src/server.js';
 import { startTestServer } from '../helpers/server.js';
 import { foreign, launch, openPage, screenshots, SKIP_BROWSER } from './browser.js';

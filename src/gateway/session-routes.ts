@@ -8,11 +8,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InferdError } from '../../errors.js';
-import { parseJsonBody } from '../../protocol/http/json-body.js';
-import type { Authenticate } from '../auth.js';
-import { publicKey } from '../key-admin.js';
-import { sendProblem } from '../problem.js';
+import { InferdError } from '../errors.js';
+import { parseJsonBody } from '../protocol/http/json-body.js';
+import type { Authenticate } from './auth.js';
+import { publicKey } from './key-admin.js';
+import { sendProblem } from './problem.js';
 import {
   cookieValue,
   MAX_CREDENTIAL_CHARS,

@@ -10,8 +10,8 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** dist/src/gateway/portal/ → dist/portal/ */
-const PORTAL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'portal');
+/** dist/src/gateway/ → dist/portal/ */
+const PORTAL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'portal');
 
 /**
  * `img-src blob:` shows the image a user picked for OCR before it is uploaded; `data:` is not

@@ -11,7 +11,7 @@
  * only means signing in again. Several replicas need sticky sessions (or one sign-in per replica).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { InferdError } from '../../errors.js';
+import { InferdError } from '../errors.js';
 
 export const SESSION_COOKIE = 'inferd_session';
 /** 32 random bytes as base64url: 43 characters. */
