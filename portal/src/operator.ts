@@ -94,7 +94,9 @@ export async function operatorPage(ctx: PageContext): Promise<HTMLElement> {
     const secs = last ? (now.at - last.at) / 1000 : 0;
     live.replaceChildren(
       ...[...now.stats].map(([k, s]) => {
-        const before = last?.stats.get(k);
+        // A reload starts the version's counters again: no rate across a reset.
+        const prev = last?.stats.get(k);
+        const before = prev && prev.inference_count <= s.inference_count ? prev : undefined;
         const rows = before ? s.inference_count - before.inference_count : 0;
         const execs = before ? s.execution_count - before.execution_count : 0;
         const m = now.metrics.get(k);
@@ -110,7 +112,7 @@ export async function operatorPage(ctx: PageContext): Promise<HTMLElement> {
           {},
           h('td', {}, s.name),
           h('td', {}, s.version),
-          h('td', { class: 'num' }, secs > 0 ? fmt(rows / secs, 1) : '…'),
+          h('td', { class: 'num' }, secs > 0 && before ? fmt(rows / secs, 1) : '…'),
           h('td', { class: 'num' }, ms(0.5)),
           h('td', { class: 'num' }, ms(0.99)),
           h('td', { class: 'num' }, fmt(m?.pending ?? 0)),

@@ -177,6 +177,7 @@ describe('portal in Chromium (auth on)', { skip: SKIP_BROWSER }, () => {
     // Two readings of the statistics: a rate per model.
     // Two readings of the statistics give a rate per model ("…" until then).
     await page.waitForSelector('td:text-is("…")', { state: 'detached', timeout: 10_000 });
+    await page.locator('.card', { hasText: 'Live traffic' }).locator('td:text-is("spam")').waitFor();
     await screenshots(page, 'operator');
   });
 
