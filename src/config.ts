@@ -29,6 +29,18 @@ export const settingsSchema = z.object({
    * model there), else ./models. See resolveModelRepository.
    */
   modelRepository: z.string().min(1).default('./models'),
+  /**
+   * KServe (docs/deploy/kserve.md): the name one model is served under when the repository folder
+   * is that model's own folder (config.json or integer version folders at its top), as KServe's
+   * storage initializer lays out a storageUri naming one model in /mnt/models; the ServingRuntime
+   * passes the InferenceService's name. A repository of model folders (a storageUri naming the
+   * repository root, as for Triton) is served as it is, under the folder names.
+   */
+  modelName: z
+    .string()
+    .max(256)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a model name: letters, digits, _ . - (not first . or -)')
+    .optional(),
   /** The folder SageMaker unpacks model artifacts into; a setting so that tests can point it elsewhere. */
   sagemakerModelDir: z.string().min(1).default(SAGEMAKER_MODEL_DIR),
   /**
@@ -93,6 +105,16 @@ export const settingsSchema = z.object({
     .default(false),
   /** Longest wait for in-flight requests on SIGTERM before exiting anyway. */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /**
+   * After SIGTERM, keep serving new requests this long while readiness is 503 (responses carry
+   * `connection: close`), then refuse new ones and drain. Kubernetes sends SIGTERM at the same time
+   * as it starts taking the pod out of the Service's endpoints, and kube-proxy, ingress controllers
+   * and load balancers learn it a moment later; requests they send meanwhile must still succeed.
+   * Set it above that lag (the readiness probe's period × failureThreshold): the drill measured 0
+   * failed requests with 3000 behind HAProxy checking every 500 ms (docs/deploy/drills.md). 0 =
+   * refuse at once (platforms that remove the endpoint before SIGTERM: Cloud Run, SageMaker).
+   */
+  drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
   /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/cli/process/heap-growth.ts). */
   heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAP_GROWING_PERCENT),
   /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
@@ -186,6 +208,18 @@ export const settingsSchema = z.object({
     .min(1)
     .max(2 ** 31 - 1)
     .default(16 * MiB),
+  /** System shared memory (Triton's extension): regions registered at once. */
+  shmMaxRegions: z.coerce.number().int().min(0).max(65_536).default(256),
+  /**
+   * Sum of the registered regions' byte sizes. Registering maps nothing (regions are read at an
+   * offset), so this bounds what clients can point the server at, not its memory.
+   */
+  shmMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 50)
+    .default(64 * 1024 * MiB),
 });
 
 /** Validated settings; `host` is always resolved (resolveHost). */
@@ -204,6 +238,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
   modelRepository: {
     arg: 'dir|uri',
     help: 'model repository: a folder, s3://bucket/prefix or gs://bucket/prefix (also $AIP_STORAGE_URI; default /opt/ml/model when SageMaker filled it, else ./models)',
+  },
+  modelName: {
+    arg: 'name',
+    help: "serve a local folder that is one model's folder (config.json, version folders) under this name (KServe: the InferenceService's name)",
   },
   sagemakerModelDir: {
     arg: 'dir',
@@ -249,6 +287,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
   logLevel: { arg: 'level', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   strictReadiness: { help: 'ready only when every model is READY' },
   shutdownTimeoutMs: { arg: 'ms', help: 'longest drain on SIGTERM (default 30000)' },
+  drainDelayMs: {
+    arg: 'ms',
+    help: 'after SIGTERM, keep serving this long with readiness 503 before draining (default 0)',
+  },
   heapGrowingPercent: {
     arg: 'n',
     help: 'V8 heap limit after a full GC = live × (1 + n/100); 0 = V8 default (default 100)',
@@ -296,6 +338,11 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string }
   maxRequestElements: {
     arg: 'n',
     help: 'most tensor elements in one request, all inputs together (default 16777216 = 16 Mi)',
+  },
+  shmMaxRegions: { arg: 'n', help: 'system shared-memory regions registered at once; 0 = off (default 256)' },
+  shmMaxBytes: {
+    arg: 'n',
+    help: 'sum of registered system shared-memory byte sizes (default 68719476736 = 64 GiB)',
   },
 };
 

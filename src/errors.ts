@@ -197,6 +197,35 @@ export const ERROR_CATALOGUE = {
     serverFault: true,
     when: 'a model load or reload (or the repository index) could not read object storage: missing bucket, denied credentials, network error or a download that failed its checks; the message says which, and the versions that served keep serving',
   },
+  // system shared memory (Triton's extension; src/service/shared-memory.ts)
+  shm_invalid: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Invalid shared memory use',
+    serverFault: false,
+    when: 'a shared-memory key that is not one shm_open name under /dev/shm, a symlink, missing or too small for offset + byte_size; or an input or output window beyond its registered region, or a byte size that disagrees with the tensor',
+  },
+  shm_region_exists: {
+    http: 409,
+    grpc: GrpcStatus.ALREADY_EXISTS,
+    title: 'Shared memory region exists',
+    serverFault: false,
+    when: 'registering a system shared-memory region under a name already registered',
+  },
+  shm_region_not_found: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    title: 'Unknown shared memory region',
+    serverFault: false,
+    when: 'a status request or an input or output names a shared-memory region that is not registered',
+  },
+  shm_limit: {
+    http: 400,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    title: 'Shared memory limit',
+    serverFault: false,
+    when: 'registering one more region would pass the most regions or total registered bytes the server allows',
+  },
   // server side
   unsupported: {
     http: 501,

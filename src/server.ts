@@ -20,11 +20,18 @@ import { onnxBackend } from './runtime/onnx/backend.js';
 import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
 import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
+import { SharedMemoryRegistry } from './service/shared-memory.js';
 import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
-const EXTENSIONS = ['model_repository', 'statistics', 'schedule_policy', 'binary_tensor_data'];
+const EXTENSIONS = [
+  'model_repository',
+  'statistics',
+  'schedule_policy',
+  'binary_tensor_data',
+  'system_shared_memory',
+];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
 const STEP_PACKAGES = [ocrSteps];
@@ -76,6 +83,12 @@ export async function startServer(
     invoker,
     configSections: CONFIG_SECTIONS,
   });
+  // Triton's system shared memory: /dev/shm is where shm_open puts its objects on Linux.
+  const sharedMemory = new SharedMemoryRegistry({
+    dir: '/dev/shm',
+    maxRegions: settings.shmMaxRegions,
+    maxTotalBytes: settings.shmMaxBytes,
+  });
   const service = new InferenceService(models, {
     name: 'inferd',
     version: VERSION,
@@ -83,6 +96,8 @@ export async function startServer(
     strictReadiness: settings.strictReadiness,
     maxResponseBytes: settings.maxResponseBytes,
     maxRequestElements: settings.maxRequestElements,
+    sharedMemory,
+    maxSharedMemoryReadBytes: settings.maxBodyBytes,
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
@@ -157,14 +172,22 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      // Readiness turns 503 now while the listener stays open, so probes see it; new inference
-      // requests get 503 server_draining; accepted ones finish (bounded by the shutdown timeout).
+      // Readiness turns 503 now while the listener stays open, so probes see it. For drainDelayMs
+      // new requests are still served (the load balancer has not yet taken us out), each answer
+      // closing its connection; then new inference requests get 503 server_draining and accepted
+      // ones finish (bounded by the shutdown timeout).
+      service.startLeaving();
+      if (settings.drainDelayMs > 0) {
+        logger.info({ drainDelayMs: settings.drainDelayMs }, 'leaving: readiness is 503, still serving');
+        await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
+      }
       service.startDraining();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
       await Promise.race([service.idle(), timeout]);
       await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
       await gateway.close();
       await models.unloadAll();
+      sharedMemory.closeAll();
       logger.info('inferd stopped');
     })();
     return closing;

@@ -2,7 +2,7 @@
  * Access control is one policy table: every REST route and gRPC method the server
  * serves belongs to one category, and each category needs one credential. The categories are
  * Triton's (`--http-restricted-api` / `--grpc-restricted-protocol`: health, metadata, inference,
- * model-config, model-repository, statistics) plus inferd's own (metrics, docs, customer-api,
+ * model-config, model-repository, statistics, shared-memory) plus inferd's own (metrics, docs, customer-api,
  * admin-api). Every transport consults this file: the fastify hook (src/protocol/rest/app.ts), the
  * raw infer route and the gRPC server. A route or method missing here refuses to register, so the
  * server does not start with an unclassified endpoint. docs/access-control.md gives the reasons.
@@ -15,6 +15,7 @@ export type ApiCategory =
   | 'inference'
   | 'model-repository'
   | 'statistics'
+  | 'shared-memory'
   | 'metrics'
   | 'docs'
   | 'portal'
@@ -53,6 +54,11 @@ export function credentialFor(category: ApiCategory, s: AccessSettings): Credent
     case 'model-repository':
     case 'statistics':
       return s.auth === 'on' ? 'admin-token' : 'none';
+    // Points the server at host memory (/dev/shm) that every later request may read and write:
+    // an operator's act, like loading a model. Inference that names a region needs only what
+    // inference needs.
+    case 'shared-memory':
+      return s.auth === 'on' ? 'admin-token' : 'none';
     // Key management: the admin token even with auth off (it is mounted only with a token).
     case 'admin-api':
       return 'admin-token';
@@ -67,6 +73,7 @@ export const CATEGORY_NAMES: Record<ApiCategory, string> = {
   inference: 'inference',
   'model-repository': 'the model repository API (index, load, unload)',
   statistics: 'the statistics API',
+  'shared-memory': 'the shared-memory API (register, unregister, status)',
   metrics: 'metrics',
   docs: 'the API documentation',
   portal: 'the portal',
@@ -100,6 +107,16 @@ export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
   'POST /v2/repository/index': 'model-repository',
   'POST /v2/repository/models/:model/load': 'model-repository',
   'POST /v2/repository/models/:model/unload': 'model-repository',
+  'GET /v2/systemsharedmemory/status': 'shared-memory',
+  'GET /v2/systemsharedmemory/region/:region/status': 'shared-memory',
+  'POST /v2/systemsharedmemory/region/:region/register': 'shared-memory',
+  'POST /v2/systemsharedmemory/unregister': 'shared-memory',
+  'POST /v2/systemsharedmemory/region/:region/unregister': 'shared-memory',
+  'GET /v2/cudasharedmemory/status': 'shared-memory',
+  'GET /v2/cudasharedmemory/region/:region/status': 'shared-memory',
+  'POST /v2/cudasharedmemory/region/:region/register': 'shared-memory',
+  'POST /v2/cudasharedmemory/unregister': 'shared-memory',
+  'POST /v2/cudasharedmemory/region/:region/unregister': 'shared-memory',
   'GET /metrics': 'metrics',
   'GET /openapi.json': 'docs',
   'GET /docs': 'docs',
@@ -158,6 +175,12 @@ export const GRPC_POLICY: Readonly<Record<string, ApiCategory>> = {
   '/inference.GRPCInferenceService/RepositoryIndex': 'model-repository',
   '/inference.GRPCInferenceService/RepositoryModelLoad': 'model-repository',
   '/inference.GRPCInferenceService/RepositoryModelUnload': 'model-repository',
+  '/inference.GRPCInferenceService/SystemSharedMemoryStatus': 'shared-memory',
+  '/inference.GRPCInferenceService/SystemSharedMemoryRegister': 'shared-memory',
+  '/inference.GRPCInferenceService/SystemSharedMemoryUnregister': 'shared-memory',
+  '/inference.GRPCInferenceService/CudaSharedMemoryStatus': 'shared-memory',
+  '/inference.GRPCInferenceService/CudaSharedMemoryRegister': 'shared-memory',
+  '/inference.GRPCInferenceService/CudaSharedMemoryUnregister': 'shared-memory',
   '/grpc.health.v1.Health/Check': 'health',
   '/grpc.health.v1.Health/Watch': 'health',
   // The service descriptions are the public .proto files.

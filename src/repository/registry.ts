@@ -10,7 +10,8 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
-import { readLineage, verifyLineage, type Lineage } from './lineage.js';
+import type { Lineage } from '../core/lineage.js';
+import { readLineage, verifyLineage } from './lineage.js';
 import { isModelName } from './scan.js';
 
 const ALIAS_HISTORY_FILE = 'aliases.history.jsonl';

@@ -39,11 +39,20 @@ export async function modelExists(root: string, name: string): Promise<boolean> 
   }
 }
 
+/**
+ * `checkName`: config.json's `name`, when given, must equal the folder's (Triton's rule). Off where
+ * the served name comes from elsewhere (KServe's InferenceService name, src/repository/source/local.ts).
+ */
+export interface ConfigReadOptions {
+  checkName?: boolean;
+}
+
 /** Reads and validates `config.json`, with the sections other parts of the server own. */
 export async function readModelConfig(
   modelDir: string,
   name: string,
   sections: readonly ConfigSection[] = [],
+  options: ConfigReadOptions = {},
 ): Promise<ModelConfig> {
   let text: string | undefined;
   try {
@@ -56,7 +65,7 @@ export async function readModelConfig(
       );
     }
   }
-  return parseConfigText(text, name, sections);
+  return parseConfigText(text, name, sections, options);
 }
 
 /** config.json's text (undefined: the model has none) → its config, errors naming the model. */
@@ -64,6 +73,7 @@ export function parseConfigText(
   text: string | undefined,
   name: string,
   sections: readonly ConfigSection[] = [],
+  { checkName = true }: ConfigReadOptions = {},
 ): ModelConfig {
   let raw: unknown = {};
   if (text !== undefined) {
@@ -75,6 +85,9 @@ export function parseConfigText(
         `model '${name}': config.json is not valid JSON: ${(err as Error).message}`,
       );
     }
+  }
+  if (!checkName && typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    raw = { ...raw, name: undefined };
   }
   return parseModelConfig(raw, name, sections);
 }

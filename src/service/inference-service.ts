@@ -13,6 +13,7 @@ import { Router } from './router.js';
 import type { FailureReason } from '../scheduler/observer.js';
 import type { ModelStatistics } from '../core/statistics.js';
 import { modelAdmission, type Admission } from './admission.js';
+import type { SharedMemoryRegistry } from './shared-memory.js';
 import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 
@@ -68,6 +69,8 @@ export interface InferOptions {
 export class InferenceService implements ModelInvoker {
   private readonly router: Router;
   private draining = false;
+  /** SIGTERM seen, drain delay running: not ready, still serving (settings.drainDelayMs). */
+  private leaving = false;
   private startupDone = false;
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -83,6 +86,10 @@ export class InferenceService implements ModelInvoker {
       maxResponseBytes: number;
       /** Most tensor elements in one client request, all inputs together (settings). */
       maxRequestElements: number;
+      /** Regions of Triton's system shared-memory extension (shared-memory.ts). */
+      sharedMemory: SharedMemoryRegistry;
+      /** Most bytes one request's inputs may read from shared memory (the body limit). */
+      maxSharedMemoryReadBytes: number;
     },
   ) {
     this.router = new Router(models);
@@ -92,9 +99,9 @@ export class InferenceService implements ModelInvoker {
     return true;
   }
 
-  /** Ready = start-up loading finished, no model loading, not draining; strict: every model READY. */
+  /** Ready = start-up loading finished, no model loading, not leaving or draining; strict: every model READY. */
   ready(): boolean {
-    if (this.draining || !this.startupDone || this.models.loading) return false;
+    if (this.leaving || this.draining || !this.startupDone || this.models.loading) return false;
     if (!this.info.strictReadiness) return true;
     return this.models
       .all()
@@ -107,6 +114,19 @@ export class InferenceService implements ModelInvoker {
 
   startDraining(): void {
     this.draining = true;
+  }
+
+  /**
+   * The first step of a shutdown: readiness turns 503 so that load balancers take this replica out,
+   * while requests that still arrive are served (see settings.drainDelayMs); startDraining follows.
+   */
+  startLeaving(): void {
+    this.leaving = true;
+  }
+
+  /** Leaving or draining: HTTP answers carry `connection: close` so keep-alive clients reconnect elsewhere. */
+  get isLeaving(): boolean {
+    return this.leaving || this.draining;
   }
 
   get isDraining(): boolean {
@@ -155,6 +175,14 @@ export class InferenceService implements ModelInvoker {
   }
 
   /** The server's bound on a response (--max-response-bytes): transports bound JSON text by it too. */
+  get sharedMemory(): SharedMemoryRegistry {
+    return this.info.sharedMemory;
+  }
+
+  get maxSharedMemoryReadBytes(): number {
+    return this.info.maxSharedMemoryReadBytes;
+  }
+
   get maxResponseBytes(): number {
     return this.info.maxResponseBytes;
   }

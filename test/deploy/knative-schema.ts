@@ -22,7 +22,7 @@ function isSchema(v: unknown): v is Schema {
 }
 
 /** Copy of a CRD structural schema with unknown fields forbidden where the API server prunes them. */
-function closeObjects(node: unknown): unknown {
+export function closeObjects(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(closeObjects);
   if (!isSchema(node)) return node;
   const out: Schema = {};

@@ -15,8 +15,9 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../helpers/spawn.js';
-import { layout, levenshtein, renderRaw } from '../ocr/helpers/render.js';
+import { levenshtein } from '../ocr/helpers/render.js';
 import { Container, imageSize, run } from './podman.js';
+import { OCR_LINES, ocr, ocrImage, spam } from './readme-requests.js';
 
 const IMAGE = process.env.INFERD_IMAGE_TAG ?? 'localhost/inferd:image-test';
 const BASE = /^ARG NODE_IMAGE=(\S+)$/m.exec(readFileSync('Dockerfile', 'utf8'))![1];
@@ -35,13 +36,6 @@ const BUDGET_BYTES = 150 * 1000 * 1000;
 /** Cloud Run (and `docker stop`) send SIGKILL this long after SIGTERM. */
 const GRACE_S = 10;
 
-/** The README's spam example. */
-const SPAM_TEXTS = [
-  'Subject: WIN a FREE iPhone now\n\nCongratulations! You have been selected. Click http://bit.ly/x to claim your prize today!!!',
-  'Subject: lunch tomorrow?\n\nHi Sam, are we still on for lunch tomorrow? Let me know if noon works.\n\nCheers, Ana',
-];
-const OCR_LINES = ['Invoice 2024-117: total due 1,284.50 EUR', 'Please reply before Friday, 14 June.'];
-
 const m: {
   buildS?: number;
   cachedSteps?: string;
@@ -58,43 +52,6 @@ const m: {
 const containers: Container[] = [];
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-
-async function ocrImage(lines: readonly string[], width: number): Promise<Buffer> {
-  const size = 30;
-  const height = Math.round(80 + size * 1.8 * lines.length);
-  return (await renderRaw(width, height, layout(lines, 'DejaVu Sans', size))).png().toBuffer();
-}
-
-/** The README's OCR request: the image base64-encoded in a BYTES tensor. */
-async function ocr(
-  url: string,
-  key: string,
-  png: Buffer,
-): Promise<{ status: number; text: string; body: string }> {
-  const res = await fetch(`${url}/v2/models/ocr/infer`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({
-      inputs: [
-        {
-          name: 'image',
-          shape: [1],
-          datatype: 'BYTES',
-          parameters: { content_type: 'base64' },
-          data: [png.toString('base64')],
-        },
-      ],
-    }),
-  });
-  const body = await res.text();
-  const text =
-    res.status === 200
-      ? ((JSON.parse(body) as { outputs: { name: string; data: string[] }[] }).outputs.find(
-          (o) => o.name === 'text',
-        )?.data[0] ?? '')
-      : '';
-  return { status: res.status, text, body };
-}
 
 /** Kernel's view of PID 1 (node) in the container: VmRSS and VmHWM in KiB. */
 async function rss(c: Container): Promise<{ rss: number; hwm: number }> {
@@ -272,14 +229,9 @@ describe('container image', () => {
     const key = created.stdout.trim();
     assert.match(key, /^ik_live_/);
 
-    const spam = await fetch(`${url}/v2/models/spam/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: SPAM_TEXTS }] }),
-    });
-    const spamBody = (await spam.json()) as { outputs: { name: string; data: unknown[] }[] };
-    assert.equal(spam.status, 200, JSON.stringify(spamBody));
-    assert.deepEqual(spamBody.outputs.find((o) => o.name === 'label')?.data, ['spam', 'ham']);
+    const spamRes = await spam(url, key);
+    assert.equal(spamRes.status, 200, spamRes.body);
+    assert.deepEqual(spamRes.labels, ['spam', 'ham']);
 
     const t0 = performance.now();
     const small = await ocr(url, key, await ocrImage(OCR_LINES, 960));

@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LINEAGE_FILE, type Lineage } from '../../src/repository/lineage.js';
+import { LINEAGE_FILE, type Lineage } from '../../src/core/lineage.js';
 import { aliasHistory, aliasesOf, listVersionEntries, moveAlias } from '../../src/repository/registry.js';
 import type { RunningServer } from '../../src/server.js';
 import { addModel, writeModel } from '../fixtures/repository.js';

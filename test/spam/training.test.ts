@@ -12,7 +12,7 @@ import { buildVocabulary, featurize, tokenize } from '../../src/training/spam/fe
 import { DENSE_FEATURES, vocabularySize } from '../../src/training/spam/featurizer-graph.js';
 import { binaryMetrics, expectedCalibrationError, rocAuc } from '../../src/training/spam/metrics.js';
 import { DEFAULT_TRAIN, trainClassifier } from '../../src/training/spam/optimize.js';
-import { Prng } from '../../src/training/spam/prng.js';
+import { Prng } from '../../src/training/stats/prng.js';
 import { openModel, scoreTexts } from '../../src/training/spam/score.js';
 import { stratifiedSplit } from '../../src/training/spam/split.js';
 

@@ -4,7 +4,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Lineage } from '../../repository/lineage.js';
+import type { Lineage } from '../../core/lineage.js';
 import {
   aliasHistory,
   aliasesOf,

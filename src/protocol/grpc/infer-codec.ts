@@ -6,6 +6,7 @@
  * `contents`. The response mirrors that choice (raw in → raw out), except that typed responses
  * switch to raw when an output is FP16/BF16, which has no typed field.
  */
+import { inSharedMemory, placeholder, usesSharedMemory } from '../shm-tensors.js';
 import { clip } from '../../core/clip.js';
 import {
   isDatatype,
@@ -68,16 +69,28 @@ export function decodeInferRequest(
   if (!w.model_name) throw new InferdError('invalid_request', `'model_name' is required`);
   const raw = w.raw_input_contents ?? [];
   const encoding: Encoding = raw.length > 0 ? 'raw' : 'typed';
-  if (encoding === 'raw' && raw.length !== w.inputs.length) {
+  const heads = w.inputs.map((t, i) => tensorHeader(t, i));
+  // Inputs in system shared memory carry no contents: raw entries are for the others, in order.
+  const direct = heads.filter((h) => !usesSharedMemory(h.parameters)).length;
+  if (encoding === 'raw' && raw.length !== direct) {
     throw new InferdError(
       'invalid_request',
-      `raw_input_contents has ${raw.length} entries but there are ${w.inputs.length} inputs; send one per input, in input order`,
+      `raw_input_contents has ${raw.length} entries but there are ${direct} inputs not in shared memory; send one per input, in input order`,
     );
   }
-  const heads = w.inputs.map((t, i) => tensorHeader(t, i));
   if (admission) admitInputs(heads, admission);
+  let next = 0;
   const inputs = w.inputs.map((t, i): Tensor => {
     const head = heads[i]!;
+    if (usesSharedMemory(head.parameters)) {
+      if (hasValues(t.contents)) {
+        throw new InferdError(
+          'invalid_request',
+          `input '${clip(t.name)}' names a shared memory region and also has contents: send one or the other`,
+        );
+      }
+      return placeholder(head);
+    }
     if (encoding === 'raw') {
       if (hasValues(t.contents)) {
         throw new InferdError(
@@ -85,7 +98,7 @@ export function decodeInferRequest(
           `input '${clip(t.name)}' has typed contents, but raw_input_contents is used: put every input in one or the other`,
         );
       }
-      return { ...head, data: rawToData(head.datatype, head.shape, raw[i]!, head.name) };
+      return { ...head, data: rawToData(head.datatype, head.shape, raw[next++]!, head.name) };
     }
     return { ...head, data: contentsToData(head.datatype, head.shape, t.contents ?? {}, head.name) };
   });
@@ -113,8 +126,10 @@ function encodeTensors(
     datatype: t.datatype,
     shape: t.shape,
     parameters: encodeParameters(t.parameters),
-    ...(raw ? {} : { contents: dataToContents(t.datatype, t.data) }),
+    ...(raw || inSharedMemory(t) ? {} : { contents: dataToContents(t.datatype, t.data) }),
   }));
+  // An output written to shared memory keeps its place in raw_output_contents, empty, so the
+  // entries still line up with `outputs`.
   return raw ? { tensors: wire, raw: tensors.map((t) => dataToRaw(t.datatype, t.data)) } : { tensors: wire };
 }
 

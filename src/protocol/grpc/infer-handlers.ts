@@ -28,6 +28,7 @@ import { authorizationOf } from './access.js';
 import { callContext } from './call-context.js';
 import { ERROR_CODE_KEY, toServiceError } from './errors.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
+import { prepare } from '../shm-tensors.js';
 import { admittedOf, refusalOf } from './request-deserializer.js';
 import type { WireInferRequest, WireInferResponse, WireStreamResponse } from './wire-types.js';
 
@@ -149,6 +150,7 @@ async function runOne(
     const { request, encoding } = decodeInferRequest(wire, admitted?.admission);
     request.signal = ctx.signal;
     if (ctx.deadlineMs !== undefined) request.deadlineMs = ctx.deadlineMs;
+    const shm = prepare(service.sharedMemory, request, service.maxSharedMemoryReadBytes);
     const response = await service.infer(request, {
       admitted,
       timing: (t) => {
@@ -157,6 +159,7 @@ async function runOne(
         line.computeMs = t.computeMs;
       },
     });
+    shm.writeOutputs(response);
     return encodeInferResponse(response, encoding);
   } catch (err) {
     line.status = toInferdError(err).code;

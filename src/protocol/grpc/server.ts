@@ -15,6 +15,7 @@ import { inferHandlers, measureInferRequests } from './infer-handlers.js';
 import { loadProtos, type LoadedProtos } from './proto-files.js';
 import { guardInferRequests } from './request-deserializer.js';
 import { reflectionHandlers } from './reflection.js';
+import { sharedMemoryHandlers } from './shm-handlers.js';
 
 export interface GrpcServerOptions {
   logger: Logger;
@@ -85,7 +86,11 @@ export function createGrpcServer(service: InferenceService, opts: GrpcServerOpti
     guardService(def, impl, access, logger);
   server.addService(
     inference,
-    guard(inference, { ...adminHandlers(service, logger), ...inferHandlers(service, logger, gate) }),
+    guard(inference, {
+      ...adminHandlers(service, logger),
+      ...sharedMemoryHandlers(service.sharedMemory, logger),
+      ...inferHandlers(service, logger, gate),
+    }),
   );
   const health = healthService(service);
   server.addService(protos.health.service, guard(protos.health.service, health.handlers));

@@ -18,6 +18,7 @@ import { errorSenderFor, fromFastifyError } from '../http/errors.js';
 import { sendError } from './errors.js';
 import { inferRoute, requestIdOf, type InferEndpoint, type RawHandler } from './infer-route.js';
 import { registerV2Routes } from './v2-routes.js';
+import { registerSharedMemoryRoutes } from './shm-routes.js';
 
 export interface RestOptions {
   service: InferenceService;
@@ -64,6 +65,10 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
     // The infer route runs on the raw server first; fastify serves everything else.
     serverFactory: (handler) => {
       const server = createServer(serverOptions(opts.limits), (req, res) => {
+        // Shutting down: this answer ends its keep-alive connection, so a client (or a load
+        // balancer's pool, or kube-proxy's L4 connection, which stays with this pod) reconnects
+        // and reaches a replica that stays.
+        if (opts.service.isLeaving) res.setHeader('connection', 'close');
         if (!raw.some((take) => take(req, res))) handler(req, res);
       });
       guard.attach(server);
@@ -176,5 +181,6 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   });
 
   registerV2Routes(app, opts.service);
+  registerSharedMemoryRoutes(app, opts.service);
   return app;
 }

@@ -11,6 +11,7 @@
  * after the JSON header, with `binary_data_size` in their parameters; the response then carries
  * `Inference-Header-Content-Length` and `Content-Type: application/octet-stream`.
  */
+import { inSharedMemory } from '../shm-tensors.js';
 import { clip } from '../../core/clip.js';
 import {
   BytesData,
@@ -197,13 +198,13 @@ export function encodeResponse(
   maxResponseBytes?: number,
 ): EncodedResponse {
   assertJsonFits(
-    res.outputs.filter((t) => !isBinary(t.name)),
+    res.outputs.filter((t) => !isBinary(t.name) && !inSharedMemory(t)),
     (res.id?.length ?? 0) + res.modelName.length,
     maxResponseBytes,
   );
   const chunks: Uint8Array[] = [];
   const outputs = res.outputs.map((t): JsonOutput => {
-    if (!isBinary(t.name)) return encodeJsonOutput(t);
+    if (!isBinary(t.name) || inSharedMemory(t)) return encodeJsonOutput(t);
     const raw = dataToRaw(t.datatype, t.data);
     chunks.push(raw);
     return {

@@ -32,6 +32,7 @@ import { payloadTooLarge } from '../http/errors.js';
 import { bodyBufferFull, type ConnectionGuard } from './connection-guard.js';
 import { errorBody, logServerFault } from './errors.js';
 import { decodeInferBody, encodeInferBody } from './infer-body.js';
+import { prepare } from '../shm-tensors.js';
 import type { InferLogFields } from './v2-routes.js';
 
 export interface InferRouteOptions {
@@ -152,7 +153,9 @@ const v2Endpoint: InferEndpoint = {
   async handle({ service, admitted, headers, body, target, signal, timing }) {
     const request = decodeInferBody(admitted, headers, body, target.model, target.version);
     request.signal = signal;
+    const shm = prepare(service.sharedMemory, request, service.maxSharedMemoryReadBytes);
     const response = await service.infer(request, { admitted, timing });
+    shm.writeOutputs(response);
     const encoded = encodeInferBody(request, response, service.maxResponseBytes);
     const out: Record<string, string | number> = { 'content-type': encoded.contentType };
     if (encoded.headerLength !== undefined) out['inference-header-content-length'] = encoded.headerLength;

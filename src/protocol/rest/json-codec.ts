@@ -15,6 +15,7 @@ import {
 import { InferdError } from '../../errors.js';
 import { admitInputs, type Admission } from '../../service/admission.js';
 import { flattenData } from '../json-data.js';
+import { inSharedMemory, placeholder, usesSharedMemory } from '../shm-tensors.js';
 import { dataToValues, valuesToData } from '../tensor-values.js';
 
 type Json = Record<string, unknown>;
@@ -77,6 +78,8 @@ export type InputHeader = ReturnType<typeof parseInputHeader>;
 export function decodeJsonInput(raw: unknown, head: InputHeader): Tensor {
   const body = raw as Json;
   if (body.data === undefined) {
+    // Its bytes are in system shared memory, read before inference (shm-tensors.ts).
+    if (usesSharedMemory(head.parameters)) return placeholder(head);
     throw new InferdError('invalid_request', `input '${clip(head.name)}' has no 'data'`);
   }
   const values = flattenData(body.data, head.shape, elementCount(head.shape), head.name);
@@ -147,6 +150,9 @@ export interface JsonOutput {
 }
 
 export function encodeJsonOutput(t: Tensor): JsonOutput {
+  // Written into the client's shared memory: the answer says where, with no data (as Triton).
+  if (inSharedMemory(t))
+    return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: t.parameters! };
   return { name: t.name, datatype: t.datatype, shape: t.shape, data: dataToValues(t.datatype, t.data) };
 }
 

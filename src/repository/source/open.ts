@@ -12,6 +12,8 @@ import type { RepositorySource } from '../repository-source.js';
 
 export interface SourceSettings {
   modelRepository: string;
+  /** A local folder that is one model's folder is served under this name (KServe, local.ts). */
+  modelName?: string | undefined;
   /** Unset: `<os.tmpdir()>/inferd-model-cache`. */
   modelCacheDir?: string | undefined;
   s3Endpoint?: string | undefined;
@@ -31,7 +33,13 @@ const OBJECT_URI = /^(s3|gs):\/\/([^/]*)(?:\/(.*))?$/;
  */
 export async function openRepository(s: SourceSettings): Promise<RepositorySource> {
   const m = OBJECT_URI.exec(s.modelRepository);
-  if (!m) return new LocalSource(s.modelRepository);
+  if (!m) return new LocalSource(s.modelRepository, s.modelName);
+  if (s.modelName !== undefined) {
+    throw new InferdError(
+      'invalid_config',
+      `--model-name '${s.modelName}' names the model of a local folder (KServe's /mnt/models); a repository in object storage is served by its folder names: leave --model-name unset`,
+    );
+  }
   const [, scheme, bucket, prefix = ''] = m as unknown as [string, 's3' | 'gs', string, string | undefined];
   // Bucket names: 3–63 characters of lower case, digits, dots and dashes (S3 and GCS alike; GCS
   // allows underscores too).

@@ -4,7 +4,7 @@
  * Layout: w1 is [inputs x hidden] row-major (the ONNX MatMul layout), w2 is [hidden].
  */
 import type { SparseRow } from './featurize.js';
-import { Prng } from './prng.js';
+import { Prng } from '../stats/prng.js';
 
 export interface ClassifierParams {
   inputs: number;

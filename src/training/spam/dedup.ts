@@ -8,7 +8,7 @@
  * - near: MinHash over word 5-shingles with LSH banding; a candidate pair is merged when the
  *   estimated Jaccard similarity is at least `NEAR_DUP_JACCARD`.
  */
-import { fnv1a } from './prng.js';
+import { fnv1a } from '../stats/prng.js';
 
 const NEAR_DUP_JACCARD = 0.8;
 const NUM_HASHES = 64;

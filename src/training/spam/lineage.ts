@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import type { Lineage } from '../../repository/lineage.js';
+import type { Lineage } from '../../core/lineage.js';
 import { VERSION } from '../../version.js';
 import type { SpamMetricsFile } from './artifacts.js';
 

@@ -13,7 +13,7 @@ import {
   type ClassifierParams,
 } from './classifier.js';
 import type { SparseRow } from './featurize.js';
-import { Prng } from './prng.js';
+import { Prng } from '../stats/prng.js';
 
 export interface TrainOptions {
   hidden: number;

@@ -3,7 +3,7 @@
  * stratum (easy ham, hard ham, spam) so each split has the same mix, including the hard ham.
  * The test split is only ever used for the final report and the evaluation gate.
  */
-import { Prng } from './prng.js';
+import { Prng } from '../stats/prng.js';
 
 interface SplitFractions {
   validation: number;

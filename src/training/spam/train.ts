@@ -1,12 +1,13 @@
 /**
  * `inferd train spam`: data -> dedup/split -> vocabulary -> in-graph featurisation -> MLP with early
  * stopping -> Platt calibration + threshold on validation -> ONNX export -> test metrics through
- * the exported file -> metrics.json, MODEL_CARD.md (and config.json when the model has none).
+ * the exported file -> metrics.json, MODEL_CARD.md, lineage.json, drift_reference.json (and config.json
+ * when the model has none).
  * Same seed => byte-identical model.onnx.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LINEAGE_FILE } from '../../repository/lineage.js';
+import { LINEAGE_FILE } from '../../core/lineage.js';
 import {
   DEFAULT_CONFIG,
   listVersions,
@@ -16,6 +17,7 @@ import {
   type SpamMetricsFile,
 } from './artifacts.js';
 import { spamLineage } from './lineage.js';
+import { DRIFT_REFERENCE_FILE, spamDriftReference } from './drift-reference.js';
 import { corpusFileCount } from './corpus.js';
 import { fitNaiveBayes, majorityBaseline, naiveBayesProb } from './baselines.js';
 import { applyPlatt, chooseThreshold, fitPlatt } from './calibrate.js';
@@ -197,6 +199,8 @@ export async function trainSpam(opts: TrainSpamOptions): Promise<TrainSpamResult
       production !== undefined && production !== version ? { ref: 'production', version: production } : null,
   });
   writeFileSync(join(dir, LINEAGE_FILE), `${JSON.stringify(lineage, null, 2)}\n`);
+  const reference = spamDriftReference(textsOf(test), testScores.probability);
+  writeFileSync(join(dir, DRIFT_REFERENCE_FILE), `${JSON.stringify(reference)}\n`);
   if (!existsSync(configPath)) {
     writeFileSync(
       configPath,

@@ -7,7 +7,7 @@
  *   - A paired bootstrap confidence interval for the difference of any metric: resample example
  *     indices with replacement (the same indices for both models), percentile interval.
  */
-import { Prng } from '../spam/prng.js';
+import { Prng } from './prng.js';
 
 export interface McNemarResult {
   /** Examples the candidate gets wrong and the baseline right. */
