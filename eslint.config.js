@@ -13,4 +13,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The portal's front end runs in the browser (portal/tsconfig.json has the DOM types).
+  { files: ['portal/src/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
 );

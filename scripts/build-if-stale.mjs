@@ -8,20 +8,20 @@ import { spawnSync } from 'node:child_process';
 const STAMP = 'dist/.tsbuildinfo';
 const ROOTS = ['src', 'test', 'bench', 'sdk', 'examples', 'scripts', 'tsconfig.json', 'package.json'];
 
-function newest(path) {
+function newest(path, exts = ['.ts', '.json']) {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
-  if (!st.isDirectory()) return path.endsWith('.ts') || path.endsWith('.json') ? st.mtimeMs : 0;
+  if (!st.isDirectory()) return exts.some((e) => path.endsWith(e)) ? st.mtimeMs : 0;
   let max = 0;
   for (const name of readdirSync(path)) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
-    max = Math.max(max, newest(join(path, name)));
+    max = Math.max(max, newest(join(path, name), exts));
   }
   return max;
 }
 
 const built = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
-const sources = Math.max(...ROOTS.map(newest));
+const sources = Math.max(...ROOTS.map((r) => newest(r)));
 if (sources > built) {
   const res = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
     stdio: 'inherit',
@@ -30,4 +30,18 @@ if (sources > built) {
   // tsc leaves the stamp alone when nothing it emits changed (e.g. only package.json moved on).
   const now = new Date();
   utimesSync(STAMP, now, now);
+}
+
+// The portal (portal/ → dist/portal/, docs/portal.md): rebuilt by Vite when a file of it changed.
+const PORTAL_STAMP = 'dist/portal/index.html';
+const portalBuilt = existsSync(PORTAL_STAMP) ? statSync(PORTAL_STAMP).mtimeMs : 0;
+if (newest('portal', ['.ts', '.json', '.css', '.html', '.svg']) > portalBuilt) {
+  const res = spawnSync(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'build', '--config', 'portal/vite.config.ts'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (res.status !== 0) process.exit(res.status ?? 1);
 }

@@ -18,6 +18,7 @@ export type ApiCategory =
   | 'shared-memory'
   | 'metrics'
   | 'docs'
+  | 'portal'
   | 'customer-api'
   | 'admin-api';
 
@@ -39,6 +40,10 @@ export function credentialFor(category: ApiCategory, s: AccessSettings): Credent
     case 'model-config':
     case 'metrics':
     case 'docs':
+      return 'none';
+    // The portal's static files, and its session routes, which check the credential they are
+    // given themselves (src/gateway/session-routes.ts).
+    case 'portal':
       return 'none';
     // Paid work: keys, plans, quotas and metering, as on /v1.
     case 'inference':
@@ -71,6 +76,7 @@ export const CATEGORY_NAMES: Record<ApiCategory, string> = {
   'shared-memory': 'the shared-memory API (register, unregister, status)',
   metrics: 'metrics',
   docs: 'the API documentation',
+  portal: 'the portal',
   'customer-api': 'the customer API',
   'admin-api': 'the admin API',
 };
@@ -116,6 +122,17 @@ export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
   'GET /docs': 'docs',
   'GET /docs/init.js': 'docs',
   'GET /docs/assets/:file': 'docs',
+  'GET /': 'portal',
+  'GET /assets/:file': 'portal',
+  'POST /session': 'portal',
+  'GET /session': 'portal',
+  'DELETE /session': 'portal',
+  'GET /v1/models': 'customer-api',
+  'GET /v1/account': 'customer-api',
+  'GET /v1/keys': 'customer-api',
+  'POST /v1/keys': 'customer-api',
+  'POST /v1/keys/:id/rotate': 'customer-api',
+  'POST /v1/keys/:id/revoke': 'customer-api',
   'POST /v1/models/:name/predict': 'customer-api',
   'POST /v1/models/:name/versions/:version/predict': 'customer-api',
   'GET /v1/usage': 'customer-api',

@@ -4,6 +4,7 @@
  * Transport-neutral: callers pass the Authorization value (HTTP header or gRPC metadata).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { InferdError } from '../errors.js';
 import {
   CATEGORY_NAMES,
@@ -24,17 +25,26 @@ export interface AccessControl {
   requireAdmin(authorization: string | undefined, category: ApiCategory): void;
   /** Customer keys, limits and metering, for the customer-key categories (undefined with auth off). */
   readonly gate?: CustomerGate;
+  /**
+   * The Authorization value a portal session cookie stands for (undefined without a live session);
+   * throws when a state-changing request lacks the session's CSRF token. Transports without
+   * cookies (gRPC, the raw infer route) never call it.
+   */
+  readonly session?: SessionAuthorizer;
 }
+
+type SessionAuthorizer = (method: string, headers: IncomingHttpHeaders) => string | undefined;
 
 export interface AccessOptions extends AccessSettings {
   adminToken?: string;
   gate?: CustomerGate;
+  session?: SessionAuthorizer;
 }
 
 const BEARER = /^Bearer +(\S+)$/i;
 
 /** Compares SHA-256 digests, so the comparison takes the same time whatever the lengths. */
-function sameToken(given: string, expected: string): boolean {
+export function sameToken(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
@@ -58,6 +68,7 @@ export function accessControl(opts: AccessOptions): AccessControl {
   return {
     credential,
     gate: opts.gate,
+    session: opts.session,
     requireAdmin(authorization, category) {
       const what = CATEGORY_NAMES[category];
       if (opts.adminToken === undefined) {

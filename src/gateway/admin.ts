@@ -13,6 +13,7 @@ import { KeyAdmin, publicKey } from './key-admin.js';
 import { formatTime, parseDuration } from './keys.js';
 import { sendProblem } from './problem.js';
 import { parseRange } from './usage-routes.js';
+import { MAX_LAST_USED_IDS } from './store/rows.js';
 
 export interface AdminOptions {
   store: Store;
@@ -91,7 +92,20 @@ export async function registerAdminApi(app: FastifyInstance, opts: AdminOptions)
         });
         return reply.code(201).send({ key, ...publicKey(record) });
       });
-      admin.get('/keys', async () => ({ keys: (await opts.admin.list()).map(publicKey) }));
+      admin.get('/keys', async () => {
+        const keys = await opts.admin.list();
+        const last = new Map<string, number>();
+        for (let i = 0; i < keys.length; i += MAX_LAST_USED_IDS) {
+          const chunk = await opts.store.lastUsed(keys.slice(i, i + MAX_LAST_USED_IDS).map((k) => k.id));
+          for (const [id, t] of chunk) last.set(id, t);
+        }
+        return {
+          keys: keys.map((k) => ({
+            ...publicKey(k),
+            last_used_at: last.has(k.id) ? formatTime(last.get(k.id)!) : null,
+          })),
+        };
+      });
       admin.post('/keys/:id/revoke', async (req) =>
         publicKey(await opts.admin.revoke((req.params as { id: string }).id)),
       );

@@ -18,11 +18,17 @@ import type { ApiKeyRecord, Store } from './store/types.js';
 import type { CustomerGate, GateCall } from './customer-gate.js';
 import { sendProblem } from './problem.js';
 import { registerUsageRoutes } from './usage-routes.js';
+import { registerAccountRoutes } from './account-routes.js';
+import type { PlanSet } from './plans.js';
+import type { RecentErrors } from './recent-errors.js';
 
 export interface GatewayDeps {
   /** undefined = auth off (local development): no keys, limits or metering. */
   gate?: CustomerGate;
   store?: Store;
+  plans: PlanSet;
+  /** Each key's last failures with their request ids (GET /v1/account). */
+  recentErrors: RecentErrors;
 }
 
 export interface CustomerApiOptions {
@@ -78,7 +84,20 @@ export async function registerCustomerApi(app: FastifyInstance, opts: CustomerAp
   const g = opts.gateway;
   await app.register(
     async (v1) => {
-      v1.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
+      v1.setErrorHandler((err, req, reply) => {
+        sendProblem(err, req, reply);
+        if (req.apiKey) {
+          g.recentErrors.add(req.apiKey.id, {
+            time: new Date().toISOString(),
+            request_id: req.id,
+            method: req.method,
+            path: req.url.split('?')[0]!,
+            status: reply.statusCode,
+            code: err instanceof InferdError ? err.code : 'internal',
+          });
+        }
+        return reply;
+      });
       v1.setNotFoundHandler((req, reply) =>
         sendProblem(
           new InferdError('not_found', `no route ${req.method} ${clip(req.url.split('?')[0], 256)}`),
@@ -155,6 +174,12 @@ export async function registerCustomerApi(app: FastifyInstance, opts: CustomerAp
         },
       });
       registerUsageRoutes(v1, g.store);
+      registerAccountRoutes(v1, {
+        service: opts.service,
+        store: g.store,
+        plans: g.plans,
+        recentErrors: g.recentErrors,
+      });
     },
     { prefix: '/v1' },
   );

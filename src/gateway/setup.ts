@@ -1,7 +1,8 @@
 /**
  * Builds the gateway from settings: the store, the limiter, the customer gate and the access policy
  * every transport consults (access.ts); then mounts the customer-facing route groups on the app:
- * /v1 (customer API), /admin (when an admin token is set), /openapi.json and /docs.
+ * /v1 (customer API), /admin (when an admin token is set), /openapi.json, /docs, and the portal
+ * (/ and its session routes).
  * The composition root builds it before the transports and mounts it before the app listens.
  */
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +16,12 @@ import type { InferenceService } from '../service/inference-service.js';
 import { registerErrorShape } from '../protocol/http/errors.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
-import { accessControl, type AccessControl } from './access.js';
+import { accessControl, sameToken, type AccessControl } from './access.js';
+import { registerPortal } from './portal-static.js';
+import { registerSessionRoutes, sessionAuthorizer } from './session-routes.js';
+import { SessionStore } from './sessions.js';
+import { RecentErrors } from './recent-errors.js';
+import type { Authenticate } from './auth.js';
 import { registerAdminApi } from './admin.js';
 import { apiKeyAuth } from './auth.js';
 import { registerCustomerApi, type GatewayDeps } from './customer-api.js';
@@ -59,21 +65,26 @@ export async function setupGateway(
   let limiter: Limiter | undefined;
   let meter: UsageMeter | undefined;
   let gate: CustomerGate | undefined;
+  let authenticate: Authenticate | undefined;
   if (settings.auth === 'on' && store) {
     limiter = settings.redisUrl ? new RedisLimiter(settings.redisUrl) : new MemoryLimiter();
     meter = meterUsage(store);
+    authenticate = apiKeyAuth({ store });
     gate = new CustomerGate({
-      authenticate: apiKeyAuth({ store }),
+      authenticate,
       admit: rateLimit({ limiter, plans, store }),
       meter,
       modelExists: opts.modelExists,
     });
   }
+  // Portal sign-in exists when there is something to sign in with: keys, or the admin token.
+  const sessions = authenticate || settings.adminToken ? new SessionStore() : undefined;
   const access = accessControl({
     auth: settings.auth,
     v2Auth: settings.v2Auth,
     adminToken: settings.adminToken,
     gate,
+    session: sessions && sessionAuthorizer(sessions),
   });
   if (gate && limiter && store) {
     logger.info(
@@ -96,7 +107,8 @@ export async function setupGateway(
       '!!! AUTH IS OFF: /v1 and /v2 accept requests without an API key, with no rate limits and no usage metering, and the /v2 repository API (load, unload) is open. Local development only; never expose this server. !!!',
     );
   }
-  const deps: GatewayDeps = { store, gate };
+  const deps: GatewayDeps = { store, gate, plans, recentErrors: new RecentErrors() };
+  const adminToken = settings.adminToken;
   return {
     store,
     limiter,
@@ -107,6 +119,14 @@ export async function setupGateway(
         await registerAdminApi(app, { store, admin: new KeyAdmin(store, Object.keys(plans.plans)) });
       }
       await registerDocs(app, service);
+      registerPortal(app);
+      registerSessionRoutes(app, {
+        sessions: sessions ?? new SessionStore({ maxSessions: 1 }),
+        authenticate,
+        isAdminToken: (t) => adminToken !== undefined && sameToken(t, adminToken),
+        auth: settings.auth,
+        hasAdminToken: adminToken !== undefined,
+      });
       // Errors raised before routing (a malformed URL) under these prefixes keep problem+json too.
       registerErrorShape(app, '/v1/', sendProblem);
       registerErrorShape(app, '/admin/', sendProblem);

@@ -29,6 +29,11 @@ describe('OpenAPI and docs', () => {
     assert.equal(spec.openapi, '3.1.0');
     const paths = Object.keys(spec.paths).sort();
     assert.deepEqual(paths, [
+      '/v1/account',
+      '/v1/keys',
+      '/v1/keys/{id}/revoke',
+      '/v1/keys/{id}/rotate',
+      '/v1/models',
       '/v1/models/ocr_echo/predict',
       '/v1/models/ocr_echo/versions/{version}/predict',
       '/v1/models/spam/predict',

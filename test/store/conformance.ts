@@ -61,6 +61,38 @@ export function storeConformance(
       assert.ok(ids.indexOf('key_l2') < ids.indexOf('key_l1'), ids.join(','));
     });
 
+    it("lists one account's keys, newest first, and no one else's", async () => {
+      await store.createKey(key('key_o1', { owner: 'acct-a', createdAt: T0 + 10 }));
+      await store.createKey(key('key_o2', { owner: 'acct-a', createdAt: T0 + 20 }));
+      await store.createKey(key('key_o3', { owner: 'acct-b', createdAt: T0 + 30 }));
+      await store.createKey(key('key_o4', { owner: null, createdAt: T0 + 40 }));
+      assert.deepEqual(
+        (await store.listKeysByOwner('acct-a')).map((k) => k.id),
+        ['key_o2', 'key_o1'],
+      );
+      assert.deepEqual(await store.listKeysByOwner('acct-nobody'), []);
+    });
+
+    it("reports each key's latest use, only for keys that have one", async () => {
+      const use = (keyId: string, time: number) => ({
+        keyId,
+        model: 'spam',
+        version: '1',
+        status: 200,
+        units: 1,
+        latencyMs: 1,
+        time,
+      });
+      await store.recordUsage([use('key_lu1', T0 + 5), use('key_lu1', T0 + 50), use('key_lu2', T0 + 7)]);
+      const last = await store.lastUsed(['key_lu1', 'key_lu2', 'key_lu_never', 'key_lu1']);
+      assert.deepEqual([...last.entries()].sort(), [
+        ['key_lu1', T0 + 50],
+        ['key_lu2', T0 + 7],
+      ]);
+      assert.equal((await store.lastUsed([])).size, 0);
+      await assert.rejects(store.lastUsed(Array.from({ length: 1001 }, (_, i) => `key_${i}`)), RangeError);
+    });
+
     it('revokes once (the first time stays) and reports unknown ids', async () => {
       await store.createKey(key('key_r1'));
       assert.equal(await store.revokeKey('key_r1', T0), true);

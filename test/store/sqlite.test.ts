@@ -26,7 +26,10 @@ it('sqlite: WAL mode, migrations applied once, data survives reopening', async (
   await b.close();
   const raw = new Database(path);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-  assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+  assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations').all(), [
+    { version: 1 },
+    { version: 2 },
+  ]);
   raw.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -46,7 +49,10 @@ it('sqlite: processes opening a new file at the same time migrate one after the 
   );
   assert.deepEqual(exits, [0, 0, 0, 0]);
   const raw = new Database(path);
-  assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+  assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations').all(), [
+    { version: 1 },
+    { version: 2 },
+  ]);
   raw.close();
   rmSync(d, { recursive: true, force: true });
 });

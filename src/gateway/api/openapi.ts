@@ -3,6 +3,7 @@
  * request (models load and unload at run time). One predict path per model with its own request and
  * response schemas and an example, plus /v1/usage. Errors share one RFC 9457 Problem schema.
  */
+import { accountPaths } from './account-openapi.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { VERSION } from '../../version.js';
 import { trySignature, type Signature, type SignatureInput, type SignatureOutput } from './signature.js';
@@ -167,6 +168,7 @@ export async function buildOpenApi(service: InferenceService, serverUrl?: string
       },
     },
   };
+  Object.assign(paths, accountPaths(ERRORS));
   return {
     openapi: '3.1.0',
     info: {

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import {
+  checkIds,
   KEY_COLUMNS,
   keyFromRow,
   keyToValues,
@@ -27,6 +28,8 @@ const MIGRATIONS: string[] = [
      status INTEGER NOT NULL, units BIGINT NOT NULL, latency_ms DOUBLE PRECISION NOT NULL,
      time BIGINT NOT NULL);
    CREATE INDEX usage_key_time ON usage (key_id, time);`,
+  // Accounts list their keys by owner (/v1/keys).
+  `CREATE INDEX api_keys_owner ON api_keys (owner);`,
 ];
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -103,6 +106,24 @@ export class PostgresStore implements Store {
       `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC`,
     );
     return r.rows.map(keyFromRow);
+  }
+
+  async listKeysByOwner(owner: string): Promise<ApiKeyRecord[]> {
+    const r = await this.pool.query<KeyRow>(
+      `SELECT ${KEY_COLUMNS} FROM api_keys WHERE owner = $1 ORDER BY created_at DESC, id DESC`,
+      [owner],
+    );
+    return r.rows.map(keyFromRow);
+  }
+
+  async lastUsed(keyIds: readonly string[]): Promise<Map<string, number>> {
+    const ids = checkIds(keyIds);
+    if (ids.length === 0) return new Map();
+    const r = await this.pool.query<{ key_id: string; t: string }>(
+      'SELECT key_id, MAX(time) AS t FROM usage WHERE key_id = ANY($1) GROUP BY key_id',
+      [ids],
+    );
+    return new Map(r.rows.map((row) => [row.key_id, Number(row.t)]));
   }
 
   async revokeKey(id: string, at: number): Promise<boolean> {

@@ -52,6 +52,18 @@ export function keyToValues(k: ApiKeyRecord): unknown[] {
   ];
 }
 
+/** Most key ids one lastUsed() call takes (one query, bounded parameter list). */
+export const MAX_LAST_USED_IDS = 1000;
+
+/** The distinct ids, refusing more than MAX_LAST_USED_IDS. */
+export function checkIds(ids: readonly string[]): string[] {
+  const unique = [...new Set(ids)];
+  if (unique.length > MAX_LAST_USED_IDS) {
+    throw new RangeError(`lastUsed takes at most ${MAX_LAST_USED_IDS} key ids, got ${unique.length}`);
+  }
+  return unique;
+}
+
 export const KEY_COLUMNS =
   'id, prefix, hash, name, owner, plan, scopes, created_at, expires_at, revoked_at, rotated_from';
 

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
+  checkIds,
   KEY_COLUMNS,
   keyFromRow,
   keyToValues,
@@ -33,6 +34,8 @@ const MIGRATIONS: string[] = [
      version TEXT NOT NULL, status INTEGER NOT NULL, units INTEGER NOT NULL,
      latency_ms REAL NOT NULL, time INTEGER NOT NULL);
    CREATE INDEX usage_key_time ON usage (key_id, time);`,
+  // Accounts list their keys by owner (/v1/keys).
+  `CREATE INDEX api_keys_owner ON api_keys (owner);`,
 ];
 
 export class SqliteStore implements Store {
@@ -92,6 +95,24 @@ export class SqliteStore implements Store {
       .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC`)
       .all() as KeyRow[];
     return rows.map(keyFromRow);
+  }
+
+  async listKeysByOwner(owner: string): Promise<ApiKeyRecord[]> {
+    const rows = this.db
+      .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE owner = ? ORDER BY created_at DESC, id DESC`)
+      .all(owner) as KeyRow[];
+    return rows.map(keyFromRow);
+  }
+
+  async lastUsed(keyIds: readonly string[]): Promise<Map<string, number>> {
+    const ids = checkIds(keyIds);
+    if (ids.length === 0) return new Map();
+    const rows = this.db
+      .prepare(
+        `SELECT key_id, MAX(time) AS t FROM usage WHERE key_id IN (${ids.map(() => '?').join(', ')}) GROUP BY key_id`,
+      )
+      .all(...ids) as { key_id: string; t: number }[];
+    return new Map(rows.map((r) => [r.key_id, r.t]));
   }
 
   async revokeKey(id: string, at: number): Promise<boolean> {

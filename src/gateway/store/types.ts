@@ -12,6 +12,10 @@ export interface ApiKeyRecord {
   /** Hex SHA-256 of the full key; the key itself is never stored. */
   hash: string;
   name: string;
+  /**
+   * The account the key belongs to (docs/portal.md, owner model): keys with the same owner manage
+   * one another through /v1/keys. null = a key of its own, that manages only itself.
+   */
   owner: string | null;
   plan: string;
   /** Model names the key may call; null = every model. */
@@ -62,6 +66,10 @@ export interface Store {
   getKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** Newest first. */
   listKeys(): Promise<ApiKeyRecord[]>;
+  /** The keys of one account (same owner), newest first. */
+  listKeysByOwner(owner: string): Promise<ApiKeyRecord[]>;
+  /** The time of each key's latest usage record, for the keys that have one (at most 1,000 ids). */
+  lastUsed(keyIds: readonly string[]): Promise<Map<string, number>>;
   /** Sets revoked_at once; returns false when the key does not exist. Revoking twice keeps the first time. */
   revokeKey(id: string, at: number): Promise<boolean>;
   /** Sets (or clears, with null) the expiry; used by rotation's grace period. */

@@ -147,13 +147,19 @@ export function createRestApp(opts: RestOptions): FastifyInstance {
   app.addHook('onRequest', (req, _reply, done) => {
     const url = req.routeOptions.url;
     const category = url === undefined ? undefined : restCategory(req.method, url);
-    if (category !== undefined && access.credential(category) === 'admin-token') {
-      try {
-        access.requireAdmin(req.headers.authorization, category);
-      } catch (err) {
-        done(err as Error);
-        return;
+    try {
+      // A portal session cookie stands for the credential it was opened with (the session routes
+      // read the cookie themselves); an explicit Authorization header wins.
+      if (access.session && category !== 'portal' && req.headers.authorization === undefined) {
+        const authorization = access.session(req.method, req.headers);
+        if (authorization !== undefined) req.headers.authorization = authorization;
       }
+      if (category !== undefined && access.credential(category) === 'admin-token') {
+        access.requireAdmin(req.headers.authorization, category);
+      }
+    } catch (err) {
+      done(err as Error);
+      return;
     }
     done();
   });
