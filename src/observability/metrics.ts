@@ -4,20 +4,13 @@
  */
 import client from 'prom-client';
 import { TritonMetrics } from './triton-metrics.js';
+import type { ModelLabels, PendingCell } from './metric-cells.js';
 
 /** What /metrics exposes: inferd's names, Triton's (nv_*), or both at once. */
 export type MetricsFormat = 'inferd' | 'triton' | 'both';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
-
-export type ModelLabels = 'model' | 'version';
-
-/** Written by a model version's observer, read when /metrics is scraped. */
-export interface PendingCell {
-  readonly labels: Record<ModelLabels, string>;
-  value: number;
-}
 
 export class Metrics {
   readonly registry = new client.Registry();

@@ -2,7 +2,8 @@
 import type { BackendEvents } from '../runtime/backend.js';
 import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js';
 import { VersionStats } from './stats.js';
-import type { Metrics, PendingCell } from './metrics.js';
+import type { Metrics } from './metrics.js';
+import type { PendingCell } from './metric-cells.js';
 import type { TritonVersionMetrics } from './triton-metrics.js';
 
 const NS_PER_S = 1e9;

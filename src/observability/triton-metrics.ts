@@ -14,7 +14,7 @@
  */
 import client from 'prom-client';
 import type { FailureReason } from '../scheduler/observer.js';
-import type { ModelLabels, PendingCell } from './metrics.js';
+import type { ModelLabels, PendingCell } from './metric-cells.js';
 
 /** Triton's failure reasons (metric_model_reporter.cc), from ours. */
 const TRITON_REASON: Record<FailureReason, string> = {

@@ -6,7 +6,7 @@
  */
 import { InferdError } from '../errors.js';
 import { clip } from '../core/clip.js';
-import type { LoadOverride } from '../repository/load-override.js';
+import type { LoadOverride } from '../service/inference-service.js';
 import { base64Size } from './base64.js';
 
 /** Longest override config (a Triton config is a few KB). */

@@ -7,6 +7,8 @@ import { InferdError, toInferdError, type ErrorCode } from '../errors.js';
 import type { IndexEntry, ModelManager } from '../repository/model-manager.js';
 import type { ModelControl } from '../repository/model-control.js';
 import type { LoadOverride } from '../repository/load-override.js';
+
+export type { LoadOverride };
 import { clip } from '../core/clip.js';
 import type { ModelConfig } from '../core/model-config.js';
 import type { ModelVersion, ReadyVersion } from '../repository/model-version.js';
