@@ -29,7 +29,9 @@ RUN npm ci --no-audit --no-fund
 FROM deps AS build
 COPY tsconfig.json ./
 COPY src src
-# Only src/ is in the context (.dockerignore), so `npm run build` compiles just the server.
+COPY portal portal
+# Only src/ and portal/ are in the context (.dockerignore): `npm run build` compiles the server and
+# builds the portal (Vite) into dist/portal.
 # No source maps: the TypeScript sources are not in the image.
 RUN npm run build && find dist -name '*.map' -delete && rm -f dist/.tsbuildinfo
 
@@ -61,6 +63,7 @@ COPY bin bin
 COPY proto proto
 COPY models models
 COPY --from=build /app/dist/src dist/src
+COPY --from=build /app/dist/portal dist/portal
 # inferd writes only to INFERD_DATA_DIR (the SQLite key/usage store, with auth on) and TMPDIR
 # (models downloaded from s3:// or gs://; libvips spilling a very large decoded image). Both must
 # be writable under --read-only (docs/deploy/container.md).

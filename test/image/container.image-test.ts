@@ -194,6 +194,18 @@ describe('container image', () => {
     m.node = (await c.exec(['node', '--version'])).stdout.trim();
     m.rssReadyKiB = (await rss(c)).rss;
 
+    // The portal is in the image: / serves its page under the strict CSP, and its hashed assets.
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const html = await page.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'the page loads a hashed script');
+    const script = await fetch(`${url}${asset}`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('cache-control') ?? '', /immutable/);
+    await script.arrayBuffer();
+
     // Non-root, read-only root filesystem, writable only where documented.
     assert.equal((await c.exec(['id', '-u'])).stdout.trim(), '1000');
     const status = await c.exec(['cat', '/proc/1/status']);
