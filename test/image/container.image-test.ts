@@ -195,10 +195,10 @@ describe('container image', () => {
     m.rssReadyKiB = (await rss(c)).rss;
 
     // The portal is in the image: / serves its page under the strict CSP, and its hashed assets.
-    const page = await fetch(`${url}/`);
-    assert.equal(page.status, 200);
-    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
-    const html = await page.text();
+    const portal = await fetch(`${url}/`);
+    assert.equal(portal.status, 200);
+    assert.match(portal.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const html = await portal.text();
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     assert.ok(asset, 'the page loads a hashed script');
     const script = await fetch(`${url}${asset}`);

@@ -44,7 +44,8 @@ describe('classification extension', () => {
       labels: ['w', 'x', 'y', 'z'],
     });
     writeFileSync(join(repo, 'classes', 'sum_labels.txt'), 'apple\npickle\nbanana\ncherry\n');
-    // max_batch_size 0 (no config): the whole tensor is one row.
+    // max_batch_size 0 (said explicitly: auto-complete would batch a dynamic first dimension): the
+    // whole tensor is one row.
     for (const [name, type] of [
       ['ints', 'INT32'],
       ['texts', 'STRING'],
@@ -54,7 +55,7 @@ describe('classification extension', () => {
         outputs: [{ name: 'y', type, shape: ['N'] }],
         nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
       });
-      writeModel(repo, name, 1, model);
+      writeModel(repo, name, 1, model, { max_batch_size: 0 });
     }
     writeModel(repo, 'no_labels_file', 1, addModel(), {
       max_batch_size: 8,
@@ -140,7 +141,7 @@ describe('classification extension', () => {
     const index = (await res.json()) as Array<{ name: string; state: string; reason: string }>;
     const entry = index.find((m) => m.name === 'no_labels_file')!;
     assert.equal(entry.state, 'UNAVAILABLE');
-    assert.match(entry.reason, /output 'sum': label_filename 'absent.txt'/);
+    assert.match(entry.reason, /output\.0\.label_filename: label file 'absent\.txt' of output 'sum'/);
     const meta = await clients.get('rest-json')!.serverMetadata();
     assert.ok(meta.extensions.includes('classification'), meta.extensions.join(','));
   });

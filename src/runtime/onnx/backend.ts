@@ -152,7 +152,7 @@ export const onnxBackend: BackendFactory = {
     } catch {
       throw new InferdError(
         'invalid_config',
-        `default_model_filename: model file '${cfg.default_model_filename}' not found: ${file}`,
+        `default_model_filename '${cfg.default_model_filename}': model file not found: ${file}`,
       );
     }
     const count = cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { ERROR_CODE_KEY } from '../../../src/protocol/grpc/errors.js';
 import { loadProtos, protoDir } from '../../../src/protocol/grpc/proto-files.js';
 
@@ -139,7 +139,8 @@ export function messageType(name: string): protobuf.Type {
   if (!root) {
     const dir = protoDir();
     root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => join(dir, target.replace(/^.*[\\/]/, ''));
+    // Imports are relative to proto/ (grpc_service.proto imports triton/model_config.proto).
+    root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(dir, target));
     root.loadSync('grpc_service.proto', { keepCase: true });
   }
   return root.lookupType(`inference.${name}`);
