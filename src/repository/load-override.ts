@@ -10,7 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
 import { InferdError } from '../errors.js';
+import { tritonModelConfigType } from './pbtxt/triton-schema.js';
 import type { ConfigSection } from '../core/model-config.js';
 import { parseConfigFile } from './config-file.js';
 import { listVersions } from './scan.js';
@@ -43,6 +45,47 @@ function checkOverridePath(path: string): string[] {
     );
   }
   return parts;
+}
+
+const INTEGER_TYPES = new Set([
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'sint32',
+  'sint64',
+  'fixed32',
+  'fixed64',
+]);
+
+/**
+ * An override config is Triton's ModelConfig in protobuf's JSON mapping, where integers may be
+ * strings (`{"max_batch_size":"16"}`, as Triton's own clients send): those become numbers, field by
+ * field of the vendored message type. Anything else (inferd's own fields, bad JSON) is left as it
+ * is for the config parser to judge.
+ */
+function protoJsonIntegers(text: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  const fix = (value: unknown, type: protobuf.Type): unknown => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      const field = type.fields[key];
+      const one = (x: unknown): unknown => {
+        if (!field) return x;
+        if (INTEGER_TYPES.has(field.type) && typeof x === 'string' && /^-?\d+$/.test(x)) return Number(x);
+        return field.resolvedType instanceof protobuf.Type ? fix(x, field.resolvedType) : x;
+      };
+      out[key] = Array.isArray(v) && field?.repeated ? v.map(one) : field?.map ? v : one(v);
+    }
+    return out;
+  };
+  return JSON.stringify(fix(json, tritonModelConfigType()));
 }
 
 export class OverrideStaging {
@@ -78,7 +121,11 @@ export class OverrideStaging {
       override.config === undefined
         ? undefined
         : parseConfigFile(
-            { name: 'config.json', text: override.config, label: "the 'config' parameter" },
+            {
+              name: 'config.json',
+              text: protoJsonIntegers(override.config),
+              label: "the 'config' parameter",
+            },
             name,
             sections,
           );

@@ -92,6 +92,20 @@ export class ModelControl {
   /** The repository API's load: throws with the reason when no version of the model serves after it. */
   async load(name: string, override?: LoadOverride): Promise<void> {
     this.refuseUnlessExplicit();
+    try {
+      await this.loadOrThrow(name, override);
+    } catch (err) {
+      // Triton's wording for a load that could not start (its clients look for "failed to load").
+      if (!(err instanceof InferdError) || err.code === 'model_load_failed') throw err;
+      throw new InferdError(
+        err.code,
+        `failed to load '${clip(name)}', failed to poll from model repository: ${err.message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  private async loadOrThrow(name: string, override?: LoadOverride): Promise<void> {
     const hasOverride =
       override !== undefined && (override.config !== undefined || (override.files?.size ?? 0) > 0);
     if (hasOverride && !(override.files?.size ?? 0) && !(await this.opts.source.modelExists(name))) {

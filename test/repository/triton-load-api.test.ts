@@ -125,6 +125,24 @@ describe('bad Triton configs', () => {
       const text = await res.text();
       assert.equal(res.status, 404);
       assert.ok(!text.includes(root), text);
+      // Triton's wording, which its clients look for (simple_*_model_control.py).
+      assert.match(text, /failed to load 'no_such_model', failed to poll from model repository/);
+    });
+
+    it("an override config in protobuf's JSON mapping: integers may be strings, as Triton's clients send", async () => {
+      assert.equal((await load('good', { parameters: { config: '{"max_batch_size":"16"}' } })).status, 200);
+      const cfg = (await (await fetch(`${server.httpUrl}/v2/models/good/config`)).json()) as {
+        max_batch_size: number;
+      };
+      assert.equal(cfg.max_batch_size, 16);
+      const bad = await load('good', {
+        parameters: { config: '"parameters": {"config": {{"max_batch_size": "16"}}}' },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(
+        await bad.text(),
+        /failed to load 'good', failed to poll from model repository: .*not valid JSON/,
+      );
     });
 
     it('loads with an override config and files into a staging folder, not the repository', async () => {
