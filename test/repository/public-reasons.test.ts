@@ -64,7 +64,10 @@ describe('load failures name no server path', () => {
     });
     assert.equal(missing.status, 404);
     const body = (await missing.json()) as { error: string };
-    assert.equal(body.error, "no model folder 'nope' in the model repository");
+    assert.equal(
+      body.error,
+      "failed to load 'nope', failed to poll from model repository: no model folder 'nope' in the model repository",
+    );
   });
 
   it('an unreadable repository is reported without its path', async () => {
