@@ -14,9 +14,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InferdError } from '../errors.js';
-import { ENVELOPE_VALUES, parseJsonBody } from '../protocol/http/json-body.js';
 import type { InferenceService } from '../service/inference-service.js';
 import { trySignature } from './api/signature.js';
+import { jsonBody } from './admin.js';
 import { KeyAdmin, publicKey } from './key-admin.js';
 import { formatTime, MAX_DURATION_MS, parseDuration } from './keys.js';
 import { monthWindow, type PlanSet } from './plans.js';
@@ -40,21 +40,7 @@ const createBody = z.object({
   expires_in: z.string().max(32).optional(),
 });
 const rotateBody = z.object({ grace: z.string().max(32).default('24h') });
-
-function body<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const v: unknown =
-    raw instanceof Buffer && raw.length > 0
-      ? parseJsonBody(raw, { maxValues: ENVELOPE_VALUES, why: 'a key request holds a few fields' })
-      : {};
-  const res = schema.safeParse(v);
-  if (!res.success) {
-    throw new InferdError(
-      'invalid_request',
-      res.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
-    );
-  }
-  return res.data;
-}
+const KEY_REQUEST = 'a key request holds a few fields';
 
 function duration(text: string): number {
   try {
@@ -157,7 +143,7 @@ export function registerAccountRoutes(v1: FastifyInstance, o: AccountOptions): v
         `key ${key.id} belongs to no account, so it cannot create keys; ask the operator for a key with an owner`,
       );
     }
-    const b = body(createBody, req.body);
+    const b = jsonBody(createBody, req.body, KEY_REQUEST);
     if ((await store.listKeysByOwner(key.owner)).length >= MAX_KEYS_PER_ACCOUNT) {
       throw new InferdError(
         'invalid_request',
@@ -193,7 +179,7 @@ export function registerAccountRoutes(v1: FastifyInstance, o: AccountOptions): v
   v1.post('/keys/:id/rotate', async (req) => {
     const { key, store } = caller(req, o.store);
     const target = await ownKey(key, store, (req.params as { id: string }).id);
-    const b = body(rotateBody, req.body);
+    const b = jsonBody(rotateBody, req.body, KEY_REQUEST);
     const r = await keyAdmin!.rotate(target.id, duration(b.grace));
     return { key: r.key, ...publicKey(r.record), old: publicKey(r.old) };
   });

@@ -31,17 +31,20 @@ const createBody = z.object({
 });
 const rotateBody = z.object({ grace: z.string().default('24h') });
 
-function jsonBody<T>(schema: z.ZodType<T>, raw: unknown): T {
+/** A small JSON body of the key routes (admin and /v1 account), validated by `schema`; {} when empty. */
+export function jsonBody<T>(
+  schema: z.ZodType<T>,
+  raw: unknown,
+  why = 'an admin request holds a few fields',
+): T {
   // The one JSON body parser (sizes and depth scanned before JSON.parse, as for inference bodies).
   const v: unknown =
-    raw instanceof Buffer && raw.length > 0
-      ? parseJsonBody(raw, { maxValues: ENVELOPE_VALUES, why: 'an admin request holds a few fields' })
-      : {};
+    raw instanceof Buffer && raw.length > 0 ? parseJsonBody(raw, { maxValues: ENVELOPE_VALUES, why }) : {};
   const res = schema.safeParse(v);
   if (!res.success) {
     throw new InferdError(
       'invalid_request',
-      res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      res.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
     );
   }
   return res.data;
