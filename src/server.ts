@@ -23,6 +23,7 @@ import { onnxBackend } from './runtime/onnx/backend.js';
 import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
 import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
+import { ResponseCache } from './service/response-cache.js';
 import { SharedMemoryRegistry } from './service/shared-memory.js';
 import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
@@ -88,6 +89,7 @@ export async function startServer(
     invoker,
     configSections: CONFIG_SECTIONS,
     defaultMaxBatchSize: settings.defaultMaxBatchSize,
+    syntheticWarmup: settings.syntheticWarmup,
   });
   const control = new ModelControl(models, {
     mode: settings.modelControlMode,
@@ -104,6 +106,9 @@ export async function startServer(
     maxRegions: settings.shmMaxRegions,
     maxTotalBytes: settings.shmMaxBytes,
   });
+  // Triton's response cache: one byte budget shared by the models that enable it.
+  const cache = new ResponseCache(settings.cacheSizeBytes);
+  metrics.cacheUsage = () => ({ bytes: cache.bytes, entries: cache.size, evictions: cache.evictions });
   const service = new InferenceService(models, {
     name: 'inferd',
     version: VERSION,
@@ -114,6 +119,7 @@ export async function startServer(
     sharedMemory,
     maxSharedMemoryReadBytes: settings.maxBodyBytes,
     control,
+    cache,
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.

@@ -112,6 +112,48 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cacheHits = new client.Counter<ModelLabels>({
+    name: 'inferd_cache_hits_total',
+    help: 'Requests answered from the response cache (models with response_cache enabled)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  readonly cacheMisses = new client.Counter<ModelLabels>({
+    name: 'inferd_cache_misses_total',
+    help: 'Requests to a model with response_cache enabled that the cache could not answer',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  /** The response cache's size, read at scrape time (set by the composition root). */
+  cacheUsage: () => { bytes: number; entries: number; evictions: number } = () => ({
+    bytes: 0,
+    entries: 0,
+    evictions: 0,
+  });
+
+  private readonly cacheBytes: client.Gauge = new client.Gauge({
+    name: 'inferd_cache_bytes',
+    help: 'Bytes held by the response cache (outputs and per-entry overhead), all models',
+    registers: [this.registry],
+    collect: () => this.cacheBytes.set(this.cacheUsage().bytes),
+  });
+
+  private readonly cacheEntries: client.Gauge = new client.Gauge({
+    name: 'inferd_cache_entries',
+    help: 'Responses held by the response cache, all models',
+    registers: [this.registry],
+    collect: () => this.cacheEntries.set(this.cacheUsage().entries),
+  });
+
+  private readonly cacheEvictions: client.Gauge = new client.Gauge({
+    name: 'inferd_cache_evictions',
+    help: 'Responses evicted from the response cache to make room (least recently used first), since start',
+    registers: [this.registry],
+    collect: () => this.cacheEvictions.set(this.cacheUsage().evictions),
+  });
+
   /** Triton's families, when the format asks for them (fed by each ModelObserver). */
   readonly triton?: TritonMetrics;
   /** The registry /metrics serves. */

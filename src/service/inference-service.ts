@@ -22,6 +22,7 @@ import type { SharedMemoryRegistry } from './shared-memory.js';
 import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 import { classCounts, classify } from './classification.js';
+import type { ResponseCache } from './response-cache.js';
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {
@@ -98,6 +99,8 @@ export class InferenceService implements ModelInvoker {
       maxSharedMemoryReadBytes: number;
       /** Model control mode and the repository API's load with overrides; absent: explicit, no overrides. */
       control?: ModelControl;
+      /** Triton's response cache, for models whose config enables it; absent or 0 bytes: off. */
+      cache?: ResponseCache;
     },
   ) {
     this.router = new Router(models);
@@ -278,18 +281,30 @@ export class InferenceService implements ModelInvoker {
       // Checked before the model runs: a bad class count is the client's error, not a failed inference.
       classCounts(req.outputs);
       const job = toJob(req, mv);
-      const result = await mv.scheduler.enqueue(job);
-      // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
-      // what a transport will encode is bounded.
-      if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
-      const totalNs = Math.round((performance.now() - started) * 1e6);
-      mv.observer.succeeded(totalNs);
-      timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
-      const res: InferenceResponse = {
-        modelName: req.modelName,
-        modelVersion: mv.version,
-        outputs: classified(result.outputs, req, mv),
-      };
+      // The response cache (response-cache.ts): looked up once the request is valid, keyed before
+      // the scheduler owns (and may move) the inputs; a hit never reaches the scheduler.
+      const cache =
+        mv.config.response_cache?.enable && this.info.cache?.enabled ? this.info.cache : undefined;
+      const key = cache?.key(req.modelName, mv.version, mv, req);
+      const hit = key === undefined ? undefined : cache!.get(key);
+      if (key !== undefined)
+        mv.observer.cached(hit !== undefined, Math.round((performance.now() - started) * 1e6));
+      let outputs: Tensor[];
+      if (hit) {
+        outputs = hit;
+        if (!internal) assertResponseFits(req.modelName, outputs, this.info.maxResponseBytes);
+        timing?.({ queueMs: 0, computeMs: 0, version: mv.version });
+      } else {
+        const result = await mv.scheduler.enqueue(job);
+        // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
+        // what a transport will encode is bounded.
+        if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
+        timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
+        outputs = classified(result.outputs, req, mv);
+        if (key !== undefined) cache!.set(key, outputs);
+      }
+      mv.observer.succeeded(Math.round((performance.now() - started) * 1e6));
+      const res: InferenceResponse = { modelName: req.modelName, modelVersion: mv.version, outputs };
       if (req.id !== undefined) res.id = req.id;
       return res;
     } catch (err) {
