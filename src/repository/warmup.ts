@@ -16,7 +16,6 @@
 import { randomFillSync } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Logger } from 'pino';
 import {
   BytesData,
   elementCount,
