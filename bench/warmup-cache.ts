@@ -2,17 +2,18 @@
  * Warm-up and response cache, measured side by side in one run (bench/results/warmup-and-cache.md):
  *
  * 1. First-request latency of the spam model with and without the synthetic warm-up: a fresh
- *    server per round (spam only), the rounds alternating the two settings; then the next requests.
+ *    server process per round (spam only), alternating the two settings; then the next requests.
  * 2. The response cache on repeats: one server with `spam` and `spam_cached` (the same model with
  *    `response_cache {enable: true}`), and `ocr` and `ocr_cached` likewise; requests alternate
  *    between the plain and the cached model with the same inputs.
  *
- * Usage (after `npm run build`): node dist/bench/warmup-cache.js [rounds] [spam-requests] [ocr-requests]
+ * Usage (after `npm run build`, from the repository root): node dist/bench/warmup-cache.js [rounds] [spam-requests] [ocr-requests]
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../test/helpers/server.js';
+import { exited, spawnServer } from '../test/helpers/spawn.js';
 import { renderDocument } from './ocr/document.js';
 
 const rounds = Number(process.argv[2] ?? 7);
@@ -83,7 +84,8 @@ console.log(
     .join(' ')}`,
 );
 
-// 1. Warm-up: first request of a fresh server, with and without the synthetic warm-up.
+// 1. Warm-up: the first request to a fresh server process (a new replica), with and without the
+// synthetic warm-up. A process each: ONNX Runtime's and V8's first-run costs are per process.
 {
   const dir = mkdtempSync(join(tmpdir(), 'inferd-bench-warm-'));
   copyModel(dir, 'spam', 'spam', () => undefined);
@@ -91,28 +93,33 @@ console.log(
   const next: Record<string, number[]> = { off: [], on: [] };
   const ready: Record<string, number[]> = { off: [], on: [] };
   try {
-    // One server started and dropped first: the process's own first start (module loading, JIT) is
-    // in neither column.
-    await (await startTestServer(dir)).close();
     for (let r = 0; r < rounds; r += 1) {
       for (const mode of r % 2 ? ['on', 'off'] : ['off', 'on']) {
         const t0 = performance.now();
-        const server = await startTestServer(dir, { syntheticWarmup: mode === 'on' });
+        const child = await spawnServer([
+          '--model-repository',
+          dir,
+          '--auth',
+          'off',
+          '--synthetic-warmup',
+          String(mode === 'on'),
+        ]);
         ready[mode]!.push(performance.now() - t0);
         try {
-          first[mode]!.push(await spam(server.httpUrl, 'spam', message(0)));
-          for (let i = 1; i <= 20; i += 1) next[mode]!.push(await spam(server.httpUrl, 'spam', message(i)));
+          first[mode]!.push(await spam(child.url, 'spam', message(0)));
+          for (let i = 1; i <= 20; i += 1) next[mode]!.push(await spam(child.url, 'spam', message(i)));
         } finally {
-          await server.close();
+          child.proc.kill('SIGTERM');
+          await exited(child.proc);
         }
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n## spam: first request after start-up (${rounds} fresh servers each, alternating)\n`);
+  console.log(`\n## spam: first request to a fresh server process (${rounds} processes each, alternating)\n`);
   console.log(
-    '| synthetic warm-up | start-up to ready, median ms | first request, median ms | first requests, all ms | next 20 requests, median ms |',
+    '| synthetic warm-up | start to ready, median ms | first request, median ms | first requests, all ms | next 20 requests, median ms |',
   );
   console.log('|---|---|---|---|---|');
   for (const mode of ['off', 'on']) {
