@@ -92,6 +92,9 @@ console.log(
   const first: Record<string, number[]> = { off: [], on: [] };
   const next: Record<string, number[]> = { off: [], on: [] };
   const ready: Record<string, number[]> = { off: [], on: [] };
+  const compute: Record<string, number[]> = { off: [], on: [] };
+  /** The request's time inside the service (queue and compute; no HTTP, decoding or encoding). */
+  const service: Record<string, number[]> = { off: [], on: [] };
   try {
     for (let r = 0; r < rounds; r += 1) {
       for (const mode of r % 2 ? ['on', 'off'] : ['off', 'on']) {
@@ -107,6 +110,13 @@ console.log(
         ready[mode]!.push(performance.now() - t0);
         try {
           first[mode]!.push(await spam(child.url, 'spam', message(0)));
+          // The model's share of it: compute (input, infer, output) of that one request, from the stats.
+          const st = (await (await fetch(`${child.url}/v2/models/spam/stats`)).json()) as {
+            model_stats: Array<{ inference_stats: Record<string, { ns: number }> }>;
+          };
+          const is = st.model_stats[0]!.inference_stats;
+          compute[mode]!.push((is.compute_input!.ns + is.compute_infer!.ns + is.compute_output!.ns) / 1e6);
+          service[mode]!.push(is.success!.ns / 1e6);
           for (let i = 1; i <= 20; i += 1) next[mode]!.push(await spam(child.url, 'spam', message(i)));
         } finally {
           child.proc.kill('SIGTERM');
@@ -119,12 +129,12 @@ console.log(
   }
   console.log(`\n## spam: first request to a fresh server process (${rounds} processes each, alternating)\n`);
   console.log(
-    '| synthetic warm-up | start to ready, median ms | first request, median ms | first requests, all ms | next 20 requests, median ms |',
+    '| synthetic warm-up | start to ready, median ms | first request, median ms | of which in the service (queue + compute), median ms | of which model compute, median ms | first requests, all ms | next 20 requests, median ms |',
   );
-  console.log('|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|');
   for (const mode of ['off', 'on']) {
     console.log(
-      `| ${mode} | ${median(ready[mode]!).toFixed(0)} | ${median(first[mode]!).toFixed(1)} | ${first[mode]!.map((x) => x.toFixed(0)).join(', ')} | ${median(next[mode]!).toFixed(1)} |`,
+      `| ${mode} | ${median(ready[mode]!).toFixed(0)} | ${median(first[mode]!).toFixed(1)} | ${median(service[mode]!).toFixed(1)} | ${median(compute[mode]!).toFixed(1)} | ${first[mode]!.map((x) => x.toFixed(0)).join(', ')} | ${median(next[mode]!).toFixed(1)} |`,
     );
   }
 }

@@ -285,10 +285,11 @@ export class InferenceService implements ModelInvoker {
       // the scheduler owns (and may move) the inputs; a hit never reaches the scheduler.
       const cache =
         mv.config.response_cache?.enable && this.info.cache?.enabled ? this.info.cache : undefined;
+      const lookedUp = performance.now();
       const key = cache?.key(req.modelName, mv.version, mv, req);
       const hit = key === undefined ? undefined : cache!.get(key);
       if (key !== undefined)
-        mv.observer.cached(hit !== undefined, Math.round((performance.now() - started) * 1e6));
+        mv.observer.cached(hit !== undefined, Math.round((performance.now() - lookedUp) * 1e6));
       let outputs: Tensor[];
       if (hit) {
         outputs = hit;
