@@ -5,7 +5,7 @@
  * (cache_hit, cache_miss) and /metrics (inferd's and Triton's names).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +20,11 @@ function repository(): string {
   writeModel(root, 'cached', 1, addModel(0), config);
   writeModel(root, 'cached', 2, addModel(100));
   writeModel(root, 'plain', 1, addModel(0), { max_batch_size: 8 });
+  writeModel(root, 'from_pbtxt', 1, addModel(0));
+  writeFileSync(
+    join(root, 'from_pbtxt', 'config.pbtxt'),
+    'max_batch_size: 8\nresponse_cache { enable: true }\n',
+  );
   return root;
 }
 
@@ -154,6 +159,25 @@ describe('response cache', () => {
     assert.equal(value('nv_cache_num_misses_per_model'), s.inference_stats.cache_miss.count);
     assert.match(text, /^inferd_cache_entries [1-9]\d*$/m);
     assert.match(text, /^inferd_cache_bytes [1-9]\d*$/m);
+  });
+});
+
+describe('response_cache in the config endpoint', () => {
+  it("reports the model's setting in Triton's shape", async () => {
+    const repo = repository();
+    const server = await startTestServer(repo);
+    try {
+      const enabled = async (model: string): Promise<unknown> => {
+        const res = await fetch(`${server.httpUrl}/v2/models/${model}/config`, { headers: adminHeaders() });
+        return ((await res.json()) as { response_cache?: unknown }).response_cache;
+      };
+      assert.deepEqual(await enabled('cached'), { enable: true });
+      assert.deepEqual(await enabled('plain'), { enable: false });
+      assert.deepEqual(await enabled('from_pbtxt'), { enable: true });
+    } finally {
+      await server.close();
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
 
