@@ -147,11 +147,17 @@ export class Metrics {
     collect: () => this.cacheEntries.set(this.cacheUsage().entries),
   });
 
-  private readonly cacheEvictions: client.Gauge = new client.Gauge({
-    name: 'inferd_cache_evictions',
-    help: 'Responses evicted from the response cache to make room (least recently used first), since start',
+  /** Evictions counted by the cache; the counter catches up at scrape time. */
+  private evictionsSeen = 0;
+  private readonly cacheEvictions: client.Counter = new client.Counter({
+    name: 'inferd_cache_evictions_total',
+    help: 'Responses evicted from the response cache to make room (least recently used first)',
     registers: [this.registry],
-    collect: () => this.cacheEvictions.set(this.cacheUsage().evictions),
+    collect: () => {
+      const now = this.cacheUsage().evictions;
+      if (now > this.evictionsSeen) this.cacheEvictions.inc(now - this.evictionsSeen);
+      this.evictionsSeen = now;
+    },
   });
 
   /** Triton's families, when the format asks for them (fed by each ModelObserver). */

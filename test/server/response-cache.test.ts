@@ -199,3 +199,27 @@ describe('response cache turned off (--cache-size-bytes 0)', () => {
     }
   });
 });
+
+describe('response cache with a small budget (--cache-size-bytes 1024)', () => {
+  it('evicts the least recently used responses and stays within its bytes', async () => {
+    const repo = repository();
+    const server = await startTestServer(repo, { cacheSizeBytes: 1024 });
+    try {
+      // Each entry is ~330 bytes (two 16-byte outputs + 256 overhead + names): 3 fit.
+      for (let i = 0; i < 6; i += 1) await infer(server.httpUrl, 'cached', [i, 0, 0, 0], { version: '1' });
+      const before = await stats(server.httpUrl, 'cached', '1');
+      await infer(server.httpUrl, 'cached', [0, 0, 0, 0], { version: '1' }); // evicted long ago
+      await infer(server.httpUrl, 'cached', [5, 0, 0, 0], { version: '1' }); // among the latest
+      const s = await stats(server.httpUrl, 'cached', '1');
+      assert.equal(s.inference_stats.cache_miss.count - before.inference_stats.cache_miss.count, 1);
+      assert.equal(s.inference_stats.cache_hit.count - before.inference_stats.cache_hit.count, 1);
+      const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      const bytes = Number(/^inferd_cache_bytes (\d+)$/m.exec(text)?.[1]);
+      assert.ok(bytes > 0 && bytes <= 1024, `cache bytes ${bytes}`);
+      assert.ok(Number(/^inferd_cache_evictions_total (\d+)$/m.exec(text)?.[1]) >= 3);
+    } finally {
+      await server.close();
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
