@@ -117,7 +117,10 @@ export async function startServer(
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
-  const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  const gateway = await setupGateway(settings, logger, {
+    modelExists: (name) => service.hasModel(name),
+    onFeedback: (model, version, correct) => metrics.feedback(model, version, correct),
+  });
   // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
   const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({

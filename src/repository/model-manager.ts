@@ -17,6 +17,8 @@ import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
+import { readDriftReference } from './drift-reference.js';
+import { DriftWindow } from '../observability/drift-window.js';
 import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { readOutputLabels } from './labels.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
@@ -343,6 +345,7 @@ export class ModelManager {
       const dir = await fetchDir();
       mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
       mv.outputLabels = await readOutputLabels(name, dir, cfg);
+      const reference = await readDriftReference(dir, this.opts.logger, { model: name, version });
       const backend = await factory.load({
         modelName: name,
         version,
@@ -372,6 +375,10 @@ export class ModelManager {
         },
         observer,
       );
+      if (reference) {
+        mv.drift = new DriftWindow(reference);
+        this.opts.metrics.driftWindow({ model: name, version }, mv.drift, () => mv.ready);
+      }
       mv.setState('READY');
       this.opts.logger.info(
         { model: name, version, ms: Math.round(performance.now() - started), concurrency },

@@ -16,6 +16,8 @@ import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
 import { UploadBudget } from './upload-budget.js';
+import type { PredictionLog } from './feedback.js';
+import type { Admitted } from '../../service/inference-service.js';
 
 /** The body limit of one request: the plan's when the gateway set one. */
 interface BodyLimit {
@@ -28,6 +30,33 @@ export interface PredictOptions {
   maxBodyBytes: number;
   /** The plan's limit for this request, when the gateway is on. */
   planLimit: (req: FastifyRequest) => BodyLimit | undefined;
+  /** Logs single predictions made with a key, for feedback (feedback.ts); undefined without a store. */
+  log?: PredictionLog;
+}
+
+/**
+ * Feeds the version's drift window (drift-window.ts) with each answered item: the text of the
+ * reference's input field and the score of its prediction output (signature field or tensor name).
+ */
+function observeDrift(
+  admitted: Admitted,
+  sig: Signature,
+  body: Record<string, unknown>,
+  items: readonly JsonObject[],
+  batched: boolean,
+): void {
+  const w = admitted.drift;
+  if (!w) return;
+  const input = sig.inputs.find((i) => i.field === w.input || i.tensor === w.input);
+  if (!input) return;
+  const raw = batched ? body[input.batch_field ?? ''] : [body[input.field]];
+  if (!Array.isArray(raw)) return;
+  const out = w.output && sig.outputs.find((o) => o.field === w.output || o.tensor === w.output);
+  raw.forEach((text, i) => {
+    if (typeof text !== 'string') return;
+    const score = out ? items[i]?.[out.field] : undefined;
+    w.observe(text, typeof score === 'number' ? score : undefined);
+  });
 }
 
 interface PredictParams {
@@ -130,6 +159,19 @@ export function registerPredictRoutes(
     assertJsonFits(res.outputs, 0, service.maxResponseBytes);
     const items = encodeOutputs(sig, res.outputs, decoded.batch ?? 1);
     void reply.header('x-model-version', res.modelVersion);
+    observeDrift(admitted, sig, body, items, decoded.batch !== undefined);
+    if (opts.log && req.apiKey && decoded.batch === undefined) {
+      // Before the answer, so that feedback sent as soon as it arrives finds the prediction.
+      await opts.log.record({
+        key: req.apiKey,
+        requestId: req.id,
+        model: name,
+        version: res.modelVersion,
+        sig,
+        body,
+        item: items[0]!,
+      });
+    }
     const out: JsonObject = decoded.batch === undefined ? items[0]! : { results: items };
     return reply.type('application/json').send(JSON.stringify(out));
   };
