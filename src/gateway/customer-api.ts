@@ -17,7 +17,7 @@ import {
   registerFeedbackRoutes,
   type FeedbackListener,
   type PredictionLog,
-} from './api/feedback.js';
+} from './feedback.js';
 import { InferdError } from '../errors.js';
 import type { InferenceService } from '../service/inference-service.js';
 import type { ApiKeyRecord, Store } from './store/types.js';
@@ -184,7 +184,9 @@ export async function registerCustomerApi(app: FastifyInstance, opts: CustomerAp
             ? { max, tooLarge: () => closing(gate.tooLarge(call)) }
             : undefined;
         },
-        log: g.predictions,
+        onAnswer: async (req, a) => {
+          if (req.apiKey && g.predictions) await g.predictions.record({ ...a, key: req.apiKey });
+        },
       });
       registerFeedbackRoutes(v1, { service: opts.service, store: g.store, onFeedback: g.onFeedback });
       registerUsageRoutes(v1, g.store);

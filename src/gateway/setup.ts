@@ -31,7 +31,7 @@ import { rateLimit } from './limits.js';
 import { meterUsage, type UsageMeter } from './metering.js';
 import { loadPlans } from './plans.js';
 import { sendProblem } from './problem.js';
-import { PredictionLog, type FeedbackListener } from './api/feedback.js';
+import { PredictionLog, type FeedbackListener } from './feedback.js';
 
 /** How often expired predictions (and their inputs and feedback) are purged. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;

@@ -16,7 +16,6 @@ import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
 import { UploadBudget } from './upload-budget.js';
-import type { PredictionLog } from './feedback.js';
 import type { Admitted } from '../../service/inference-service.js';
 
 /** The body limit of one request: the plan's when the gateway set one. */
@@ -30,8 +29,23 @@ export interface PredictOptions {
   maxBodyBytes: number;
   /** The plan's limit for this request, when the gateway is on. */
   planLimit: (req: FastifyRequest) => BodyLimit | undefined;
-  /** Logs single predictions made with a key, for feedback (feedback.ts); undefined without a store. */
-  log?: PredictionLog;
+  /**
+   * Called with each answered single (unbatched) prediction before the answer is sent: the
+   * gateway logs it for feedback (gateway/feedback.ts).
+   */
+  onAnswer?: (req: FastifyRequest, a: Answered) => Promise<void>;
+}
+
+/** One answered single prediction. */
+export interface Answered {
+  /** The request id the answer carries (x-request-id). */
+  requestId: string;
+  model: string;
+  /** The version that answered. */
+  version: string;
+  sig: Signature;
+  body: Record<string, unknown>;
+  item: JsonObject;
 }
 
 /**
@@ -160,10 +174,9 @@ export function registerPredictRoutes(
     const items = encodeOutputs(sig, res.outputs, decoded.batch ?? 1);
     void reply.header('x-model-version', res.modelVersion);
     observeDrift(admitted, sig, body, items, decoded.batch !== undefined);
-    if (opts.log && req.apiKey && decoded.batch === undefined) {
+    if (opts.onAnswer && decoded.batch === undefined) {
       // Before the answer, so that feedback sent as soon as it arrives finds the prediction.
-      await opts.log.record({
-        key: req.apiKey,
+      await opts.onAnswer(req, {
         requestId: req.id,
         model: name,
         version: res.modelVersion,

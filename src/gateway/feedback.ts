@@ -10,15 +10,16 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { clip } from '../../core/clip.js';
-import { InferdError } from '../../errors.js';
-import { parseJsonBody } from '../../protocol/http/json-body.js';
-import type { InferenceService } from '../../service/inference-service.js';
-import { requireScope } from '../auth.js';
-import { DEFAULT_PREDICTION_RETENTION_DAYS, type PlanSet } from '../plans.js';
-import type { ApiKeyRecord, Store } from '../store/types.js';
-import type { JsonObject } from './codec.js';
-import type { Signature } from './signature.js';
+import { clip } from '../core/clip.js';
+import { InferdError } from '../errors.js';
+import { parseJsonBody } from '../protocol/http/json-body.js';
+import type { InferenceService } from '../service/inference-service.js';
+import { requireScope } from './auth.js';
+import { DEFAULT_PREDICTION_RETENTION_DAYS, type PlanSet } from './plans.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
+import type { JsonObject } from './api/codec.js';
+import type { Signature } from './api/signature.js';
+import type { Answered } from './api/predict.js';
 
 /** Largest answer or kept input stored per prediction (JSON text, UTF-16 code units). */
 export const MAX_LOGGED_CHARS = 64 * 1024;
@@ -37,15 +38,9 @@ export interface PredictionLogOptions {
   now?: () => number;
 }
 
-/** What the predict route knows of one answered single prediction. */
-export interface AnsweredPrediction {
+/** One answered single prediction (the predict route's `Answered`) and the key that asked. */
+export interface AnsweredPrediction extends Answered {
   key: ApiKeyRecord;
-  requestId: string;
-  model: string;
-  version: string;
-  sig: Signature;
-  body: Record<string, unknown>;
-  item: JsonObject;
 }
 
 /** The inputs worth keeping for training: text fields as sent; images only as size and digest. */
