@@ -22,7 +22,7 @@ import type { Signature } from './api/signature.js';
 import type { Answered } from './api/predict.js';
 
 /** Largest answer or kept input stored per prediction (JSON text, UTF-16 code units). */
-export const MAX_LOGGED_CHARS = 64 * 1024;
+const MAX_LOGGED_CHARS = 64 * 1024;
 /** Longest request id feedback may name (ids the server makes are far shorter). */
 const MAX_REQUEST_ID_CHARS = 128;
 const MAX_LABEL_CHARS = 256;

@@ -8,9 +8,9 @@
 import { binOf, featureValue, psi, type TextFeature } from '../core/drift.js';
 
 /** Items kept per window: enough for a stable PSI over ~10 bins, a few hours of moderate traffic. */
-export const DRIFT_WINDOW_ITEMS = 10_000;
+const DRIFT_WINDOW_ITEMS = 10_000;
 /** PSI is reported only from this many items on: fewer give a noisy index that alerts on chance. */
-export const DRIFT_MIN_ITEMS = 100;
+const DRIFT_MIN_ITEMS = 100;
 
 /** The reference file's content, as far as the server reads it (training writes more). */
 export interface DriftReferenceFile {

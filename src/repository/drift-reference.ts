@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDriftReference, type DriftReferenceFile } from '../observability/drift-window.js';
 
-export const DRIFT_REFERENCE_FILE = 'drift_reference.json';
+const DRIFT_REFERENCE_FILE = 'drift_reference.json';
 /** Reference files are a few hundred bytes; anything far larger is not one. */
 const MAX_REFERENCE_BYTES = 1024 * 1024;
 

@@ -9,7 +9,7 @@ import { openStore } from '../../gateway/store/open.js';
 import type { FeedbackRow } from '../../training/spam/feedback.js';
 
 /** Most corrections read per training run (oldest first), so a run's memory stays bounded. */
-export const MAX_FEEDBACK_ROWS = 100_000;
+const MAX_FEEDBACK_ROWS = 100_000;
 
 /** The spam model's labels (models/spam/config.json `labels`) as training's 0/1. */
 const LABELS: Record<string, 0 | 1> = { ham: 0, spam: 1 };
