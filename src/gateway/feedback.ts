@@ -16,7 +16,7 @@ import { parseJsonBody } from '../protocol/http/json-body.js';
 import type { InferenceService } from '../service/inference-service.js';
 import { requireScope } from './auth.js';
 import { DEFAULT_PREDICTION_RETENTION_DAYS, type PlanSet } from './plans.js';
-import type { ApiKeyRecord, Store } from './store/types.js';
+import type { ApiKeyRecord, PredictionRecord, Store } from './store/types.js';
 import type { JsonObject } from './api/codec.js';
 import type { Signature } from './api/signature.js';
 import type { Answered } from './api/predict.js';
@@ -70,33 +70,69 @@ function loggedOutput(item: JsonObject): string {
   return JSON.stringify(short);
 }
 
+/**
+ * Writes predictions as the usage meter writes usage (metering.ts): those answered in the same
+ * turn of the event loop share one transaction, and each answer waits for its own commit, so
+ * feedback sent as soon as the answer arrives finds the prediction, on any replica.
+ */
 export class PredictionLog {
   private readonly now: () => number;
+  private pending: PredictionRecord[] = [];
+  private waiters: Array<() => void> = [];
+  private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
+
   constructor(private readonly opts: PredictionLogOptions) {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Logs one answered prediction; a store failure is logged, never fails the answer. */
-  async record(p: AnsweredPrediction): Promise<void> {
+  /** Logs one answered prediction; resolves once committed. A store failure is logged, never thrown. */
+  record(p: AnsweredPrediction): Promise<void> {
     const plan = this.opts.plans.plans[p.key.plan];
     const days = plan?.predictionRetentionDays ?? DEFAULT_PREDICTION_RETENTION_DAYS;
     const time = this.now();
     const label = typeof p.item['label'] === 'string' ? p.item['label'].slice(0, MAX_LABEL_CHARS) : null;
-    try {
-      await this.opts.store.recordPrediction({
-        keyId: p.key.id,
-        requestId: p.requestId,
-        model: p.model,
-        version: p.version,
-        output: loggedOutput(p.item),
-        label,
-        input: plan?.keepInputs === true ? keptInput(p.sig, p.body) : null,
-        time,
-        expiresAt: time + days * DAY_MS,
-      });
-    } catch (err) {
-      this.opts.logger.warn({ err, reqId: p.requestId }, 'prediction not logged: the store write failed');
+    this.pending.push({
+      keyId: p.key.id,
+      requestId: p.requestId,
+      model: p.model,
+      version: p.version,
+      output: loggedOutput(p.item),
+      label,
+      input: plan?.keepInputs === true ? keptInput(p.sig, p.body) : null,
+      time,
+      expiresAt: time + days * DAY_MS,
+    });
+    const done = new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
     }
+    return done;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    // Batches stay in order: a later prediction with the same request id replaces an earlier one.
+    this.writing = this.writing
+      .then(() => this.opts.store.recordPredictions(batch))
+      .catch((err: unknown) =>
+        this.opts.logger.warn(
+          { err, predictions: batch.length },
+          'predictions not logged: the store write failed',
+        ),
+      )
+      .finally(() => waiters.forEach((w) => w()));
+  }
+
+  /** Waits for every prediction accepted so far (at shutdown, before the store closes). */
+  async drain(): Promise<void> {
+    if (this.scheduled) this.flush();
+    await this.writing;
   }
 
   /** Deletes expired predictions and their feedback; returns how many. */

@@ -156,6 +156,7 @@ export async function setupGateway(
     async close() {
       clearInterval(purgeTimer);
       await meter?.drain();
+      await predictions?.drain();
       await limiter?.close();
       await store?.close();
     },

@@ -171,8 +171,21 @@ export function storeConformance(
       ...over,
     });
 
+    const record = (p: PredictionRecord) => store.recordPredictions([p]);
+
+    it('logs a batch in one call; within it the last record of a request id wins', async () => {
+      await store.recordPredictions([
+        prediction({ keyId: 'key_b1', requestId: 'b1', version: '1' }),
+        prediction({ keyId: 'key_b1', requestId: 'b2' }),
+        prediction({ keyId: 'key_b1', requestId: 'b1', version: '2' }),
+      ]);
+      assert.equal((await store.getPrediction('key_b1', 'b1', T0))?.version, '2');
+      assert.equal((await store.getPrediction('key_b1', 'b2', T0))?.requestId, 'b2');
+      await store.recordPredictions([]);
+    });
+
     it('logs a prediction per key and request id; another key or an expired one finds nothing', async () => {
-      await store.recordPrediction(prediction());
+      await record(prediction());
       assert.deepEqual(await store.getPrediction('key_p1', 'req-1', T0), prediction());
       assert.equal(await store.getPrediction('key_other', 'req-1', T0), undefined);
       assert.equal(await store.getPrediction('key_p1', 'req-1', T0 + DAY), undefined, 'expired');
@@ -180,10 +193,10 @@ export function storeConformance(
     });
 
     it('stores feedback with its prediction, replaces a second one, and lists kept inputs for training', async () => {
-      await store.recordPrediction(prediction({ keyId: 'key_f1', requestId: 'r1', time: T0 }));
-      await store.recordPrediction(prediction({ keyId: 'key_f1', requestId: 'r2', input: null }));
-      await store.recordPrediction(prediction({ keyId: 'key_f2', requestId: 'r1', model: 'fbmodel' }));
-      await store.recordPrediction(prediction({ keyId: 'key_f1', requestId: 'r3', model: 'fbmodel' }));
+      await record(prediction({ keyId: 'key_f1', requestId: 'r1', time: T0 }));
+      await record(prediction({ keyId: 'key_f1', requestId: 'r2', input: null }));
+      await record(prediction({ keyId: 'key_f2', requestId: 'r1', model: 'fbmodel' }));
+      await record(prediction({ keyId: 'key_f1', requestId: 'r3', model: 'fbmodel' }));
       assert.equal(
         await store.recordFeedback(feedback({ keyId: 'key_f1', requestId: 'r1', label: 'spam' })),
         false,
@@ -225,17 +238,17 @@ export function storeConformance(
     });
 
     it('a repeated request id replaces the prediction and drops its feedback', async () => {
-      await store.recordPrediction(prediction({ keyId: 'key_r1', model: 'rmodel' }));
+      await record(prediction({ keyId: 'key_r1', model: 'rmodel' }));
       await store.recordFeedback(feedback({ keyId: 'key_r1' }));
       assert.equal((await store.feedbackExamples('rmodel', 10)).length, 1);
-      await store.recordPrediction(prediction({ keyId: 'key_r1', model: 'rmodel', version: '2' }));
+      await record(prediction({ keyId: 'key_r1', model: 'rmodel', version: '2' }));
       assert.equal((await store.getPrediction('key_r1', 'req-1', T0))?.version, '2');
       assert.deepEqual(await store.feedbackExamples('rmodel', 10), []);
     });
 
     it('purges expired predictions with their feedback, and only those', async () => {
-      await store.recordPrediction(prediction({ keyId: 'key_x1', model: 'xmodel', expiresAt: T0 + 10 }));
-      await store.recordPrediction(
+      await record(prediction({ keyId: 'key_x1', model: 'xmodel', expiresAt: T0 + 10 }));
+      await record(
         prediction({ keyId: 'key_x1', requestId: 'keep', model: 'xmodel', expiresAt: T0 + 1000 * DAY }),
       );
       await store.recordFeedback(feedback({ keyId: 'key_x1' }));

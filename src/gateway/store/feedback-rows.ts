@@ -79,5 +79,12 @@ export function exampleFromRow(r: ExampleRow): FeedbackExample {
   };
 }
 
+/** The last record per (key, request id), in first-seen order: one write per row in a batch. */
+export function lastPerRequest(records: readonly PredictionRecord[]): PredictionRecord[] {
+  const byId = new Map<string, PredictionRecord>();
+  for (const r of records) byId.set(`${r.keyId}\u0000${r.requestId}`, r);
+  return [...byId.values()];
+}
+
 /** 1/0/null as stored in the `correct` column. */
 export const correctValue = (c: boolean | null): number | null => (c === null ? null : c ? 1 : 0);

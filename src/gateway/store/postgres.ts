@@ -21,6 +21,7 @@ import {
   exampleFromRow,
   examplesSql,
   feedbackTables,
+  lastPerRequest,
   PREDICTION_COLUMNS,
   predictionFromRow,
   predictionToValues,
@@ -220,18 +221,24 @@ export class PostgresStore implements Store {
     }
   }
 
-  async recordPrediction(p: PredictionRecord): Promise<void> {
-    const ph = predictionToValues(p).map((_, i) => $(i + 1));
-    await this.tx(async (c) => {
-      await c.query('DELETE FROM feedback WHERE key_id = $1 AND request_id = $2', [p.keyId, p.requestId]);
-      await c.query(
-        `INSERT INTO predictions (${PREDICTION_COLUMNS}) VALUES (${ph.join(', ')})
-         ON CONFLICT (key_id, request_id) DO UPDATE SET model = EXCLUDED.model, version = EXCLUDED.version,
-           output = EXCLUDED.output, label = EXCLUDED.label, input = EXCLUDED.input, time = EXCLUDED.time,
-           expires_at = EXCLUDED.expires_at`,
-        predictionToValues(p),
-      );
-    });
+  async recordPredictions(records: PredictionRecord[]): Promise<void> {
+    const rows = lastPerRequest(records);
+    if (rows.length === 0) return;
+    // One statement, one round trip: the batch as arrays, its feedback dropped, then upserted.
+    const cols = rows.map(predictionToValues);
+    const column = (i: number): unknown[] => cols.map((c) => c[i]);
+    await this.pool.query(
+      `WITH r AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::text[], $8::bigint[], $9::bigint[])
+           AS t(key_id, request_id, model, version, output, label, input, time, expires_at)),
+       d AS (DELETE FROM feedback f USING r WHERE f.key_id = r.key_id AND f.request_id = r.request_id)
+       INSERT INTO predictions (${PREDICTION_COLUMNS}) SELECT ${PREDICTION_COLUMNS} FROM r
+       ON CONFLICT (key_id, request_id) DO UPDATE SET model = EXCLUDED.model, version = EXCLUDED.version,
+         output = EXCLUDED.output, label = EXCLUDED.label, input = EXCLUDED.input, time = EXCLUDED.time,
+         expires_at = EXCLUDED.expires_at`,
+      [0, 1, 2, 3, 4, 5, 6, 7, 8].map(column),
+    );
   }
 
   async getPrediction(keyId: string, requestId: string, now: number): Promise<PredictionRecord | undefined> {

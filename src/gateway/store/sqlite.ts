@@ -64,6 +64,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly insertUsage: Database.Statement;
+  private readonly insertPrediction: Database.Statement;
+  private readonly dropFeedback: Database.Statement;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -75,6 +77,10 @@ export class SqliteStore implements Store {
     this.insertUsage = this.db.prepare(
       'INSERT INTO usage (key_id, model, version, status, units, latency_ms, time) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    this.insertPrediction = this.db.prepare(
+      `INSERT OR REPLACE INTO predictions (${PREDICTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.dropFeedback = this.db.prepare('DELETE FROM feedback WHERE key_id = ? AND request_id = ?');
   }
 
   /**
@@ -186,14 +192,12 @@ export class SqliteStore implements Store {
     return rows.map(usageFromRow);
   }
 
-  async recordPrediction(p: PredictionRecord): Promise<void> {
+  async recordPredictions(records: PredictionRecord[]): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM feedback WHERE key_id = ? AND request_id = ?').run(p.keyId, p.requestId);
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO predictions (${PREDICTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(...predictionToValues(p));
+      for (const p of records) {
+        this.dropFeedback.run(p.keyId, p.requestId);
+        this.insertPrediction.run(...predictionToValues(p));
+      }
     })();
   }
 

@@ -127,8 +127,11 @@ export interface Store {
   usageTotals(q: UsageQuery): Promise<UsageTotal[]>;
   /** Raw records in time order, for export. */
   usageRecords(q: UsageQuery): Promise<UsageRecord[]>;
-  /** Logs a prediction, replacing (with its feedback) an earlier one of the same key and request id. */
-  recordPrediction(p: PredictionRecord): Promise<void>;
+  /**
+   * Logs predictions in one transaction (group commit); each replaces, with its feedback, an earlier
+   * one of the same key and request id (within the batch the last one wins). Durable when resolved.
+   */
+  recordPredictions(records: PredictionRecord[]): Promise<void>;
   /** The key's prediction, unless it expired before `now`. */
   getPrediction(keyId: string, requestId: string, now: number): Promise<PredictionRecord | undefined>;
   /** Stores the feedback (a second one for the same prediction replaces the first); true when it replaced one. */
