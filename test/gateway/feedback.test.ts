@@ -117,6 +117,29 @@ describe('feedback and drift', () => {
     assert.equal(wrongModel.status, 404);
   });
 
+  it('takes the corrected text for a model without labels (OCR), compared with the answer', async () => {
+    const image = Buffer.from(JSON.stringify({ text: 'He11o world', lines: [] }));
+    const r = await fetch(`${g.url}/v1/models/ocr_echo/predict`, {
+      method: 'POST',
+      headers: bearer(keeper),
+      body: JSON.stringify({ image_base64: image.toString('base64') }),
+    });
+    assert.equal(r.status, 200);
+    const id = r.headers.get('x-request-id')!;
+    const f = await feedback(keeper, { request_id: id, text: 'Hello world' }, 'ocr_echo');
+    assert.equal(f.status, 201);
+    const body = (await f.json()) as { correct: boolean; input_kept: boolean };
+    assert.equal(body.correct, false);
+    assert.equal(body.input_kept, true);
+    const labelled = await feedback(keeper, { request_id: id, label: 'ham' }, 'ocr_echo');
+    assert.equal(labelled.status, 400, 'a model without labels takes text');
+    const [ex] = (await g.store.feedbackExamples('ocr_echo', 10)).filter((e) => e.requestId === id);
+    // Images are never stored: only their size and digest.
+    assert.deepEqual(Object.keys(JSON.parse(ex!.input) as object), ['image']);
+    assert.equal((JSON.parse(ex!.input) as { image: { bytes: number } }).image.bytes, image.length);
+    assert.equal(ex!.text, 'Hello world');
+  });
+
   it('refuses a label the model does not have, and malformed bodies, with 400', async () => {
     const p = await predict(keeper, { text: 'label check' });
     const cases: object[] = [

@@ -6,6 +6,7 @@
  * copied, never written.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,4 +101,12 @@ test('predictions → feedback → train --with-feedback → the lineage names i
   assert.equal(lineage.data.rows['train'], 80 + 2, 'corrections join the train split');
   assert.equal(lineage.data.rows['test'], 80, 'and never the test split');
   assert.ok(!r.metrics.split.test_keys.some((k) => k.startsWith('feedback/')));
+});
+
+test('`inferd train` offers --with-feedback and the store options', () => {
+  const r = spawnSync(process.execPath, ['bin/inferd.js', 'train', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  for (const o of ['--with-feedback', '--data-dir', '--database-url', '--database-schema']) {
+    assert.ok(r.stdout.includes(o), `missing ${o}`);
+  }
 });
