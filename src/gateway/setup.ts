@@ -114,10 +114,14 @@ export async function setupGateway(
     );
   }
   const predictions = store && gate ? new PredictionLog({ store, plans, logger }) : undefined;
+  let purging: Promise<void> = Promise.resolve();
   const purge = (): void => {
-    predictions
-      ?.purge()
-      .then((n) => n > 0 && logger.info({ purged: n }, 'expired predictions purged'))
+    if (!predictions) return;
+    purging = predictions
+      .purge()
+      .then((n) => {
+        if (n > 0) logger.info({ purged: n }, 'expired predictions purged');
+      })
       .catch((err: unknown) => logger.warn({ err }, 'purging expired predictions failed'));
   };
   purge();
@@ -157,6 +161,7 @@ export async function setupGateway(
       clearInterval(purgeTimer);
       await meter?.drain();
       await predictions?.drain();
+      await purging;
       await limiter?.close();
       await store?.close();
     },

@@ -12,11 +12,10 @@ import { clientGone } from '../../protocol/http/client-gone.js';
 import { payloadTooLarge } from '../../protocol/http/errors.js';
 import { assertJsonFits } from '../../protocol/http/json-size.js';
 import { ENVELOPE_VALUES, parseJsonBody } from '../../protocol/http/json-body.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted, InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
 import { UploadBudget } from './upload-budget.js';
-import type { Admitted } from '../../service/inference-service.js';
 
 /** The body limit of one request: the plan's when the gateway set one. */
 interface BodyLimit {
