@@ -240,7 +240,7 @@ export function registerFeedbackRoutes(v1: FastifyInstance, opts: FeedbackRouteO
       if (!labels.includes(body.label)) {
         throw new InferdError(
           'invalid_request',
-          `'${clip(body.label)}' is not a label of model '${clip(name)}' (${labels.join(', ')})`,
+          `'${clip(body.label)}' is not a label of model '${clip(name)}' (${clip(labels.join(', '), 200)})`,
         );
       }
       correct = p.label === null ? null : p.label === body.label;
@@ -248,7 +248,7 @@ export function registerFeedbackRoutes(v1: FastifyInstance, opts: FeedbackRouteO
       if (labels) {
         throw new InferdError(
           'invalid_request',
-          `model '${clip(name)}' has labels; send 'label' (${labels.join(', ')})`,
+          `model '${clip(name)}' has labels; send 'label' (${clip(labels.join(', '), 200)})`,
         );
       }
       const predicted = predictedText(p.output);
