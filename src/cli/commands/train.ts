@@ -8,6 +8,7 @@ import { InferdError } from '../../errors.js';
 import { writeFileSync } from 'node:fs';
 import { evaluateSpam } from '../../training/spam/evaluate.js';
 import { reportJson, reportMarkdown, reportText } from '../../training/spam/gate-report.js';
+import { DEFAULT_EVIDENCE_PSEUDO_COUNT } from '../../training/spam/evidence.js';
 import { trainSpam, DEFAULT_SEED } from '../../training/spam/train.js';
 
 function parseIntOption(name: string): (v: string) => number {
@@ -60,14 +61,26 @@ export function addTrainCommands(program: Command): void {
       'version folder to write (default: next free version)',
       parseIntOption('--version'),
     )
-    .action(async (model: string, opts: { out: string; seed: number; version?: number }) => {
-      requireSpam(model);
-      await trainSpam({
-        out: opts.out,
-        seed: opts.seed,
-        version: opts.version === undefined ? undefined : String(opts.version),
-      });
-    });
+    .option(
+      '--evidence-pseudo-count <n>',
+      'known words at which a score keeps half its distance from the prior; 0 turns the shrinkage off',
+      parseIntOption('--evidence-pseudo-count'),
+      DEFAULT_EVIDENCE_PSEUDO_COUNT,
+    )
+    .action(
+      async (
+        model: string,
+        opts: { out: string; seed: number; version?: number; evidencePseudoCount: number },
+      ) => {
+        requireSpam(model);
+        await trainSpam({
+          out: opts.out,
+          seed: opts.seed,
+          version: opts.version === undefined ? undefined : String(opts.version),
+          evidencePseudoCount: opts.evidencePseudoCount,
+        });
+      },
+    );
 
   program
     .command('evaluate')
