@@ -314,10 +314,11 @@ async function cliProgram(): Promise<Command> {
       const c = rollout.command(name).argument('<model>');
       for (const o of options) c.option(o);
     };
-    sub('start', ['--version <v>', '--percent <p>', '--url <url>']);
-    sub('status', ['--url <url>', '--json']);
-    sub('promote', ['--url <url>']);
-    sub('rollback', ['--url <url>']);
+    const server = ['--url <url>', '--admin-token <token>', '--json'];
+    sub('start', [...server, '--version <v>', '--percent <p>', '--reason <text>', '--by <who>']);
+    sub('status', server);
+    sub('promote', [...server, '--reason <text>', '--by <who>']);
+    sub('rollback', [...server, '--reason <text>', '--by <who>']);
   }
   return program;
 }
