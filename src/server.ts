@@ -24,7 +24,9 @@ import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
 import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
 import { SharedMemoryRegistry } from './service/shared-memory.js';
+import { imageSteps } from './steps/image/preprocess.js';
 import { ocrSteps } from './steps/ocr/steps.js';
+import { tensorSteps } from './steps/tensor/identity.js';
 import { VERSION } from './version.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
@@ -38,7 +40,7 @@ const EXTENSIONS = [
 ];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
-const STEP_PACKAGES = [ocrSteps];
+const STEP_PACKAGES = [ocrSteps, imageSteps, tensorSteps];
 
 /** The pipeline backend with every step package registered. */
 export const pipelineBackend: BackendFactory = createPipelineBackendFactory(
@@ -117,7 +119,10 @@ export async function startServer(
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
-  const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  const gateway = await setupGateway(settings, logger, {
+    modelExists: (name) => service.hasModel(name),
+    onFeedback: (model, version, correct) => metrics.feedback(model, version, correct),
+  });
   // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
   const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({

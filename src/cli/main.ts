@@ -5,6 +5,7 @@ import { addBenchCommand } from './commands/bench.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addModelsCommands } from './commands/models.js';
 import { addTrainCommands } from './commands/train.js';
+import { addTuneCommand } from './commands/tune.js';
 import { addServeCommand } from './commands/serve.js';
 
 const program = new Command();
@@ -21,6 +22,7 @@ addKeysCommands(program);
 addBenchCommand(program);
 addTrainCommands(program);
 addModelsCommands(program);
+addTuneCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);

@@ -17,6 +17,8 @@ import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
+import { readDriftReference } from './drift-reference.js';
+import { DriftWindow } from '../observability/drift-window.js';
 import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { readOutputLabels } from './labels.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
@@ -207,7 +209,9 @@ export class ModelManager {
     const e = this.entries.get(name);
     const versions = [...(e?.versions.values() ?? [])];
     if (versions.some((v) => v.ready)) return { ready: true };
-    const reasons = [e?.error, ...versions.map((v) => (v.reason ? `version ${v.version}: ${v.reason}` : ''))];
+    // A model-level error often repeats its only version's reason: say it once.
+    const own = versions.filter((v) => v.reason && v.reason !== e?.error);
+    const reasons = [e?.error, ...own.map((v) => `version ${v.version}: ${v.reason}`)];
     return { ready: false, reason: reasons.filter(Boolean).join('; ') || 'no version loaded' };
   }
 
@@ -343,6 +347,7 @@ export class ModelManager {
       const dir = await fetchDir();
       mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
       mv.outputLabels = await readOutputLabels(name, dir, cfg);
+      const reference = await readDriftReference(dir, this.opts.logger, { model: name, version });
       const backend = await factory.load({
         modelName: name,
         version,
@@ -372,6 +377,10 @@ export class ModelManager {
         },
         observer,
       );
+      if (reference) {
+        mv.drift = new DriftWindow(reference);
+        this.opts.metrics.driftWindow({ model: name, version }, mv.drift, () => mv.ready);
+      }
       mv.setState('READY');
       this.opts.logger.info(
         { model: name, version, ms: Math.round(performance.now() - started), concurrency },

@@ -11,6 +11,7 @@ import type { LoadOverride } from '../repository/load-override.js';
 export type { LoadOverride };
 import { clip } from '../core/clip.js';
 import type { ModelConfig } from '../core/model-config.js';
+import type { DriftWindow } from '../observability/drift-window.js';
 import type { ModelVersion, ReadyVersion } from '../repository/model-version.js';
 import type { ModelMetadata, ServerMetadata, TensorSpec } from '../core/model.js';
 import type { ModelInvoker } from '../runtime/backend.js';
@@ -53,6 +54,8 @@ export interface Admitted {
   readonly inputs: readonly TensorSpec[];
   readonly maxBatchSize: number;
   readonly config: ModelConfig;
+  /** The version's live drift window, when it has a training reference (drift-window.ts). */
+  readonly drift?: DriftWindow;
 }
 
 /** Each READY version's Admitted, computed once (it depends only on the version's metadata and config). */
@@ -218,6 +221,7 @@ export class InferenceService implements ModelInvoker {
         inputs: mv.metadata.inputs,
         maxBatchSize: mv.config.max_batch_size,
         config: mv.config,
+        drift: mv.drift,
       };
       ADMITTED.set(mv, admitted);
       TARGETS.set(admitted, mv);

@@ -10,6 +10,18 @@ import { evaluateSpam } from '../../training/spam/evaluate.js';
 import { reportJson, reportMarkdown, reportText } from '../../training/spam/gate-report.js';
 import { DEFAULT_EVIDENCE_PSEUDO_COUNT } from '../../training/spam/evidence.js';
 import { trainSpam, DEFAULT_SEED } from '../../training/spam/train.js';
+import { readSpamFeedback } from './train-feedback.js';
+
+interface TrainCliOptions {
+  out: string;
+  seed: number;
+  version?: number;
+  evidencePseudoCount: number;
+  withFeedback?: boolean;
+  dataDir?: string;
+  databaseUrl?: string;
+  databaseSchema?: string;
+}
 
 function parseIntOption(name: string): (v: string) => number {
   return (v: string) => {
@@ -67,20 +79,39 @@ export function addTrainCommands(program: Command): void {
       parseIntOption('--evidence-pseudo-count'),
       DEFAULT_EVIDENCE_PSEUDO_COUNT,
     )
-    .action(
-      async (
-        model: string,
-        opts: { out: string; seed: number; version?: number; evidencePseudoCount: number },
-      ) => {
-        requireSpam(model);
-        await trainSpam({
-          out: opts.out,
-          seed: opts.seed,
-          version: opts.version === undefined ? undefined : String(opts.version),
-          evidencePseudoCount: opts.evidencePseudoCount,
-        });
-      },
-    );
+    .option(
+      '--with-feedback',
+      'add the customer corrections in the store to the train split (deduplicated; recorded in lineage.json)',
+    )
+    .option(
+      '--data-dir <dir>',
+      "with --with-feedback: the server's data folder (env INFERD_DATA_DIR; default ./.inferd)",
+    )
+    .option(
+      '--database-url <url>',
+      'with --with-feedback: PostgreSQL URL instead of SQLite (env INFERD_DATABASE_URL)',
+    )
+    .option('--database-schema <name>', 'PostgreSQL schema (env INFERD_DATABASE_SCHEMA; default inferd)')
+    .action(async (model: string, opts: TrainCliOptions) => {
+      requireSpam(model);
+      let feedback;
+      if (opts.withFeedback) {
+        const read = await readSpamFeedback(opts);
+        process.stderr.write(
+          `feedback: ${read.rows.length} corrections with a kept input` +
+            (read.skipped > 0 ? ` (${read.skipped} without a label or text skipped)` : '') +
+            '\n',
+        );
+        feedback = read.rows;
+      }
+      await trainSpam({
+        out: opts.out,
+        seed: opts.seed,
+        version: opts.version === undefined ? undefined : String(opts.version),
+        evidencePseudoCount: opts.evidencePseudoCount,
+        feedback,
+      });
+    });
 
   program
     .command('evaluate')
