@@ -8,6 +8,7 @@ import { InferdError } from '../../errors.js';
 import { writeFileSync } from 'node:fs';
 import { evaluateSpam } from '../../training/spam/evaluate.js';
 import { reportJson, reportMarkdown, reportText } from '../../training/spam/gate-report.js';
+import { DEFAULT_EVIDENCE_PSEUDO_COUNT } from '../../training/spam/evidence.js';
 import { trainSpam, DEFAULT_SEED } from '../../training/spam/train.js';
 import { readSpamFeedback } from './train-feedback.js';
 
@@ -15,6 +16,7 @@ interface TrainCliOptions {
   out: string;
   seed: number;
   version?: number;
+  evidencePseudoCount: number;
   withFeedback?: boolean;
   dataDir?: string;
   databaseUrl?: string;
@@ -72,6 +74,12 @@ export function addTrainCommands(program: Command): void {
       parseIntOption('--version'),
     )
     .option(
+      '--evidence-pseudo-count <n>',
+      'known words at which a score keeps half its distance from the prior; 0 turns the shrinkage off',
+      parseIntOption('--evidence-pseudo-count'),
+      DEFAULT_EVIDENCE_PSEUDO_COUNT,
+    )
+    .option(
       '--with-feedback',
       'add the customer corrections in the store to the train split (deduplicated; recorded in lineage.json)',
     )
@@ -100,6 +108,7 @@ export function addTrainCommands(program: Command): void {
         out: opts.out,
         seed: opts.seed,
         version: opts.version === undefined ? undefined : String(opts.version),
+        evidencePseudoCount: opts.evidencePseudoCount,
         feedback,
       });
     });

@@ -56,7 +56,14 @@ export interface SpamMetricsFile {
   version: string;
   seed: number;
   threshold: number;
-  calibration: { method: 'platt'; a: number; b: number; validation_ece_before: number };
+  calibration: {
+    method: 'platt';
+    a: number;
+    b: number;
+    validation_ece_before: number;
+    /** Evidence shrinkage (evidence.ts): k and the training spam share; absent in older models. */
+    evidence?: { pseudo_count: number; prior: number };
+  };
   validation: BinaryMetrics;
   test: BinaryMetrics;
   baselines: Record<string, { test: BinaryMetrics }>;

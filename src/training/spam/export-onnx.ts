@@ -1,6 +1,6 @@
 /**
  * Assembles the served ONNX model: featuriser nodes (featurizer-graph.ts) + the trained classifier
- * + Platt calibration + the validation-chosen threshold, in one file.
+ * + Platt calibration + evidence shrinkage (evidence.ts) + the validation-chosen threshold, in one file.
  *
  *   input  text         STRING [N]   one message per row (model text, see parse-mail.ts)
  *   output probability  FLOAT  [N]   calibrated P(spam)
@@ -12,6 +12,7 @@
 import { buildModel, type InitTensor, type NodeSpec } from '../graph-builder.js';
 import type { ClassifierParams } from './classifier.js';
 import type { Platt } from './calibrate.js';
+import { evidenceNodes, type Evidence } from './evidence.js';
 import { featurizerNodes, type Vocabulary } from './featurizer-graph.js';
 
 /** Opset 20 for StringSplit/RegexFullMatch; ai.onnx.ml for LabelEncoder. */
@@ -24,6 +25,8 @@ export interface ExportInput {
   params: ClassifierParams;
   platt: Platt;
   threshold: number;
+  /** Shrink scores with few known words towards the prior (evidence.ts); absent: no shrinkage. */
+  evidence?: Evidence;
   metadata: Record<string, string>;
 }
 
@@ -60,8 +63,9 @@ function classifierNodes(p: ClassifierParams): { nodes: NodeSpec[]; initializers
 
 /** Builds the full model's bytes. */
 export function exportSpamModel(m: ExportInput): Uint8Array {
-  const feat = featurizerNodes(m.vocab);
+  const feat = featurizerNodes(m.vocab, { known: m.evidence !== undefined });
   const cls = classifierNodes(m.params);
+  const shrink = m.evidence && evidenceNodes(m.evidence, 'o_zc', 'f_known', 'o_zs');
   const nodes: NodeSpec[] = [
     ...feat.nodes,
     ...cls.nodes,
@@ -69,7 +73,8 @@ export function exportSpamModel(m: ExportInput): Uint8Array {
     { op: 'Reshape', inputs: ['c_z1', 'o_shape'], outputs: ['logit'] },
     { op: 'Mul', inputs: ['logit', 'o_platt_a'], outputs: ['o_za'] },
     { op: 'Add', inputs: ['o_za', 'o_platt_b'], outputs: ['o_zc'] },
-    { op: 'Sigmoid', inputs: ['o_zc'], outputs: ['probability'] },
+    ...(shrink?.nodes ?? []),
+    { op: 'Sigmoid', inputs: [shrink ? 'o_zs' : 'o_zc'], outputs: ['probability'] },
     { op: 'GreaterOrEqual', inputs: ['probability', 'o_threshold'], outputs: ['o_is_spam'] },
     { op: 'Cast', inputs: ['o_is_spam'], outputs: ['o_is_spam_i'], attrs: { to: 7 } },
     {
@@ -83,6 +88,7 @@ export function exportSpamModel(m: ExportInput): Uint8Array {
   const initializers: InitTensor[] = [
     ...feat.initializers,
     ...cls.initializers,
+    ...(shrink?.initializers ?? []),
     { name: 'o_shape', type: 'INT64', dims: [1], values: [-1] },
     { name: 'o_platt_a', type: 'FLOAT', dims: [], values: [m.platt.a] },
     { name: 'o_platt_b', type: 'FLOAT', dims: [], values: [m.platt.b] },

@@ -17,6 +17,8 @@ import {
 export interface SparseRow {
   idx: Int32Array;
   val: Float32Array;
+  /** In-vocabulary unigram occurrences (the graph's `f_known`; evidence.ts), when featurize set it. */
+  known?: number;
 }
 
 export interface VocabOptions {
@@ -29,6 +31,7 @@ export interface VocabOptions {
 export const DEFAULT_VOCAB: VocabOptions = { minDf: 3, maxUnigrams: 12000, maxBigrams: 8000 };
 /** Small batches: StringSplit pads every row to the longest in the batch. */
 const BATCH = 16;
+const FLOAT_OUTPUTS = new Set(['features', 'f_known']);
 
 async function session(
   nodes: ReturnType<typeof tokenizerNodes>,
@@ -39,7 +42,7 @@ async function session(
     inputs: [{ name: 'text', type: 'STRING', shape: ['N'] }],
     outputs: outputs.map((name) => ({
       name,
-      type: name === 'features' ? ('FLOAT' as const) : ('STRING' as const),
+      type: FLOAT_OUTPUTS.has(name) ? ('FLOAT' as const) : ('STRING' as const),
       shape: ['N', 'T'],
     })),
     nodes: nodes.nodes,
@@ -111,24 +114,32 @@ export function buildVocabulary(docs: readonly Tokens[], opts: VocabOptions = DE
   };
 }
 
-/** Featurises texts with the ONNX featuriser; returns sparse rows of width vocabularySize + dense. */
+/**
+ * Featurises texts with the ONNX featuriser; returns sparse rows of width vocabularySize + dense,
+ * each with its known-word count.
+ */
 export async function featurize(
   vocab: Vocabulary,
   texts: readonly string[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<SparseRow[]> {
-  const s = await session(featurizerNodes(vocab), ['features']);
+  const s = await session(featurizerNodes(vocab, { known: true }), ['features', 'f_known']);
   const width = vocabularySize(vocab) + DENSE_FEATURES.length;
   const rows: SparseRow[] = [];
   for (let start = 0; start < texts.length; start += BATCH) {
     const batch = texts.slice(start, start + BATCH);
     const r = await s.run({ text: new ort.Tensor('string', [...batch], [batch.length]) });
     const data = (r['features'] as ort.Tensor).data as Float32Array;
+    const known = (r['f_known'] as ort.Tensor).data as Float32Array;
     for (let i = 0; i < batch.length; i++) {
       const dense = data.subarray(i * width, (i + 1) * width);
       const idx: number[] = [];
       for (let j = 0; j < width; j++) if (dense[j] !== 0) idx.push(j);
-      rows.push({ idx: Int32Array.from(idx), val: Float32Array.from(idx, (j) => dense[j] as number) });
+      rows.push({
+        idx: Int32Array.from(idx),
+        val: Float32Array.from(idx, (j) => dense[j] as number),
+        known: known[i] as number,
+      });
     }
     onProgress?.(Math.min(start + BATCH, texts.length), texts.length);
   }

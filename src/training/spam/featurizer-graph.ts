@@ -105,9 +105,13 @@ function tfidfNode(input: string, output: string, n: 1 | 2, pool: string[], coun
 
 /**
  * Nodes from `text` to `features` FLOAT [N, V + D]: L2-normalised log(1 + tf) * idf over the word
- * uni/bigram vocabulary, concatenated with D = DENSE_FEATURES.length features log(1 + count).
+ * uni/bigram vocabulary, concatenated with D = DENSE_FEATURES.length features log(1 + count);
+ * with `known`, also `f_known` FLOAT [N, 1], the count of in-vocabulary unigram occurrences.
  */
-export function featurizerNodes(vocab: Vocabulary): { nodes: NodeSpec[]; initializers: InitTensor[] } {
+export function featurizerNodes(
+  vocab: Vocabulary,
+  opts: { known?: boolean } = {},
+): { nodes: NodeSpec[]; initializers: InitTensor[] } {
   const tok = tokenizerNodes();
   const nodes: NodeSpec[] = [...tok.nodes];
   const initializers: InitTensor[] = [
@@ -149,5 +153,15 @@ export function featurizerNodes(vocab: Vocabulary): { nodes: NodeSpec[]; initial
     { op: 'Log', inputs: ['f_dense_n1'], outputs: ['f_dense'] },
     { op: 'Concat', inputs: ['f_words', 'f_dense'], outputs: ['features'], attrs: { axis: 1 } },
   );
+  if (opts.known) {
+    // Known unigram occurrences [N, 1]: the evidence a score rests on (export-onnx.ts shrinks
+    // scores with little of it towards the prior).
+    nodes.push({
+      op: 'ReduceSum',
+      inputs: ['f_tf_uni', 'f_axis1'],
+      outputs: ['f_known'],
+      attrs: { keepdims: 1 },
+    });
+  }
   return { nodes, initializers };
 }

@@ -4,6 +4,19 @@ import type { SpamMetricsFile } from './artifacts.js';
 const pct = (v: number): string => (v * 100).toFixed(2);
 const f4 = (v: number): string => v.toFixed(4);
 
+/** The limit on short inputs: shrunk towards the prior (evidence.ts), or not in older models. */
+function shortInputs(m: SpamMetricsFile): string {
+  const e = m.calibration.evidence;
+  if (!e) {
+    return `- Very short or empty inputs carry no evidence and land near the spam prior (an empty string
+  scores about 0.5, above the threshold): do not score empty bodies, or treat them separately.`;
+  }
+  return `- Scores resting on few known words are shrunk towards the training spam share
+  (${f4(e.prior)}, below the threshold): weight n / (n + ${e.pseudo_count}) for n known words, so an
+  empty message scores the prior and "hi" stays ham. Short spam needs clear signals (a link, money,
+  spam words) to reach the threshold; chat and SMS are still outside the corpus.`;
+}
+
 export function renderModelCard(m: SpamMetricsFile): string {
   const t = m.test;
   const rows = Object.entries(m.baselines)
@@ -28,7 +41,7 @@ non-e-mail text (SMS, chat), languages other than English, or judging people.
   \`From:\`, \`Reply-To:\`, \`To:\`, \`Subject:\`, \`X-Mailer:\`, \`Content-Type:\`, a blank line, then the
   body as plain text; \`inferd\` provides \`messageToModelText\` to produce it from raw RFC 822).
   Plain "Subject + body" text also works; raw RFC 822 works when the body is not base64/QP encoded.
-- \`probability\` FLOAT [N]: calibrated P(spam) (Platt scaling on the validation split).
+- \`probability\` FLOAT [N]: calibrated P(spam) (Platt scaling on the validation split${m.calibration.evidence ? ', then shrunk towards the prior when the message has few known words' : ''}).
 - \`label\` STRING [N]: \`spam\` when probability >= ${m.threshold} (chosen on validation for best F1), else \`ham\`.
 
 ## Data
@@ -65,8 +78,7 @@ ${m.training_seconds.toFixed(1)} s.
 - Ham comes from a few mailing lists and newsletters; a false-positive rate of ${pct(t.confusion.fp / Math.max(1, t.confusion.fp + t.confusion.tn))}% on
   this ham does not transfer to other mailboxes. Hard ham (commercial newsletters) is the main error source.
 - Non-English messages are rare in ham and therefore lean towards spam.
-- Very short or empty inputs carry no evidence and land near the spam prior (an empty string
-  scores about 0.5, above the threshold): do not score empty bodies, or treat them separately.
+${shortInputs(m)}
 - A bare link barely moves the score (ham lists are full of links); see the directional checklist.
 - Only the first 3000 space-separated words of a message are read.
 - The test split is small (${t.n} messages): F1 has a confidence interval of roughly +-0.01.
