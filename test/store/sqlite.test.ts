@@ -29,6 +29,7 @@ it('sqlite: WAL mode, migrations applied once, data survives reopening', async (
   assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations').all(), [
     { version: 1 },
     { version: 2 },
+    { version: 3 },
   ]);
   raw.close();
   rmSync(dir, { recursive: true, force: true });
@@ -52,6 +53,7 @@ it('sqlite: processes opening a new file at the same time migrate one after the 
   assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations').all(), [
     { version: 1 },
     { version: 2 },
+    { version: 3 },
   ]);
   raw.close();
   rmSync(d, { recursive: true, force: true });
