@@ -3,7 +3,7 @@
  * backends, the inference service, and the transports; owns start-up and graceful shutdown.
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
@@ -26,6 +26,10 @@ import { InferenceService } from './service/inference-service.js';
 import { SharedMemoryRegistry } from './service/shared-memory.js';
 import { ocrSteps } from './steps/ocr/steps.js';
 import { VERSION } from './version.js';
+import { RolloutController } from './service/rollout/controller.js';
+import { RolloutMetrics } from './observability/rollout-metrics.js';
+import { moveAlias } from './repository/registry.js';
+import type { Store } from './gateway/store/types.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
 const EXTENSIONS = [
@@ -117,7 +121,15 @@ export async function startServer(
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
-  const gateway = await setupGateway(settings, logger, { modelExists: (name) => service.hasModel(name) });
+  const gateway = await setupGateway(settings, logger, {
+    modelExists: (name) => service.hasModel(name),
+    moveAlias: isLocalRepository(source.location)
+      ? (model, alias, version, who) => moveAlias(source.location, model, alias, version, who)
+      : undefined,
+  });
+  // Rollouts live in the gateway's store (shared by replicas); without a store there are none.
+  const rollouts = gateway.store && startRollouts(gateway.store, service, metrics, logger, settings);
+  if (rollouts) await rollouts.start();
   // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
   const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({
@@ -201,6 +213,7 @@ export async function startServer(
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
       await Promise.race([service.idle(), timeout]);
       await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
+      rollouts?.stop();
       await gateway.close();
       await control.stop();
       await models.unloadAll();
@@ -210,4 +223,42 @@ export async function startServer(
     return closing;
   };
   return { service, app, logger, httpUrl, grpcUrl, close };
+}
+
+/** A repository on this machine's disk (aliases can be moved in its config.json), not object storage. */
+function isLocalRepository(location: string): boolean {
+  return isAbsolute(location) && !location.includes('://');
+}
+
+/** The rollout controller over the store, its metrics and log lines, attached to the service. */
+function startRollouts(
+  store: Store,
+  service: InferenceService,
+  metrics: Metrics,
+  logger: Logger,
+  settings: Settings,
+): RolloutController {
+  const m = new RolloutMetrics(metrics.registry);
+  const counted = m.events();
+  const controller = new RolloutController({
+    store,
+    retainMs: settings.rolloutRetainMs,
+    reloadMs: settings.rolloutReloadMs,
+    events: {
+      ...counted,
+      changed: (s, prev) => {
+        counted.changed(s, prev);
+        if (prev?.phase !== s.phase || prev.candidate !== s.candidate) {
+          logger.info({ model: s.model, phase: s.phase, production: s.production, candidate: s.candidate, percent: s.percent, reason: s.reason }, 'rollout');
+        }
+      },
+      rolledBack: (s) => {
+        counted.rolledBack(s);
+        logger.warn({ model: s.model, production: s.production, candidate: s.candidate, reason: s.reason }, 'rollout rolled back');
+      },
+      storeError: (err) => logger.error({ err }, 'rollout state: the store failed; the last known state keeps serving'),
+    },
+  });
+  service.useRollout({ controller, shadow: (r) => m.shadowSink(r) });
+  return controller;
 }

@@ -23,6 +23,7 @@ import { SessionStore } from './sessions.js';
 import { RecentErrors } from './recent-errors.js';
 import type { Authenticate } from './auth.js';
 import { registerAdminApi } from './admin.js';
+import type { RolloutAdminOptions } from './rollout-admin.js';
 import { apiKeyAuth } from './auth.js';
 import { registerCustomerApi, type GatewayDeps } from './customer-api.js';
 import { CustomerGate } from './customer-gate.js';
@@ -46,6 +47,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** True when the repository has a model of that name (only those calls are metered). */
   modelExists: (name: string) => boolean;
+  /** Moves an alias in a local model repository (rollout promote); absent for object storage. */
+  moveAlias?: RolloutAdminOptions['moveAlias'];
 }
 
 export async function setupGateway(
@@ -116,7 +119,11 @@ export async function setupGateway(
     async mount(app, service) {
       await registerCustomerApi(app, { service, gateway: deps, logger, maxBodyBytes: settings.maxBodyBytes });
       if (settings.adminToken && store) {
-        await registerAdminApi(app, { store, admin: new KeyAdmin(store, Object.keys(plans.plans)) });
+        await registerAdminApi(app, {
+          store,
+          admin: new KeyAdmin(store, Object.keys(plans.plans)),
+          rollouts: { service, moveAlias: opts.moveAlias },
+        });
       }
       await registerDocs(app, service);
       registerPortal(app);

@@ -32,7 +32,7 @@ export interface RolloutOptions {
   reloadMs?: number;
   /** How long the previous version stays available after promote (ms). */
   retainMs: number;
-  /** The least time between two judgements of one canary (ms): judging merges the windows. */
+  /** The least time between two judgements after a success (ms): judging merges the windows. */
   judgeEveryMs?: number;
   events?: RolloutEvents;
   now?: () => number;
@@ -138,7 +138,9 @@ export class RolloutController {
     if (version === s.production) w.production.record(now, ok, latencyMs);
     else if (version === s.candidate) w.candidate.record(now, ok, latencyMs);
     else return;
-    if (version !== s.candidate || now - w.lastJudged < (this.opts.judgeEveryMs ?? 100)) return;
+    // A candidate failure is judged at once (a broken candidate leaves at its minimum sample);
+    // successes only move p99, judged at most every judgeEveryMs.
+    if (version !== s.candidate || (ok && now - w.lastJudged < (this.opts.judgeEveryMs ?? 100))) return;
     w.lastJudged = now;
     const verdict = judge(s.policy, w.production.snapshot(now), w.candidate.snapshot(now));
     if (verdict.rollback) void this.autoRollback(s, verdict.reason);

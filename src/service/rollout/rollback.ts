@@ -1,13 +1,15 @@
 /**
  * The automatic rollback rule, pure: given both versions' windows and the policy, roll back or not
  * and why. The candidate is judged only once it has `minSamples` requests in the window; the
- * latency rule also needs `minSamples` successes of production to compare with (with fewer, e.g. a
- * 100% canary, only the error rule applies, against an error rate of 0 for production).
+ * latency rule also needs max(`minSamples`, 100) successes on both sides (with fewer, e.g. a 100%
+ * canary, only the error rule applies, against an error rate of 0 for production).
  */
 import type { RollbackPolicy } from './state.js';
 import type { WindowSnapshot } from './window.js';
 
 export type Verdict = { rollback: false; why: string } | { rollback: true; reason: string };
+
+export const P99_MIN_SUCCESSES = 100;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -25,9 +27,12 @@ export function judge(policy: RollbackPolicy, production: WindowSnapshot, candid
         `${prodJudged ? pct(baseRate) : '0% (too few requests)'}, margin ${pct(policy.errorRateMargin)}`,
     };
   }
-  const prodOk = production.requests - production.errors;
+  // A p99 of fewer than 100 values is their maximum: one slow request (a GC pause, a noisy
+  // neighbour) would roll back. Both sides need P99_MIN_SUCCESSES successes as well.
+  const need = Math.max(policy.minSamples, P99_MIN_SUCCESSES);
   if (
-    prodOk >= policy.minSamples &&
+    production.requests - production.errors >= need &&
+    candidate.requests - candidate.errors >= need &&
     production.p99Ms !== undefined &&
     candidate.p99Ms !== undefined &&
     candidate.p99Ms > production.p99Ms * (1 + policy.p99Margin) &&
