@@ -146,7 +146,12 @@ export const settingsSchema = z.object({
    */
   drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
   /** After a rollout's promote, the previous version can be rolled back to for this long (docs/lifecycle.md#rollout). */
-  rolloutRetainMs: z.coerce.number().int().min(0).max(7 * 86_400_000).default(600_000),
+  rolloutRetainMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .default(600_000),
   /** How often each replica reads rollout states from the store again (they change on other replicas). */
   rolloutReloadMs: z.coerce.number().int().min(100).max(600_000).default(2000),
   /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/cli/process/heap-growth.ts). */
@@ -351,7 +356,10 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
     arg: 'ms',
     help: 'after a rollout promote, the previous version stays available for instant rollback this long (default 600000)',
   },
-  rolloutReloadMs: { arg: 'ms', help: 'how often rollout states are read again from the store (default 2000)' },
+  rolloutReloadMs: {
+    arg: 'ms',
+    help: 'how often rollout states are read again from the store (default 2000)',
+  },
   heapGrowingPercent: {
     arg: 'n',
     help: 'V8 heap limit after a full GC = live × (1 + n/100); 0 = V8 default (default 100)',

@@ -249,14 +249,28 @@ function startRollouts(
       changed: (s, prev) => {
         counted.changed(s, prev);
         if (prev?.phase !== s.phase || prev.candidate !== s.candidate) {
-          logger.info({ model: s.model, phase: s.phase, production: s.production, candidate: s.candidate, percent: s.percent, reason: s.reason }, 'rollout');
+          logger.info(
+            {
+              model: s.model,
+              phase: s.phase,
+              production: s.production,
+              candidate: s.candidate,
+              percent: s.percent,
+              reason: s.reason,
+            },
+            'rollout',
+          );
         }
       },
       rolledBack: (s) => {
         counted.rolledBack(s);
-        logger.warn({ model: s.model, production: s.production, candidate: s.candidate, reason: s.reason }, 'rollout rolled back');
+        logger.warn(
+          { model: s.model, production: s.production, candidate: s.candidate, reason: s.reason },
+          'rollout rolled back',
+        );
       },
-      storeError: (err) => logger.error({ err }, 'rollout state: the store failed; the last known state keeps serving'),
+      storeError: (err) =>
+        logger.error({ err }, 'rollout state: the store failed; the last known state keeps serving'),
     },
   });
   service.useRollout({ controller, shadow: (r) => m.shadowSink(r) });

@@ -28,7 +28,10 @@ const startBody = z.strictObject({
   percent: z.number().min(0).max(100),
   shadow_percent: z.number().min(0).max(100).optional(),
   /** Defaults to the `production` alias, else the version unversioned requests get today. */
-  production: z.union([z.string().regex(/^\d{1,18}$/), z.number().int().min(0)]).transform(String).optional(),
+  production: z
+    .union([z.string().regex(/^\d{1,18}$/), z.number().int().min(0)])
+    .transform(String)
+    .optional(),
   reason: text(512).optional(),
   by: text(128).optional(),
   policy: z
@@ -99,7 +102,9 @@ export function registerRolloutAdmin(admin: FastifyInstance, opts: RolloutAdminO
     // Both versions must be READY now: a canary of a version that cannot answer fails everyone.
     const candidate = service.readyVersion(model, b.version);
     const production =
-      b.production !== undefined ? service.readyVersion(model, b.production) : service.productionVersion(model);
+      b.production !== undefined
+        ? service.readyVersion(model, b.production)
+        : service.productionVersion(model);
     const s = await controller().startRollout({
       model,
       production,
@@ -124,7 +129,10 @@ export function registerRolloutAdmin(admin: FastifyInstance, opts: RolloutAdminO
     const by = b.by ?? 'admin';
     const s = await controller().promote(model, by);
     // The repository says so too, so a restart without the store (or `inferd models`) agrees.
-    return { ...publicRollout(s), alias: aliasMoved(opts, model, s.candidate, by, b.reason || 'rollout promoted') };
+    return {
+      ...publicRollout(s),
+      alias: aliasMoved(opts, model, s.candidate, by, b.reason || 'rollout promoted'),
+    };
   });
   admin.post('/rollouts/:model/rollback', async (req) => {
     const model = modelOf(req.params);
@@ -132,7 +140,8 @@ export function registerRolloutAdmin(admin: FastifyInstance, opts: RolloutAdminO
     const by = b.by ?? 'admin';
     const before = controller().state(model);
     const s = await controller().rollBack(model, b.reason ? `rolled back by ${by}: ${b.reason}` : '', by);
-    const alias = before?.phase === 'promoted' ? aliasMoved(opts, model, s.production, by, s.reason) : undefined;
+    const alias =
+      before?.phase === 'promoted' ? aliasMoved(opts, model, s.production, by, s.reason) : undefined;
     return { ...publicRollout(s), ...(alias ? { alias } : {}) };
   });
 }
@@ -141,7 +150,13 @@ export function registerRolloutAdmin(admin: FastifyInstance, opts: RolloutAdminO
  * Moves `production` in the repository after the stored state changed: the rollout already
  * routes by the store, so a repository that cannot be written is reported, not an error.
  */
-function aliasMoved(opts: RolloutAdminOptions, model: string, version: string, by: string, reason: string): string {
+function aliasMoved(
+  opts: RolloutAdminOptions,
+  model: string,
+  version: string,
+  by: string,
+  reason: string,
+): string {
   if (!opts.moveAlias) return 'not moved: the repository is not a local folder';
   try {
     opts.moveAlias(model, 'production', version, { by, reason });

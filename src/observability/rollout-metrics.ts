@@ -38,7 +38,7 @@ export class RolloutMetrics {
     });
     this.percent = new client.Gauge({
       name: 'inferd_rollout_canary_percent',
-      help: "Share of unversioned requests the candidate answers, in percent (0 outside a canary)",
+      help: 'Share of unversioned requests the candidate answers, in percent (0 outside a canary)',
       labelNames: ['model', 'candidate'],
       registers,
     });
@@ -88,7 +88,8 @@ export class RolloutMetrics {
     return {
       routed: (model, version, arm) => this.routed.inc({ model, version, arm }),
       changed: (s: RolloutState, prev) => {
-        if (prev && prev.candidate !== s.candidate) this.percent.remove({ model: s.model, candidate: prev.candidate });
+        if (prev && prev.candidate !== s.candidate)
+          this.percent.remove({ model: s.model, candidate: prev.candidate });
         this.percent.set({ model: s.model, candidate: s.candidate }, s.phase === 'canary' ? s.percent : 0);
         for (const p of PHASES) this.phase.set({ model: s.model, phase: p }, p === s.phase ? 1 : 0);
       },

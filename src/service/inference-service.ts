@@ -23,6 +23,7 @@ import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 import { classCounts, classify } from './classification.js';
 import type { RolloutController } from './rollout/controller.js';
+import { settledVersion } from './rollout/state.js';
 import { copyInputs, runShadow, type ShadowSink } from './rollout/shadow.js';
 
 /** Per-request timing, for logs and transports. */
@@ -154,8 +155,13 @@ export class InferenceService implements ModelInvoker {
     return this.router.resolve(name, version).version;
   }
 
-  /** The version an unversioned request gets without a rollout: the `production` alias, else the default. */
+  /**
+   * Production now: what a finished rollout settled on (its config.json alias may be newer than the
+   * loaded config), else the `production` alias, else the router's default.
+   */
   productionVersion(name: string): string {
+    const settled = settledVersion(this.rollout?.controller.state(name));
+    if (settled !== undefined && this.router.entry(name).versions.get(settled)?.ready) return settled;
     const alias = this.router.entry(name).config?.aliases['production'];
     return this.router.resolve(name, alias).version;
   }

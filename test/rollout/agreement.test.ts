@@ -6,8 +6,22 @@ import { cer, compareOutputs, editDistance } from '../../src/service/rollout/agr
 import { copyInputs } from '../../src/service/rollout/shadow.js';
 
 it('label agreement per row and the mean score difference of the primary label', () => {
-  const p = [{ name: 'probs', datatype: 'FP32' as const, shape: [3, 2], data: new Float32Array([0.9, 0.1, 0.4, 0.6, 0.2, 0.8]) }];
-  const s = [{ name: 'probs', datatype: 'FP32' as const, shape: [3, 2], data: new Float32Array([0.7, 0.3, 0.6, 0.4, 0.2, 0.8]) }];
+  const p = [
+    {
+      name: 'probs',
+      datatype: 'FP32' as const,
+      shape: [3, 2],
+      data: new Float32Array([0.9, 0.1, 0.4, 0.6, 0.2, 0.8]),
+    },
+  ];
+  const s = [
+    {
+      name: 'probs',
+      datatype: 'FP32' as const,
+      shape: [3, 2],
+      data: new Float32Array([0.7, 0.3, 0.6, 0.4, 0.2, 0.8]),
+    },
+  ];
   const a = compareOutputs(p, s);
   assert.equal(a.rows, 3);
   assert.equal(a.agreed, 2);
@@ -21,8 +35,12 @@ it('character error rate between OCR texts', () => {
   assert.equal(cer('hello', 'hello'), 0);
   assert.equal(cer('hello', 'hallo'), 0.2);
   assert.equal(cer('', ''), 0);
-  const p = [{ name: 'text', datatype: 'BYTES' as const, shape: [2], data: BytesData.fromStrings(['abcd', 'xy']) }];
-  const s = [{ name: 'text', datatype: 'BYTES' as const, shape: [2], data: BytesData.fromStrings(['abed', 'xy']) }];
+  const p = [
+    { name: 'text', datatype: 'BYTES' as const, shape: [2], data: BytesData.fromStrings(['abcd', 'xy']) },
+  ];
+  const s = [
+    { name: 'text', datatype: 'BYTES' as const, shape: [2], data: BytesData.fromStrings(['abed', 'xy']) },
+  ];
   assert.equal(compareOutputs(p, s).cer, 0.125);
 });
 

@@ -131,7 +131,14 @@ it('replicas share one store: a rollback in one is read by the other on its next
 
 it('shadow share: only requests production answers, only with a share', async () => {
   const c = controller(new MemoryRolloutStore(), { t: 0 });
-  await c.startRollout({ model: 'm', production: '1', candidate: '2', percent: 10, shadowPercent: 50, by: 'a' });
+  await c.startRollout({
+    model: 'm',
+    production: '1',
+    candidate: '2',
+    percent: 10,
+    shadowPercent: 50,
+    by: 'a',
+  });
   let mirrored = 0;
   for (let i = 0; i < 10_000; i++) if (c.shadowOf('m', '1', `r${i}`) === '2') mirrored++;
   assert.ok(Math.abs(mirrored / 100 - 50) <= 2);

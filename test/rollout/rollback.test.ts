@@ -21,7 +21,10 @@ it('nothing is judged below the minimum sample size, however bad', () => {
 it('an error rate beyond production + margin rolls back, and the reason says the numbers', () => {
   const v = judge(policy, snap(1000, 10, 10), snap(50, 4, 10)); // 1% vs 8%
   assert.equal(v.rollback, true);
-  assert.match((v as { reason: string }).reason, /error rate 8\.0% over 50 requests against production's 1\.0%/);
+  assert.match(
+    (v as { reason: string }).reason,
+    /error rate 8\.0% over 50 requests against production's 1\.0%/,
+  );
   assert.equal(judge(policy, snap(1000, 10, 10), snap(100, 6, 10)).rollback, false); // 6% vs 1%: within 5 points
 });
 

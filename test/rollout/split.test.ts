@@ -10,16 +10,18 @@ it('over 10,000 API keys the candidate share is within ±2 points of the target,
   for (const percent of [1, 5, 10, 25, 50, 75, 90, 99]) {
     const s = state(percent);
     let candidate = 0;
-    for (let i = 0; i < 10_000; i++) if (armOf(s, `key_${i.toString(16).padStart(12, '0')}`) === 'candidate') candidate++;
+    for (let i = 0; i < 10_000; i++)
+      if (armOf(s, `key_${i.toString(16).padStart(12, '0')}`) === 'candidate') candidate++;
     const share = candidate / 100;
     assert.ok(Math.abs(share - percent) <= 2, `target ${percent}%: got ${share}%`);
   }
 });
 
-it('over 10,000 request ids of the server\'s own form (prefix-counter) the share holds too', () => {
+it("over 10,000 request ids of the server's own form (prefix-counter) the share holds too", () => {
   const s = state(10);
   let candidate = 0;
-  for (let i = 1; i <= 10_000; i++) if (armOf(s, `8f3a2c1b9d0e7f64-${i.toString(36)}`) === 'candidate') candidate++;
+  for (let i = 1; i <= 10_000; i++)
+    if (armOf(s, `8f3a2c1b9d0e7f64-${i.toString(36)}`) === 'candidate') candidate++;
   assert.ok(Math.abs(candidate / 100 - 10) <= 2, `got ${candidate / 100}%`);
 });
 

@@ -192,9 +192,10 @@ export class PostgresStore implements Store {
   }
 
   async getRollout(model: string): Promise<RolloutState | undefined> {
-    const r = await this.pool.query<RolloutRow>('SELECT model, revision, state FROM rollouts WHERE model = $1', [
-      model,
-    ]);
+    const r = await this.pool.query<RolloutRow>(
+      'SELECT model, revision, state FROM rollouts WHERE model = $1',
+      [model],
+    );
     return r.rows[0] ? rolloutFromRow(r.rows[0]) : undefined;
   }
 

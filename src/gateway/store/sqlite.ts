@@ -188,7 +188,9 @@ export class SqliteStore implements Store {
             )
             .run(state.model, state.revision, json, state.updatedAt)
         : this.db
-            .prepare('UPDATE rollouts SET revision = ?, state = ?, updated_at = ? WHERE model = ? AND revision = ?')
+            .prepare(
+              'UPDATE rollouts SET revision = ?, state = ?, updated_at = ? WHERE model = ? AND revision = ?',
+            )
             .run(state.revision, json, state.updatedAt, state.model, expected);
     return r.changes > 0;
   }

@@ -171,11 +171,17 @@ export class RolloutController {
   }
 
   /** Reads the model's stored state, applies `change`, writes it back against the revision read. */
-  private async change(model: string, change: (cur: RolloutState | undefined) => RolloutState): Promise<RolloutState> {
+  private async change(
+    model: string,
+    change: (cur: RolloutState | undefined) => RolloutState,
+  ): Promise<RolloutState> {
     const cur = await this.opts.store.getRollout(model);
     const next = change(cur);
     if (!(await this.opts.store.saveRollout(next, cur?.revision ?? 0))) {
-      throw new InferdError('rollout_conflict', `the rollout of '${model}' changed meanwhile; read it again and retry`);
+      throw new InferdError(
+        'rollout_conflict',
+        `the rollout of '${model}' changed meanwhile; read it again and retry`,
+      );
     }
     this.adopt(next);
     return next;

@@ -13,7 +13,11 @@ export const P99_MIN_SUCCESSES = 100;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-export function judge(policy: RollbackPolicy, production: WindowSnapshot, candidate: WindowSnapshot): Verdict {
+export function judge(
+  policy: RollbackPolicy,
+  production: WindowSnapshot,
+  candidate: WindowSnapshot,
+): Verdict {
   if (candidate.requests < policy.minSamples) {
     return { rollback: false, why: `candidate has ${candidate.requests} of ${policy.minSamples} requests` };
   }

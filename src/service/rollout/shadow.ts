@@ -32,7 +32,10 @@ export function copyInputs(req: InferenceRequest): InferenceRequest {
   const inputs: Tensor[] = req.inputs.map((t) => ({
     ...t,
     shape: [...t.shape],
-    data: t.data instanceof BytesData ? BytesData.fromArrays(t.data.toArrays().map((a) => a.slice())) : t.data.slice(),
+    data:
+      t.data instanceof BytesData
+        ? BytesData.fromArrays(t.data.toArrays().map((a) => a.slice()))
+        : t.data.slice(),
   }));
   const { signal: _signal, ...rest } = req;
   return { ...rest, inputs };

@@ -22,7 +22,10 @@ const MAX_TEXT = 512;
 
 function share(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0 || v > 100) {
-    throw new InferdError('invalid_request', `${name} must be a number from 0 to 100, got ${String(v).slice(0, 32)}`);
+    throw new InferdError(
+      'invalid_request',
+      `${name} must be a number from 0 to 100, got ${String(v).slice(0, 32)}`,
+    );
   }
   return Math.round(v * 100) / 100;
 }
@@ -89,7 +92,12 @@ export function start(current: RolloutState | undefined, c: StartCommand, now: n
 }
 
 /** Moves every unversioned request to the candidate; production stays loaded for `retainMs`. */
-export function promote(current: RolloutState | undefined, by: string, now: number, retainMs: number): RolloutState {
+export function promote(
+  current: RolloutState | undefined,
+  by: string,
+  now: number,
+  retainMs: number,
+): RolloutState {
   if (current?.phase !== 'canary') conflict(`'${current?.model ?? '?'}' has no canary to promote`);
   return {
     ...current,
@@ -108,10 +116,18 @@ export function promote(current: RolloutState | undefined, by: string, now: numb
  * Sends every unversioned request back to production: during a canary, or after promote while the
  * previous version is retained. `reason` says why (the rollback rule's words, or the operator's).
  */
-export function rollBack(current: RolloutState | undefined, reason: string, by: string, now: number): RolloutState {
-  if (!current || current.phase === 'rolled_back') conflict(`'${current?.model ?? '?'}' has no rollout to roll back`);
+export function rollBack(
+  current: RolloutState | undefined,
+  reason: string,
+  by: string,
+  now: number,
+): RolloutState {
+  if (!current || current.phase === 'rolled_back')
+    conflict(`'${current?.model ?? '?'}' has no rollout to roll back`);
   if (current.phase === 'promoted' && (current.retainUntil === null || now > current.retainUntil)) {
-    conflict(`version ${current.production} of '${current.model}' is no longer retained; start a new rollout`);
+    conflict(
+      `version ${current.production} of '${current.model}' is no longer retained; start a new rollout`,
+    );
   }
   return {
     ...current,
