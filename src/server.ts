@@ -239,35 +239,23 @@ function startRollouts(
   settings: Settings,
 ): RolloutController {
   const m = new RolloutMetrics(metrics.registry);
-  const counted = m.events();
   const controller = new RolloutController({
     store,
     retainMs: settings.rolloutRetainMs,
     reloadMs: settings.rolloutReloadMs,
     events: {
-      ...counted,
+      routed: (model, version, arm) => m.routedTo(model, version, arm),
       changed: (s, prev) => {
-        counted.changed(s, prev);
+        m.state(s.model, s.phase, s.candidate, s.percent, prev?.candidate);
         if (prev?.phase !== s.phase || prev.candidate !== s.candidate) {
-          logger.info(
-            {
-              model: s.model,
-              phase: s.phase,
-              production: s.production,
-              candidate: s.candidate,
-              percent: s.percent,
-              reason: s.reason,
-            },
-            'rollout',
-          );
+          const { model, phase, production, candidate, percent, reason } = s;
+          logger.info({ model, phase, production, candidate, percent, reason }, 'rollout');
         }
       },
       rolledBack: (s) => {
-        counted.rolledBack(s);
-        logger.warn(
-          { model: s.model, production: s.production, candidate: s.candidate, reason: s.reason },
-          'rollout rolled back',
-        );
+        m.rolledBack(s.model, s.candidate);
+        const { model, production, candidate, reason } = s;
+        logger.warn({ model, production, candidate, reason }, 'rollout rolled back');
       },
       storeError: (err) =>
         logger.error({ err }, 'rollout state: the store failed; the last known state keeps serving'),

@@ -14,13 +14,10 @@ import { formatTime, parseDuration } from './keys.js';
 import { sendProblem } from './problem.js';
 import { parseRange } from './usage-routes.js';
 import { MAX_LAST_USED_IDS } from './store/rows.js';
-import { registerRolloutAdmin, type RolloutAdminOptions } from './rollout-admin.js';
 
 export interface AdminOptions {
   store: Store;
   admin: KeyAdmin;
-  /** The rollout commands (rollout-admin.ts). */
-  rollouts?: RolloutAdminOptions;
 }
 
 const createBody = z.object({
@@ -86,7 +83,6 @@ export async function registerAdminApi(app: FastifyInstance, opts: AdminOptions)
   await app.register(
     async (admin) => {
       admin.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
-      if (opts.rollouts) registerRolloutAdmin(admin, opts.rollouts);
       admin.post('/keys', async (req, reply) => {
         const b = jsonBody(createBody, req.body);
         const { key, record } = await opts.admin.create({

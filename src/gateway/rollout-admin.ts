@@ -15,6 +15,7 @@ import type { InferenceService } from '../service/inference-service.js';
 import type { RolloutState } from '../service/rollout/state.js';
 import { jsonBody } from './admin.js';
 import { formatTime } from './keys.js';
+import { sendProblem } from './problem.js';
 
 export interface RolloutAdminOptions {
   service: InferenceService;
@@ -71,7 +72,19 @@ export function publicRollout(s: RolloutState): Record<string, unknown> {
   };
 }
 
-export function registerRolloutAdmin(admin: FastifyInstance, opts: RolloutAdminOptions): void {
+/** Mounted beside the key routes (admin.ts), under /admin, with the same error shape. */
+export async function registerRolloutAdmin(app: FastifyInstance, opts: RolloutAdminOptions): Promise<void> {
+  await app.register(
+    (admin, _opts, done) => {
+      admin.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
+      rolloutRoutes(admin, opts);
+      done();
+    },
+    { prefix: '/admin' },
+  );
+}
+
+function rolloutRoutes(admin: FastifyInstance, opts: RolloutAdminOptions): void {
   const { service } = opts;
   const controller = () => {
     const c = service.rollouts;

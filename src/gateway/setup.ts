@@ -23,7 +23,7 @@ import { SessionStore } from './sessions.js';
 import { RecentErrors } from './recent-errors.js';
 import type { Authenticate } from './auth.js';
 import { registerAdminApi } from './admin.js';
-import type { RolloutAdminOptions } from './rollout-admin.js';
+import { registerRolloutAdmin, type RolloutAdminOptions } from './rollout-admin.js';
 import { apiKeyAuth } from './auth.js';
 import { registerCustomerApi, type GatewayDeps } from './customer-api.js';
 import { CustomerGate } from './customer-gate.js';
@@ -119,11 +119,8 @@ export async function setupGateway(
     async mount(app, service) {
       await registerCustomerApi(app, { service, gateway: deps, logger, maxBodyBytes: settings.maxBodyBytes });
       if (settings.adminToken && store) {
-        await registerAdminApi(app, {
-          store,
-          admin: new KeyAdmin(store, Object.keys(plans.plans)),
-          rollouts: { service, moveAlias: opts.moveAlias },
-        });
+        await registerAdminApi(app, { store, admin: new KeyAdmin(store, Object.keys(plans.plans)) });
+        await registerRolloutAdmin(app, { service, moveAlias: opts.moveAlias });
       }
       await registerDocs(app, service);
       registerPortal(app);

@@ -3,9 +3,15 @@
  * in docs/observability.md: where canary traffic went, rollbacks, and the shadow comparison.
  */
 import client from 'prom-client';
-import type { RolloutEvents } from '../service/rollout/controller.js';
-import type { ShadowReport } from '../service/rollout/shadow.js';
-import type { RolloutState } from '../service/rollout/state.js';
+
+/** One mirrored request (the service's ShadowReport, structurally: observability does not import it). */
+export interface ShadowObservation {
+  model: string;
+  version: string;
+  outcome: string;
+  latencyMs?: number;
+  agreement?: { rows: number; agreed: number; scoreDiff: number | undefined; cer: number | undefined };
+}
 
 const SHARE_BUCKETS = [0, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -83,21 +89,24 @@ export class RolloutMetrics {
     });
   }
 
-  /** The controller's events, as metrics. */
-  events(): Required<Pick<RolloutEvents, 'routed' | 'changed' | 'rolledBack'>> {
-    return {
-      routed: (model, version, arm) => this.routed.inc({ model, version, arm }),
-      changed: (s: RolloutState, prev) => {
-        if (prev && prev.candidate !== s.candidate)
-          this.percent.remove({ model: s.model, candidate: prev.candidate });
-        this.percent.set({ model: s.model, candidate: s.candidate }, s.phase === 'canary' ? s.percent : 0);
-        for (const p of PHASES) this.phase.set({ model: s.model, phase: p }, p === s.phase ? 1 : 0);
-      },
-      rolledBack: (s) => this.rollbacks.inc({ model: s.model, version: s.candidate }),
-    };
+  routedTo(model: string, version: string, arm: string): void {
+    this.routed.inc({ model, version, arm });
   }
 
-  shadowSink(r: ShadowReport): void {
+  /** A rollout's phase and share now; `previousCandidate` drops the old candidate's series. */
+  state(model: string, phase: string, candidate: string, percent: number, previousCandidate?: string): void {
+    if (previousCandidate !== undefined && previousCandidate !== candidate) {
+      this.percent.remove({ model, candidate: previousCandidate });
+    }
+    this.percent.set({ model, candidate }, phase === 'canary' ? percent : 0);
+    for (const p of PHASES) this.phase.set({ model, phase: p }, p === phase ? 1 : 0);
+  }
+
+  rolledBack(model: string, candidate: string): void {
+    this.rollbacks.inc({ model, version: candidate });
+  }
+
+  shadowSink(r: ShadowObservation): void {
     const labels = { model: r.model, version: r.version };
     this.shadow.inc({ ...labels, outcome: r.outcome });
     if (r.latencyMs !== undefined) this.shadowDuration.observe(labels, r.latencyMs / 1000);

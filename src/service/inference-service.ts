@@ -24,7 +24,7 @@ import { toJob } from './job.js';
 import { classCounts, classify } from './classification.js';
 import type { RolloutController } from './rollout/controller.js';
 import { settledVersion } from './rollout/state.js';
-import { copyInputs, runShadow, type ShadowSink } from './rollout/shadow.js';
+import { copyInputs, runShadow, type ShadowSink } from './shadow.js';
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { BytesData } from '../../src/core/bytes-data.js';
 import { cer, compareOutputs, editDistance } from '../../src/service/rollout/agreement.js';
-import { copyInputs } from '../../src/service/rollout/shadow.js';
+import { copyInputs } from '../../src/service/shadow.js';
 
 it('label agreement per row and the mean score difference of the primary label', () => {
   const p = [

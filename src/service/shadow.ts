@@ -4,11 +4,11 @@
  * scheduler has anything queued or running, the mirror is dropped (counted) rather than queued,
  * so shadow work never waits in front of, or beside, real traffic.
  */
-import { BytesData } from '../../core/bytes-data.js';
-import type { InferenceRequest, Tensor } from '../../core/tensor.js';
-import type { ReadyVersion } from '../../repository/model-version.js';
-import { toJob } from '../job.js';
-import { compareOutputs, type Agreement } from './agreement.js';
+import { BytesData } from '../core/bytes-data.js';
+import type { InferenceRequest, Tensor } from '../core/tensor.js';
+import type { ReadyVersion } from '../repository/model-version.js';
+import { toJob } from './job.js';
+import { compareOutputs, type Agreement } from './rollout/agreement.js';
 
 export type ShadowOutcome = 'compared' | 'shed' | 'failed';
 
