@@ -348,6 +348,7 @@ export class InferenceService implements ModelInvoker {
       classCounts(req.outputs);
       const job = toJob(req, mv);
       // The mirror's inputs are copied before the primary's are handed to a worker thread.
+      if (rollout && req.modelVersion === undefined) rollout.controller.served(req.modelName, mv.version);
       const shadowTo = rollout && req.modelVersion === undefined && this.shadowTarget(req.modelName, mv, key);
       const copy = shadowTo ? copyInputs(req) : undefined;
       const result = await mv.scheduler.enqueue(job);

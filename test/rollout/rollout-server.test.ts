@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { GrpcClient } from '../../src/oip-client/grpc.js';
 import type { RunningServer } from '../../src/server.js';
 import { buildModel } from '../../src/training/graph-builder.js';
 import { addModel, writeModel } from '../fixtures/repository.js';
@@ -151,6 +152,28 @@ describe('rollout on a real server', () => {
     for (let i = 0; i < 20; i++) assert.equal((await infer('good', `req-${i}`)).header, seen.get(`req-${i}`));
     // A request that names a version bypasses the split.
     for (let i = 0; i < 20; i++) assert.equal((await infer('good', `req-${i}`, '1')).header, '1');
+    // gRPC: split by the request's id (no key here), sticky, the answer's model_version says which.
+    const grpc = new GrpcClient(server.grpcUrl);
+    try {
+      const grpcSeen = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        const req = {
+          modelName: 'good',
+          id: `g-${i}`,
+          inputs: [
+            { name: 'a', datatype: 'FP32' as const, shape: [1, 4], data: new Float32Array([1, 2, 3, 4]) },
+            { name: 'b', datatype: 'FP32' as const, shape: [1, 4], data: new Float32Array([1, 1, 1, 1]) },
+          ],
+        };
+        const first = await grpc.infer(req);
+        const again = await grpc.infer(req);
+        assert.equal(again.modelVersion, first.modelVersion);
+        grpcSeen.add(first.modelVersion!);
+      }
+      assert.deepEqual([...grpcSeen].sort(), ['1', '2']);
+    } finally {
+      await grpc.close();
+    }
     assert.equal((await admin('/good')).json.phase, 'canary');
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
     assert.match(metrics, /inferd_rollout_requests_total\{model="good",version="2",arm="candidate"\} \d+/);

@@ -16,7 +16,7 @@ import { SlidingWindow } from './window.js';
 
 /** What the controller reports, for metrics and logs (wired in the composition root). */
 export interface RolloutEvents {
-  /** An unversioned request was sent to one arm of a canary. */
+  /** An unversioned request ran on one arm of a canary. */
   routed?(model: string, version: string, arm: 'production' | 'candidate'): void;
   /** A state changed here or was read from the store with a new revision. */
   changed?(state: RolloutState, previous: RolloutState | undefined): void;
@@ -115,10 +115,18 @@ export class RolloutController {
     const s = this.states.get(model);
     if (!s) return undefined;
     if (!isActive(s)) return settledVersion(s);
-    const arm = armOf(s, stickyKey);
-    const version = arm === 'candidate' ? s.candidate : s.production;
-    this.opts.events?.routed?.(model, version, arm);
-    return version;
+    return armOf(s, stickyKey) === 'candidate' ? s.candidate : s.production;
+  }
+
+  /**
+   * An unversioned request about to run on `version` (counted here, not in route(): a transport may
+   * resolve a request twice, and only the run counts).
+   */
+  served(model: string, version: string): void {
+    const s = this.states.get(model);
+    if (!isActive(s)) return;
+    if (version === s.candidate) this.opts.events?.routed?.(model, version, 'candidate');
+    else if (version === s.production) this.opts.events?.routed?.(model, version, 'production');
   }
 
   /** The candidate to mirror a request to, when this request (by its id) is in the shadow share. */
