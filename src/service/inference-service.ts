@@ -358,8 +358,9 @@ export class InferenceService implements ModelInvoker {
       const totalNs = Math.round((performance.now() - started) * 1e6);
       mv.observer.succeeded(totalNs);
       rollout?.controller.observe(req.modelName, mv.version, true, totalNs / 1e6);
-      // Fire and forget, after the primary answer is computed; shed when the candidate is busy.
-      if (shadowTo && copy) runShadow(copy, result.outputs, shadowTo, rollout.shadow);
+      // Fire and forget, after the primary answer is written; shed when anything else is running.
+      if (shadowTo && copy)
+        runShadow(copy, result.outputs, shadowTo, rollout.shadow, () => this.inflight > 0);
       timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
       const res: InferenceResponse = {
         modelName: req.modelName,

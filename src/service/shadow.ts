@@ -1,8 +1,8 @@
 /**
  * Shadow requests: a copy of a request production answers, run on the candidate after the primary
- * answer is computed, never awaited by it and never returned. Shed first: when the candidate's
- * scheduler has anything queued or running, the mirror is dropped (counted) rather than queued,
- * so shadow work never waits in front of, or beside, real traffic.
+ * answer is written, never awaited by it and never returned. Shed first: when any other request is
+ * in flight or the candidate's scheduler has anything queued or running, the mirror is dropped
+ * (counted) rather than queued, so shadow work never waits in front of, or beside, real traffic.
  */
 import { BytesData } from '../core/bytes-data.js';
 import type { InferenceRequest, Tensor } from '../core/tensor.js';
@@ -46,34 +46,42 @@ export function busy(candidate: ReadyVersion): boolean {
   return candidate.scheduler.full || candidate.scheduler.pending > 0;
 }
 
-/** Runs the mirror and reports it; never throws, never rejects. */
+/**
+ * Runs the mirror and reports it; never throws, never rejects. It starts on the next turn of the
+ * event loop, after the primary answer has been encoded and written, and only when the server has
+ * no other request in flight (`othersBusy`) and the candidate is idle: on a server with few cores
+ * a mirror computing beside a real request slows it (bench/results/rollout-shadow.md).
+ */
 export function runShadow(
   copy: InferenceRequest,
   primaryOutputs: readonly Tensor[],
   candidate: ReadyVersion,
   sink: ShadowSink,
+  othersBusy: () => boolean,
 ): void {
-  const base = { model: copy.modelName, version: candidate.version };
-  if (busy(candidate)) {
-    sink({ ...base, outcome: 'shed' });
-    return;
-  }
-  const started = performance.now();
-  let job;
-  try {
-    job = toJob({ ...copy, modelVersion: candidate.version }, candidate);
-  } catch {
-    sink({ ...base, outcome: 'failed' });
-    return;
-  }
-  candidate.scheduler.enqueue(job).then(
-    (result) =>
-      sink({
-        ...base,
-        outcome: 'compared',
-        agreement: compareOutputs(primaryOutputs, result.outputs),
-        latencyMs: performance.now() - started,
-      }),
-    () => sink({ ...base, outcome: 'failed', latencyMs: performance.now() - started }),
-  );
+  setImmediate(() => {
+    const base = { model: copy.modelName, version: candidate.version };
+    if (othersBusy() || busy(candidate)) {
+      sink({ ...base, outcome: 'shed' });
+      return;
+    }
+    const started = performance.now();
+    let job;
+    try {
+      job = toJob({ ...copy, modelVersion: candidate.version }, candidate);
+    } catch {
+      sink({ ...base, outcome: 'failed' });
+      return;
+    }
+    candidate.scheduler.enqueue(job).then(
+      (result) =>
+        sink({
+          ...base,
+          outcome: 'compared',
+          agreement: compareOutputs(primaryOutputs, result.outputs),
+          latencyMs: performance.now() - started,
+        }),
+      () => sink({ ...base, outcome: 'failed', latencyMs: performance.now() - started }),
+    );
+  });
 }

@@ -2,7 +2,8 @@
  * How far a shadow answer is from the primary one, pure. Numeric outputs are read as classifier
  * scores (rows × classes, classes = the last dimension): label agreement = rows whose top class is
  * the same; score difference = mean |primary score − shadow score| of the primary's top class.
- * BYTES outputs (OCR text) are compared by character error rate: edit distance / primary length.
+ * BYTES outputs (OCR text) are compared by character error rate: edit distance / primary length
+ * (bounded: the first 64 elements, 512 characters each).
  */
 import type { Tensor } from '../../core/tensor.js';
 import { BytesData } from '../../core/bytes-data.js';
@@ -17,8 +18,12 @@ export interface Agreement {
   cer: number | undefined;
 }
 
-/** Bounded work per comparison: longer texts are compared on their first 4,096 characters. */
-const MAX_CER_CHARS = 4096;
+/**
+ * Bounded work on the event loop per comparison (edit distance is quadratic): each text is compared
+ * on its first 512 characters, and at most 64 elements per output (~17 M steps at worst).
+ */
+const MAX_CER_CHARS = 512;
+const MAX_CER_ELEMENTS = 64;
 
 /** Levenshtein distance over code points, two rows of memory. */
 export function editDistance(a: string, b: string): number {
@@ -61,7 +66,7 @@ export function compareOutputs(primary: readonly Tensor[], shadow: readonly Tens
     const s = shadow.find((t) => t.name === p.name);
     if (!s) continue;
     if (p.data instanceof BytesData && s.data instanceof BytesData) {
-      const n = Math.min(p.data.length, s.data.length);
+      const n = Math.min(p.data.length, s.data.length, MAX_CER_ELEMENTS);
       for (let i = 0; i < n; i++) cerSum += cer(p.data.text(i), s.data.text(i));
       texts += n;
       continue;
