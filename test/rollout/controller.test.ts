@@ -129,6 +129,23 @@ it('replicas share one store: a rollback in one is read by the other on its next
   assert.equal(racing.rows.get('m')?.phase, 'rolled_back');
 });
 
+it('an automatic rollback that loses the race to another writer takes the stored state', async () => {
+  const clock = { t: 0 };
+  const store = new MemoryRolloutStore();
+  const a = controller(store, clock);
+  const b = controller(store, clock);
+  await a.startRollout({ model: 'm', production: '1', candidate: '2', percent: 50, by: 'a', policy });
+  await b.refresh();
+  // b promotes (revision 2) while a still holds revision 1 and then rolls back automatically.
+  await b.promote('m', 'b');
+  for (let i = 0; i < 20; i++) a.observe('m', '2', false, 1);
+  assert.equal(a.state('m')?.phase, 'rolled_back', 'at once, locally');
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(store.rows.get('m')?.phase, 'promoted', "the store keeps the winner's change");
+  assert.equal(a.state('m')?.phase, 'promoted', 'and the loser follows it');
+});
+
 it('shadow share: only requests production answers, only with a share', async () => {
   const c = controller(new MemoryRolloutStore(), { t: 0 });
   await c.startRollout({

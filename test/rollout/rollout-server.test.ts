@@ -339,3 +339,66 @@ describe('rollout on a real server', () => {
     assert.equal((await infer('broken', 'restart')).header, '1');
   });
 });
+
+const pgUrl = process.env.DATABASE_URL;
+describe('rollout replicas sharing PostgreSQL', { skip: pgUrl ? false : 'DATABASE_URL is not set' }, () => {
+  let repo: string;
+  let a: RunningServer;
+  let b: RunningServer;
+  // A schema per run so parallel runs never collide.
+  const schema = `t_rollout_${process.pid}_${Date.now().toString(36)}`;
+
+  before(async () => {
+    repo = mkdtempSync(join(tmpdir(), 'inferd-rollout-pg-'));
+    writeModel(repo, 'broken', 1, addModel(0), CONFIG);
+    writeModel(repo, 'broken', 2, brokenAddModel());
+    const shared = { databaseUrl: pgUrl, databaseSchema: schema, rolloutReloadMs: 100 };
+    a = await startTestServer(repo, shared);
+    b = await startTestServer(repo, shared);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    const { PostgresStore } = await import('../../src/gateway/store/postgres.js');
+    const s = await PostgresStore.open(pgUrl!, schema);
+    await s.dropSchema();
+    await s.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  const versionFrom = async (s: RunningServer, id: string) => {
+    const res = await fetch(`${s.httpUrl}/v2/models/broken/infer`, {
+      method: 'POST',
+      headers: { 'x-request-id': id },
+      body,
+    });
+    await res.arrayBuffer();
+    return { status: res.status, version: res.headers.get('x-model-version') };
+  };
+  const until = async (fn: () => Promise<boolean>) => {
+    for (let t = 0; t < 100; t++) {
+      if (await fn()) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+
+  it('a canary started on one replica reaches the other; a rollback judged on the other reaches the first', async () => {
+    const res = await fetch(`${a.httpUrl}/admin/rollouts/broken`, {
+      method: 'POST',
+      headers: adminHeaders({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ version: '2', percent: 100, policy: { min_samples: 5 } }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    // B reads the canary within its reload: its requests fail on the broken candidate…
+    assert.ok(await until(async () => (await versionFrom(b, `b-${Math.random()}`)).status === 500));
+    // …until B has five candidate failures and rolls back; A follows from the store.
+    assert.ok(await until(async () => (await versionFrom(b, `b-${Math.random()}`)).version === '1'));
+    assert.ok(await until(async () => (await versionFrom(a, `a-${Math.random()}`)).version === '1'));
+    const state = (await (
+      await fetch(`${a.httpUrl}/admin/rollouts/broken`, { headers: adminHeaders() })
+    ).json()) as { phase: string; reason: string };
+    assert.equal(state.phase, 'rolled_back');
+    assert.match(state.reason, /^automatic rollback: error rate 100\.0% over 5 requests/);
+  });
+});

@@ -81,9 +81,10 @@ export class RolloutController {
     for (const s of all) this.adopt(s);
   }
 
-  private adopt(s: RolloutState): void {
+  /** Takes `s` as the model's state when it is newer than ours (or always, with `force`). */
+  private adopt(s: RolloutState, force = false): void {
     const prev = this.states.get(s.model);
-    if (prev && prev.revision >= s.revision) return;
+    if (prev && prev.revision >= s.revision && !force) return;
     this.states.set(s.model, s);
     if (isActive(s)) {
       const w = this.windows.get(s.model);
@@ -170,7 +171,12 @@ export class RolloutController {
     this.adopt(next);
     this.opts.events?.rolledBack?.(next);
     try {
-      if (!(await this.opts.store.saveRollout(next, s.revision))) await this.refresh();
+      if (!(await this.opts.store.saveRollout(next, s.revision))) {
+        // Another writer changed the rollout first (same revision number as ours): theirs stands,
+        // and a candidate still failing under it is judged again at its next failure.
+        const stored = await this.opts.store.getRollout(s.model);
+        if (stored) this.adopt(stored, true);
+      }
     } catch (err) {
       this.opts.events?.storeError?.(err);
     } finally {
