@@ -402,3 +402,52 @@ describe('rollout replicas sharing PostgreSQL', { skip: pgUrl ? false : 'DATABAS
     assert.match(state.reason, /^automatic rollback: error rate 100\.0% over 5 requests/);
   });
 });
+
+describe('rollout with API keys required on /v2', () => {
+  let repo: string;
+  let server: RunningServer;
+
+  before(async () => {
+    repo = mkdtempSync(join(tmpdir(), 'inferd-rollout-keys-'));
+    writeModel(repo, 'good', 1, addModel(0), CONFIG);
+    writeModel(repo, 'good', 2, addModel(100));
+    server = await startTestServer(repo, { v2Auth: 'keys' });
+  });
+  after(async () => {
+    await server?.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('sticky per API key: every request of a key gets the same version, whatever its request id', async () => {
+    const started = await fetch(`${server.httpUrl}/admin/rollouts/good`, {
+      method: 'POST',
+      headers: adminHeaders({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ version: '2', percent: 50, policy: { p99_slack_ms: 600_000 } }),
+    });
+    assert.equal(started.status, 201, await started.text());
+    const versions = new Set<string>();
+    for (let k = 0; k < 30; k++) {
+      const created = await fetch(`${server.httpUrl}/admin/keys`, {
+        method: 'POST',
+        headers: adminHeaders({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ name: `k${k}` }),
+      });
+      const { key } = (await created.json()) as { key: string };
+      const seen = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${server.httpUrl}/v2/models/good/infer`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'x-request-id': `k${k}-r${i}` },
+          body,
+        });
+        assert.equal(res.status, 200, await res.clone().text());
+        await res.arrayBuffer();
+        seen.add(res.headers.get('x-model-version')!);
+      }
+      assert.equal(seen.size, 1, `key ${k} saw ${[...seen].join(', ')}`);
+      versions.add([...seen][0]!);
+    }
+    // 30 keys at 50%: both arms are taken (all on one side has probability 2 × 2⁻³⁰).
+    assert.deepEqual([...versions].sort(), ['1', '2']);
+  });
+});
