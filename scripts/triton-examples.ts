@@ -20,10 +20,19 @@
  * The client code is not part of this repository (house rule): it is read from the given folders.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { writeTritonExamplesRepository } from '../test/fixtures/triton-examples.js';
 
 type Protocol = 'http' | 'grpc';
@@ -31,7 +40,10 @@ type Protocol = 'http' | 'grpc';
 interface Example {
   file: string;
   protocol: Protocol;
-  /** Arguments after the URL; `{image}` is replaced by the generated test image. */
+  /**
+   * Arguments after the URL; `{image}` is replaced by the generated test image, `{images}` by a
+   * folder of three encoded photos-to-be (JPEG and PNG), as Triton's QA passes `../images`.
+   */
   args?: string[];
   /** Needs a server of its own, started last: it changes what the server has loaded. */
   ownServer?: { models: number };
@@ -72,6 +84,9 @@ const EXAMPLES: Example[] = [
   { file: 'grpc_image_client.py', protocol: 'grpc', args: IMAGE_ARGS },
   { file: 'image_client.py', protocol: 'grpc', args: ['-i', 'grpc', ...IMAGE_ARGS] },
   { file: 'memory_growth_test.py', protocol: 'grpc', args: ['-i', 'grpc', '-r', '20'], fixedPorts: true },
+  // Triton's QA (L0_http, L0_grpc): `ensemble_image_client.py -c 1 ../images`.
+  { file: 'ensemble_image_client.py', protocol: 'http', args: ['-i', 'http', '-c', '3', '{images}'] },
+  { file: 'ensemble_image_client.py', protocol: 'grpc', args: ['-i', 'grpc', '-c', '3', '{images}'] },
   // Triton's QA runs the HTTP model-control example on a 7-model repository and the gRPC one on an
   // 8-model one (each checks the index length); both unload `simple`, so each gets its own server.
   { file: 'simple_http_model_control.py', protocol: 'http', ownServer: { models: 7 } },
@@ -87,7 +102,6 @@ const SKIPPED: Record<string, string> = {
   'simple_grpc_sequence_stream_infer_client.py': 'sequence batcher, streaming',
   'simple_grpc_aio_sequence_stream_infer_client.py': 'sequence batcher, streaming',
   'simple_grpc_custom_repeat.py': 'decoupled model (repeat_int32), streaming',
-  'ensemble_image_client.py': 'GPU: its ensemble pre-processes with DALI (no ONNX equivalent)',
 };
 
 interface Outcome {
@@ -120,6 +134,22 @@ function writeImage(path: string): void {
     for (let x = 0; x < w; x++) px.set([x % 256, y % 256, (x * y) % 256], (y * w + x) * 3);
   }
   writeFileSync(path, Buffer.concat([header, px]));
+}
+
+/** Three encoded images of different sizes and formats for the ensemble (it decodes and resizes). */
+async function writeEncodedImages(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const shots: [string, number, number, 'jpeg' | 'png'][] = [
+    ['car.jpg', 640, 480, 'jpeg'],
+    ['mug.png', 300, 400, 'png'],
+    ['vulture.jpg', 299, 299, 'jpeg'],
+  ];
+  for (const [file, w, h, format] of shots) {
+    const px = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < w * h; i++) px.set([(i * 7) % 256, (i % w) % 256, (file.length * 40) % 256], i * 3);
+    const img = sharp(px, { raw: { width: w, height: h, channels: 3 } });
+    await (format === 'jpeg' ? img.jpeg() : img.png()).toFile(join(dir, file));
+  }
 }
 
 function serveArgs(repo: string, dataDir: string, httpPort: number, grpcPort: number): string[] {
@@ -230,7 +260,11 @@ async function runFixedPorts(example: Example, dir: string, repo: string, dataDi
 
 async function runOne(example: Example, dir: string, server: Server, work: string): Promise<Outcome> {
   const url = example.protocol === 'http' ? server.http : server.grpc;
-  const args = (example.args ?? []).map((a) => (a === '{image}' ? join(work, 'image.ppm') : a));
+  const places: Record<string, string> = {
+    '{image}': join(work, 'image.ppm'),
+    '{images}': join(work, 'images'),
+  };
+  const args = (example.args ?? []).map((a) => places[a] ?? a);
   let file = join(dir, example.file);
   if (example.serverName) {
     // The allowed difference: compare the server's name with ours instead of "triton".
@@ -274,6 +308,7 @@ async function main(): Promise<number> {
     const repo = join(work, 'models');
     writeTritonExamplesRepository(repo);
     writeImage(join(work, 'image.ppm'));
+    await writeEncodedImages(join(work, 'images'));
     const chosen = EXAMPLES.filter((e) => e.file.includes(only));
     const shared = chosen.filter((e) => !e.ownServer && !e.fixedPorts);
     if (shared.length > 0) {

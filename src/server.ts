@@ -24,7 +24,9 @@ import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
 import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
 import { SharedMemoryRegistry } from './service/shared-memory.js';
+import { imageSteps } from './steps/image/preprocess.js';
 import { ocrSteps } from './steps/ocr/steps.js';
+import { tensorSteps } from './steps/tensor/identity.js';
 import { VERSION } from './version.js';
 import { RolloutController } from './service/rollout/controller.js';
 import { RolloutMetrics } from './observability/rollout-metrics.js';
@@ -42,7 +44,7 @@ const EXTENSIONS = [
 ];
 
 /** The step packages pipeline configs can call by name (`"function": "ocr.decode_image"`). */
-const STEP_PACKAGES = [ocrSteps];
+const STEP_PACKAGES = [ocrSteps, imageSteps, tensorSteps];
 
 /** The pipeline backend with every step package registered. */
 export const pipelineBackend: BackendFactory = createPipelineBackendFactory(

@@ -6,6 +6,7 @@ import { addKeysCommands } from './commands/keys.js';
 import { addModelsCommands } from './commands/models.js';
 import { addRolloutCommands } from './commands/rollout.js';
 import { addTrainCommands } from './commands/train.js';
+import { addTuneCommand } from './commands/tune.js';
 import { addServeCommand } from './commands/serve.js';
 
 const program = new Command();
@@ -23,6 +24,7 @@ addBenchCommand(program);
 addTrainCommands(program);
 addModelsCommands(program);
 addRolloutCommands(program);
+addTuneCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);

@@ -207,7 +207,9 @@ export class ModelManager {
     const e = this.entries.get(name);
     const versions = [...(e?.versions.values() ?? [])];
     if (versions.some((v) => v.ready)) return { ready: true };
-    const reasons = [e?.error, ...versions.map((v) => (v.reason ? `version ${v.version}: ${v.reason}` : ''))];
+    // A model-level error often repeats its only version's reason: say it once.
+    const own = versions.filter((v) => v.reason && v.reason !== e?.error);
+    const reasons = [e?.error, ...own.map((v) => `version ${v.version}: ${v.reason}`)];
     return { ready: false, reason: reasons.filter(Boolean).join('; ') || 'no version loaded' };
   }
 

@@ -7,7 +7,16 @@
  *   - Every move appends one JSON line to `<model>/aliases.history.jsonl`: alias, from, to, by,
  *     at, reason. Lines are never rewritten.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
 import type { Lineage } from '../core/lineage.js';
@@ -59,9 +68,17 @@ export function aliasesOf(repo: string, model: string): Record<string, string> {
   return out;
 }
 
+/** A folder, or a symlink to one (as the server's scan reads them). */
+function folderSync(dir: string, e: Dirent): boolean {
+  if (e.isDirectory()) return true;
+  return (
+    e.isSymbolicLink() && (statSync(join(dir, e.name), { throwIfNoEntry: false })?.isDirectory() ?? false)
+  );
+}
+
 export function listModels(repo: string): string[] {
   return readdirSync(repo, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && isModelName(e.name))
+    .filter((e) => folderSync(repo, e) && isModelName(e.name))
     .map((e) => e.name)
     .sort();
 }
@@ -70,7 +87,7 @@ export async function listVersionEntries(repo: string, model: string): Promise<V
   const dir = modelDirOf(repo, model);
   const aliases = aliasesOf(repo, model);
   const versions = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+    .filter((e) => folderSync(dir, e) && /^\d+$/.test(e.name))
     .map((e) => e.name)
     .sort((a, b) => Number(a) - Number(b));
   const out: VersionEntry[] = [];

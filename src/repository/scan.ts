@@ -3,6 +3,7 @@
  *   <root>/<model>/config.pbtxt or config.json   (optional for ONNX models: auto-complete)
  *   <root>/<model>/<integer version>/model.onnx
  */
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
@@ -21,6 +22,25 @@ export function isModelName(name: string): boolean {
   return /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.');
 }
 
+/**
+ * Whether a directory entry is a folder, following symlinks: repositories are often assembled from
+ * links (Kubernetes volumes, a version folder linked to a build's output), as Triton reads them.
+ */
+export async function isFolder(dir: string, e: Dirent): Promise<boolean> {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return (await stat(join(dir, e.name))).isDirectory();
+  } catch {
+    return false; // a dangling link is not a folder
+  }
+}
+
+async function folders(dir: string, entries: Dirent[]): Promise<Dirent[]> {
+  const flags = await Promise.all(entries.map((e) => isFolder(dir, e)));
+  return entries.filter((_, i) => flags[i]);
+}
+
 /** Model names are folder names; hidden folders are skipped. */
 export async function listModelNames(root: string): Promise<string[]> {
   let entries;
@@ -32,8 +52,8 @@ export async function listModelNames(root: string): Promise<string[]> {
       `model repository '${root}' cannot be read: ${(err as Error).message}`,
     );
   }
-  return entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+  return (await folders(root, entries))
+    .filter((e) => !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
 }
@@ -92,8 +112,8 @@ export async function readModelConfig(
 /** Integer-named version folders, ascending. */
 export async function listVersions(modelDir: string): Promise<number[]> {
   const entries = await readdir(modelDir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+  return (await folders(modelDir, entries))
+    .filter((e) => /^\d+$/.test(e.name))
     .map((e) => Number(e.name))
     .sort((a, b) => a - b);
 }

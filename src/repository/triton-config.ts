@@ -97,7 +97,10 @@ export function fromTriton(raw: unknown, ctx: TritonContext): unknown {
     });
   }
 
-  if (isObj(cfg.parameters)) cfg.parameters = unwrapParameters(cfg.parameters);
+  if (isObj(cfg.parameters)) {
+    cfg.parameters = unwrapParameters(cfg.parameters);
+    mapThreadParameters(cfg, cfg.parameters as Obj, bad);
+  }
   if (isObj(cfg.optimization)) {
     mapOptimization(cfg, cfg.optimization);
   }
@@ -138,6 +141,36 @@ function unwrapParameters(params: Obj): Obj {
       isObj(v) && Object.keys(v).length === 1 && typeof v.string_value === 'string' ? v.string_value : v;
   }
   return out;
+}
+
+/**
+ * Parameters of Triton's ONNX Runtime backend that have an inferd setting: `intra_op_thread_count`
+ * → onnxruntime.intra_op_num_threads, and inferd's own `pipeline_depth` → onnxruntime.pipeline_depth
+ * (so a config.pbtxt can say everything `inferd tune` recommends). The onnxruntime section wins.
+ */
+const THREAD_PARAMETERS: Record<string, string> = {
+  intra_op_thread_count: 'intra_op_num_threads',
+  pipeline_depth: 'pipeline_depth',
+};
+
+function mapThreadParameters(
+  cfg: Obj,
+  params: Obj,
+  bad: (path: PropertyKey[], why: string) => InferdError,
+): void {
+  for (const [param, field] of Object.entries(THREAD_PARAMETERS)) {
+    const v = params[param];
+    if (v === undefined) continue;
+    const n =
+      typeof v === 'string' && /^\d{1,3}$/.test(v.trim()) ? Number(v) : typeof v === 'number' ? v : NaN;
+    if (!Number.isInteger(n) || n < 1) {
+      throw bad(['parameters', param], `must be a positive whole number as a string, e.g. "2"`);
+    }
+    const section = isObj(cfg.onnxruntime) ? { ...cfg.onnxruntime } : {};
+    section[field] ??= n;
+    cfg.onnxruntime = section;
+    delete params[param];
+  }
 }
 
 /** optimization.graph.level → onnxruntime.graph_optimization_level (Triton's ONNX meaning); the rest is GPU-only. */

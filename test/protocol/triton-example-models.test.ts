@@ -4,10 +4,13 @@
  * own clients against them; this test needs no Python.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { BytesData } from '../../src/core/tensor.js';
+import { createClient } from '../../src/oip-client/index.js';
 import type { RunningServer } from '../../src/server.js';
 import { TRITON_EXAMPLE_MODELS, writeTritonExamplesRepository } from '../fixtures/triton-examples.js';
 import { adminHeaders, startTestServer } from '../helpers/server.js';
@@ -56,7 +59,65 @@ describe('Triton example models', () => {
       index.every((e) => e.state === 'READY'),
       JSON.stringify(index),
     );
-    assert.equal(TRITON_EXAMPLE_MODELS.length, 8);
+  });
+
+  it('the first 7 and 8 models (what the model-control examples count) stay the simple family', () => {
+    const seven = mkdtempSync(join(tmpdir(), 'inferd-triton-seven-'));
+    try {
+      writeTritonExamplesRepository(seven, 8);
+      assert.deepEqual(readdirSync(seven).sort(), [...TRITON_EXAMPLE_MODELS.slice(0, 8)].sort());
+      assert.ok(!TRITON_EXAMPLE_MODELS.slice(0, 8).some((m) => m.includes('inception')));
+    } finally {
+      rmSync(seven, { recursive: true, force: true });
+    }
+  });
+
+  it('simple_identity returns any bytes unchanged: NUL bytes and invalid UTF-8 included', async () => {
+    const client = createClient('rest-binary', server.httpUrl);
+    const items = [Buffer.from('he\x00llo'), Buffer.from([0, 1, 2, 3]), Buffer.from([0xff, 0xfe, 0x80])];
+    const res = await client.infer({
+      modelName: 'simple_identity',
+      inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 3], data: BytesData.fromArrays(items) }],
+    });
+    const out = res.outputs[0]!.data as BytesData;
+    assert.deepEqual(
+      Array.from({ length: out.length }, (_, i) => Buffer.from(out.at(i)).toString('hex')),
+      items.map((b) => b.toString('hex')),
+    );
+  });
+
+  it('preprocess_inception_ensemble: a batch of encoded images → top-k classes with labels', async () => {
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c04020' } })
+      .jpeg()
+      .toBuffer();
+    const png = await sharp({ create: { width: 20, height: 90, channels: 3, background: '#2040c0' } })
+      .png()
+      .toBuffer();
+    const client = createClient('rest-binary', server.httpUrl);
+    const res = await client.infer({
+      modelName: 'preprocess_inception_ensemble',
+      inputs: [{ name: 'INPUT', datatype: 'BYTES', shape: [2, 1], data: BytesData.fromArrays([jpeg, png]) }],
+      outputs: [{ name: 'OUTPUT', parameters: { classification: 2 } }],
+    });
+    const out = res.outputs[0]!;
+    assert.deepEqual([out.datatype, out.shape], ['BYTES', [2, 2]]);
+    const rows = (out.data as BytesData).toStrings();
+    for (const r of rows) assert.match(r, /^0\.\d+:\d+:INCEPTION_CLASS_\d+$/);
+    // Different colours give different top classes: the pixels did reach the classifier.
+    assert.notEqual(rows[0], rows[2]);
+  });
+
+  it('preprocess_inception_ensemble refuses bytes that are not an image, naming the problem', async () => {
+    const client = createClient('rest-binary', server.httpUrl);
+    await assert.rejects(
+      client.infer({
+        modelName: 'preprocess_inception_ensemble',
+        inputs: [
+          { name: 'INPUT', datatype: 'BYTES', shape: [1, 1], data: BytesData.fromStrings(['not an image']) },
+        ],
+      }),
+      (e: Error & { status?: number }) => e.status === 400 && /image format/.test(e.message),
+    );
   });
 
   for (const [model, datatype] of [

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import type { ConfigSection } from '../../core/model-config.js';
 import { InferdError } from '../../errors.js';
 import { publicReason } from '../public-reason.js';
-import { listModelNames, listVersions, modelExists, readModelConfig } from '../scan.js';
+import { isFolder, listModelNames, listVersions, modelExists, readModelConfig } from '../scan.js';
 import type { ModelSnapshot, RepositorySource } from '../repository-source.js';
 
 /**
@@ -31,11 +31,9 @@ async function isModelFolder(dir: string): Promise<boolean> {
       `model repository '${dir}' cannot be read: ${(err as Error).message}`,
     );
   }
-  return entries.some(
-    (e) =>
-      (e.isFile() && (e.name === 'config.json' || e.name === 'config.pbtxt')) ||
-      (e.isDirectory() && /^\d+$/.test(e.name)),
-  );
+  if (entries.some((e) => e.name === 'config.json' || e.name === 'config.pbtxt')) return true;
+  for (const e of entries) if (/^\d+$/.test(e.name) && (await isFolder(dir, e))) return true;
+  return false;
 }
 
 export class LocalSource implements RepositorySource {
