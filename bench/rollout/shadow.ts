@@ -3,7 +3,7 @@
  * candidate) against no rollout, on one server process at a moderate open-loop rate. Phases
  * alternate off/on in the same run to spread machine noise; the report gives each phase's p50 and
  * p99, the medians per mode and their ratio, and how many mirrors were compared or shed.
- *   npm run build && node dist/bench/rollout/shadow.js [--rate 40] [--seconds 10] [--rounds 3] [--rows 16] [--shadow 100]
+ *   npm run build && node dist/bench/rollout/shadow.js [--rate 40] [--seconds 10] [--rounds 3] [--rows 16] [--shadow 100] [--control]
  * Writes bench/results/rollout-shadow-<share>.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     rows: { type: 'string', default: '16' },
     shadow: { type: 'string', default: '100' },
+    /** A/A control: the second phase of each round runs without a rollout too (the noise floor). */
+    control: { type: 'boolean', default: false },
   },
 });
 const RATE = Number(values.rate);
@@ -27,6 +29,8 @@ const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const ROWS = Number(values.rows);
 const SHADOW = Number(values.shadow);
+const CONTROL = values.control;
+const MODE = CONTROL ? 'off (A/A)' : `shadow ${SHADOW}%`;
 const TOKEN = 'bench-admin-token-0123456789';
 
 const quantile = (xs: number[], q: number): number => {
@@ -101,16 +105,17 @@ try {
     const a = await phase(server.url);
     off.push(a.p50);
     rows.push(`| ${r} | off | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${a.n} | ${a.failed} |`);
-    await admin(server.url, '', {
-      version: '2',
-      percent: 0,
-      shadow_percent: SHADOW,
-      policy: { min_samples: 1_000_000 },
-    });
+    if (!CONTROL)
+      await admin(server.url, '', {
+        version: '2',
+        percent: 0,
+        shadow_percent: SHADOW,
+        policy: { min_samples: 1_000_000 },
+      });
     const b = await phase(server.url);
     on.push(b.p50);
-    rows.push(`| ${r} | shadow ${SHADOW}% | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.n} | ${b.failed} |`);
-    await admin(server.url, '/rollback', { reason: 'bench phase over' });
+    rows.push(`| ${r} | ${MODE} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.n} | ${b.failed} |`);
+    if (!CONTROL) await admin(server.url, '/rollback', { reason: 'bench phase over' });
   }
   const mirrors = await shadowCounts(server.url);
   const ratio = median(on) / median(off);
@@ -122,18 +127,18 @@ Issue #17's acceptance line: "shadow adds no more than 5% to the primary p50 at 
 - Model: \`slowModel(1, ${ROWS})\` from test/fixtures/repository.ts (Expand to ${ROWS}×1024, one 1024×1024 MatMul), versions 1 and 2 identical, both loaded
 - Load: open loop, ${RATE} req/s for ${SECONDS} s per phase, REST JSON, one server process (\`inferd serve --auth off --admin-token …\`), the client in another process
 - Phases alternate in one run: off (no rollout) and shadow ${SHADOW}% (\`percent 0, shadow_percent ${SHADOW}\`: that share of requests is mirrored to version 2), ${ROUNDS} rounds after a warm-up phase
-- Command: \`npm run build && node dist/bench/rollout/shadow.js --rate ${RATE} --seconds ${SECONDS} --rounds ${ROUNDS} --rows ${ROWS} --shadow ${SHADOW}\`
+- Command: \`npm run build && node dist/bench/rollout/shadow.js --rate ${RATE} --seconds ${SECONDS} --rounds ${ROUNDS} --rows ${ROWS} ${CONTROL ? '--control' : `--shadow ${SHADOW}`}\`
 
 | round | mode | p50 ms | p99 ms | answered | failed |
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
-**Median p50: off ${median(off).toFixed(2)} ms, shadow ${median(on).toFixed(2)} ms, ratio ${ratio.toFixed(3)}** (${((ratio - 1) * 100).toFixed(1)}%).
+**Median p50: off ${median(off).toFixed(2)} ms, ${MODE} ${median(on).toFixed(2)} ms, ratio ${ratio.toFixed(3)}** (${((ratio - 1) * 100).toFixed(1)}%).
 
 Mirrors over the run: ${mirrors || 'none'} (a mirror is shed when another request is in flight or the candidate has anything queued or running).
 `;
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/rollout-shadow-${SHADOW}.md`, md);
+  writeFileSync(`bench/results/rollout-shadow-${CONTROL ? 'control' : SHADOW}.md`, md);
   process.stdout.write(md);
 } finally {
   server.proc.kill('SIGTERM');
