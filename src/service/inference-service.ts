@@ -140,7 +140,8 @@ export class InferenceService implements ModelInvoker {
    */
   private pick(name: string, version: string | undefined, stickyKey: string | undefined): ReadyVersion {
     const r = this.rollout?.controller;
-    if (r && (version === undefined || version === '')) {
+    // Models without a rollout cost one map lookup here (no key is made up for them).
+    if (r && (version === undefined || version === '') && r.state(name)) {
       const routed = r.route(name, stickyKey ?? `anon-${(this.keyCounter += 1)}`);
       if (routed !== undefined) {
         const v = this.router.entry(name).versions.get(routed);
@@ -347,8 +348,8 @@ export class InferenceService implements ModelInvoker {
       // Checked before the model runs: a bad class count is the client's error, not a failed inference.
       classCounts(req.outputs);
       const job = toJob(req, mv);
-      // The mirror's inputs are copied before the primary's are handed to a worker thread.
       if (rollout && req.modelVersion === undefined) rollout.controller.served(req.modelName, mv.version);
+      // The mirror's inputs are copied before the primary's are handed to a worker thread.
       const shadowTo = rollout && req.modelVersion === undefined && this.shadowTarget(req.modelName, mv, key);
       const copy = shadowTo ? copyInputs(req) : undefined;
       const result = await mv.scheduler.enqueue(job);
@@ -388,7 +389,9 @@ export class InferenceService implements ModelInvoker {
 
   /** The READY candidate to mirror this request to, when it falls in the rollout's shadow share. */
   private shadowTarget(name: string, mv: ReadyVersion, key: string | undefined): ReadyVersion | undefined {
-    const to = this.rollout?.controller.shadowOf(name, mv.version, key ?? `anon-${(this.keyCounter += 1)}`);
+    const c = this.rollout?.controller;
+    if (!c?.state(name)) return undefined;
+    const to = c.shadowOf(name, mv.version, key ?? `anon-${(this.keyCounter += 1)}`);
     if (to === undefined) return undefined;
     const v = this.router.entry(name).versions.get(to);
     return v && isReady(v) ? v : undefined;
