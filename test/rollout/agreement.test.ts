@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { BytesData } from '../../src/core/bytes-data.js';
 import { cer, compareOutputs, editDistance } from '../../src/service/rollout/agreement.js';
-import { copyInputs } from '../../src/service/shadow.js';
+import { copyInputs, runShadow } from '../../src/service/shadow.js';
 
 it('label agreement per row and the mean score difference of the primary label', () => {
   const p = [
@@ -51,4 +51,29 @@ it("the shadow's inputs are a copy: detaching the primary's buffers leaves them 
   structuredClone(data.buffer, { transfer: [data.buffer] });
   assert.equal(data.length, 0);
   assert.deepEqual([...(copy.inputs[0]!.data as Float32Array)], [1, 2, 3, 4]);
+});
+
+it('a mirror is shed when another request is in flight or the candidate is busy, and runs after this turn', async () => {
+  const reports: string[] = [];
+  const req = { modelName: 'm', inputs: [] };
+  const candidate = (pending: number) =>
+    ({ version: '2', scheduler: { full: false, pending } }) as unknown as Parameters<typeof runShadow>[2];
+  runShadow(
+    req,
+    [],
+    candidate(0),
+    (r) => reports.push(r.outcome),
+    () => true,
+  );
+  runShadow(
+    req,
+    [],
+    candidate(1),
+    (r) => reports.push(r.outcome),
+    () => false,
+  );
+  // Nothing happens on the primary's own turn of the event loop.
+  assert.deepEqual(reports, []);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(reports, ['shed', 'shed']);
 });
