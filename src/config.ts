@@ -259,6 +259,21 @@ export const settingsSchema = z.object({
     .min(0)
     .max(2 ** 50)
     .default(64 * 1024 * MiB),
+  /**
+   * Byte budget of the response cache (service/response-cache.ts), shared by the models whose
+   * config says `response_cache { enable: true }`; 0 turns the cache off for every model.
+   */
+  cacheSizeBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 1024 * MiB)
+    .default(64 * MiB),
+  /** Warm a model without `model_warmup` with one synthetic request at load (repository/warmup.ts). */
+  syntheticWarmup: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(true),
 });
 
 /** Validated settings; `host` is always resolved (resolveHost). */
@@ -412,6 +427,14 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
   shmMaxBytes: {
     arg: 'n',
     help: 'sum of registered system shared-memory byte sizes (default 68719476736 = 64 GiB)',
+  },
+  cacheSizeBytes: {
+    arg: 'n',
+    help: 'response cache budget in bytes, for models with response_cache enabled; 0 = off (default 67108864 = 64 MiB)',
+  },
+  syntheticWarmup: {
+    arg: 'true|false',
+    help: 'warm a model without model_warmup with one synthetic request at load (default true)',
   },
 };
 

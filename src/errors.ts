@@ -313,6 +313,13 @@ export const ERROR_CATALOGUE = {
     serverFault: false,
     when: "the plan's rate or concurrency limit; `Retry-After` in seconds",
   },
+  prediction_not_found: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    title: 'Prediction not found',
+    serverFault: false,
+    when: "feedback names a `request_id` with no prediction of this model by this key: never made, made by another key, batched (not logged), or past the plan's retention ([lifecycle](lifecycle.md#feedback-and-drift))",
+  },
   quota_exceeded: {
     http: 429,
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,

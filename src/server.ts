@@ -23,6 +23,7 @@ import { onnxBackend } from './runtime/onnx/backend.js';
 import { createPipelineBackendFactory } from './runtime/pipeline/backend.js';
 import { StepRegistry } from './runtime/pipeline/registry.js';
 import { InferenceService } from './service/inference-service.js';
+import { ResponseCache } from './service/response-cache.js';
 import { SharedMemoryRegistry } from './service/shared-memory.js';
 import { imageSteps } from './steps/image/preprocess.js';
 import { ocrSteps } from './steps/ocr/steps.js';
@@ -94,6 +95,7 @@ export async function startServer(
     invoker,
     configSections: CONFIG_SECTIONS,
     defaultMaxBatchSize: settings.defaultMaxBatchSize,
+    syntheticWarmup: settings.syntheticWarmup,
   });
   const control = new ModelControl(models, {
     mode: settings.modelControlMode,
@@ -110,6 +112,9 @@ export async function startServer(
     maxRegions: settings.shmMaxRegions,
     maxTotalBytes: settings.shmMaxBytes,
   });
+  // Triton's response cache: one byte budget shared by the models that enable it.
+  const cache = new ResponseCache(settings.cacheSizeBytes);
+  metrics.cacheUsage = () => ({ bytes: cache.bytes, entries: cache.size, evictions: cache.evictions });
   const service = new InferenceService(models, {
     name: 'inferd',
     version: VERSION,
@@ -120,6 +125,7 @@ export async function startServer(
     sharedMemory,
     maxSharedMemoryReadBytes: settings.maxBodyBytes,
     control,
+    cache,
   });
   late.service = service;
   // The gateway first: its access policy is what every transport consults.
@@ -128,6 +134,7 @@ export async function startServer(
     moveAlias: isLocalRepository(source.location)
       ? (model, alias, version, who) => moveAlias(source.location, model, alias, version, who)
       : undefined,
+    onFeedback: (model, version, correct) => metrics.feedback(model, version, correct),
   });
   // Rollouts live in the gateway's store (shared by replicas); without a store there are none.
   const rollouts = gateway.store && startRollouts(gateway.store, service, metrics, logger, settings);

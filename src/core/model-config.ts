@@ -43,6 +43,57 @@ const tensorConfig = z.strictObject({
   label_filename: z.string().min(1).max(255).optional(),
 });
 
+/**
+ * Triton's ModelWarmup message (model_config.proto), validated but kept as written (data types
+ * stay `TYPE_FP32`, as the config endpoints report them). Exactly one data source per input.
+ */
+const warmupInput = z
+  .strictObject({
+    data_type: z.string().min(1).max(32),
+    dims: z
+      .array(
+        int64.pipe(
+          z
+            .number()
+            .int()
+            .min(0)
+            .max(1 << 24),
+        ),
+      )
+      .max(16),
+    zero_data: z.boolean().optional(),
+    random_data: z.boolean().optional(),
+    /** A file in the model's `warmup/` folder: raw row-major data of one batch row. */
+    input_data_file: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^/\\]+$/, 'must be a file name in the warmup/ folder, without a path')
+      .refine((f) => f !== '.' && f !== '..', 'must be a file name')
+      .optional(),
+  })
+  .refine(
+    (i) => [i.zero_data, i.random_data, i.input_data_file].filter((x) => x !== undefined).length === 1,
+    'give exactly one of zero_data, random_data, input_data_file',
+  );
+
+const warmupSample = z.strictObject({
+  name: z.string().min(1).max(128),
+  /** 0 (protobuf's default) reads as 1. */
+  batch_size: int64
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(1 << 16),
+    )
+    .default(1),
+  inputs: z.record(z.string().min(1).max(256), warmupInput),
+  /** Runs of this sample; 0 (the default) reads as 1. */
+  count: int64.pipe(z.number().int().min(0).max(1000)).default(0),
+});
+
 const versionPolicy = z.union([
   z.object({ latest: z.object({ num_versions: z.number().int().min(1) }) }),
   z.object({ all: z.object({}) }),
@@ -87,8 +138,10 @@ const modelConfigSchema = z.strictObject({
       }),
     )
     .optional(),
-  /** Triton's warm-up samples: accepted and stored, reported by the config endpoints. */
-  model_warmup: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** Triton's warm-up samples, run at load before the version is READY (repository/warmup.ts). */
+  model_warmup: z.array(warmupSample).max(64).optional(),
+  /** Triton's response cache, opt-in per model (service/response-cache.ts). */
+  response_cache: z.strictObject({ enable: z.boolean().default(false) }).optional(),
   /** Owned and validated by the ONNX Runtime backend (runtime/onnx/config.ts, a ConfigSection). */
   onnxruntime: z.unknown().optional(),
   /** Alias name → version folder, e.g. {"production": "1"}. */
@@ -153,6 +206,7 @@ export function maxBatchSizeGiven(cfg: ModelConfig): boolean {
   return !MAX_BATCH_UNSET.has(cfg);
 }
 export type TensorConfig = z.infer<typeof tensorConfig>;
+export type WarmupSample = z.infer<typeof warmupSample>;
 
 /** Validates raw JSON; throws `invalid_config` naming every bad field. */
 export function parseModelConfig(

@@ -135,6 +135,7 @@ export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
   'POST /v1/keys/:id/revoke': 'customer-api',
   'POST /v1/models/:name/predict': 'customer-api',
   'POST /v1/models/:name/versions/:version/predict': 'customer-api',
+  'POST /v1/models/:name/feedback': 'customer-api',
   'GET /v1/usage': 'customer-api',
   'POST /admin/keys': 'admin-api',
   'GET /admin/keys': 'admin-api',

@@ -12,6 +12,12 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { registerPredictRoutes } from './api/predict.js';
+import {
+  isFeedbackRoute,
+  registerFeedbackRoutes,
+  type FeedbackListener,
+  type PredictionLog,
+} from './feedback.js';
 import { InferdError } from '../errors.js';
 import type { InferenceService } from '../service/inference-service.js';
 import type { ApiKeyRecord, Store } from './store/types.js';
@@ -29,6 +35,10 @@ export interface GatewayDeps {
   plans: PlanSet;
   /** Each key's last failures with their request ids (GET /v1/account). */
   recentErrors: RecentErrors;
+  /** The prediction log for feedback (undefined without a store). */
+  predictions?: PredictionLog;
+  /** Told of each accepted feedback (live accuracy metrics). */
+  onFeedback?: FeedbackListener;
 }
 
 export interface CustomerApiOptions {
@@ -47,7 +57,9 @@ declare module 'fastify' {
   }
 }
 
+/** The model a call is charged to; feedback names one but is an account call (no units, not metered). */
 function modelOf(req: FastifyRequest): string | undefined {
+  if (isFeedbackRoute(req)) return undefined;
   const p = req.params as { name?: unknown } | undefined;
   return typeof p?.name === 'string' ? p.name : undefined;
 }
@@ -172,7 +184,11 @@ export async function registerCustomerApi(app: FastifyInstance, opts: CustomerAp
             ? { max, tooLarge: () => closing(gate.tooLarge(call)) }
             : undefined;
         },
+        onAnswer: async (req, a) => {
+          if (req.apiKey && g.predictions) await g.predictions.record({ ...a, key: req.apiKey });
+        },
       });
+      registerFeedbackRoutes(v1, { service: opts.service, store: g.store, onFeedback: g.onFeedback });
       registerUsageRoutes(v1, g.store);
       registerAccountRoutes(v1, {
         service: opts.service,

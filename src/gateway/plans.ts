@@ -24,6 +24,13 @@ const planSchema = z.object({
   monthlyQuotaUnits: z.number().int().min(1).nullable(),
   /** Largest request body for this plan. */
   maxPayloadBytes: z.number().int().min(1),
+  /**
+   * Opt-in: keep the text inputs of /v1 predictions (up to 64 KiB each) so that feedback can be
+   * trained on (docs/lifecycle.md#feedback-and-drift). Default off: only the answer is logged.
+   */
+  keepInputs: z.boolean().optional(),
+  /** Days a logged prediction (and its input and feedback) is kept; default 30. */
+  predictionRetentionDays: z.number().int().min(1).max(3650).optional(),
 });
 
 const plansFileSchema = z.object({
@@ -86,6 +93,9 @@ export function loadPlans(file?: string): PlanSet {
   }
   return res.data;
 }
+
+/** Default of `predictionRetentionDays`. */
+export const DEFAULT_PREDICTION_RETENTION_DAYS = 30;
 
 export function modelWeight(plans: PlanSet, model: string): number {
   return plans.modelWeights[model] ?? plans.defaultWeight;

@@ -32,6 +32,10 @@ import { rateLimit } from './limits.js';
 import { meterUsage, type UsageMeter } from './metering.js';
 import { loadPlans } from './plans.js';
 import { sendProblem } from './problem.js';
+import { PredictionLog, type FeedbackListener } from './feedback.js';
+
+/** How often expired predictions (and their inputs and feedback) are purged. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface Gateway {
   store?: Store;
@@ -47,6 +51,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** True when the repository has a model of that name (only those calls are metered). */
   modelExists: (name: string) => boolean;
+  /** Told of each accepted feedback (the live accuracy metrics). */
+  onFeedback?: FeedbackListener;
   /** Moves an alias in a local model repository (rollout promote); absent for object storage. */
   moveAlias?: RolloutAdminOptions['moveAlias'];
 }
@@ -110,7 +116,27 @@ export async function setupGateway(
       '!!! AUTH IS OFF: /v1 and /v2 accept requests without an API key, with no rate limits and no usage metering, and the /v2 repository API (load, unload) is open. Local development only; never expose this server. !!!',
     );
   }
-  const deps: GatewayDeps = { store, gate, plans, recentErrors: new RecentErrors() };
+  const predictions = store && gate ? new PredictionLog({ store, plans, logger }) : undefined;
+  let purging: Promise<void> = Promise.resolve();
+  const purge = (): void => {
+    if (!predictions) return;
+    purging = predictions
+      .purge()
+      .then((n) => {
+        if (n > 0) logger.info({ purged: n }, 'expired predictions purged');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'purging expired predictions failed'));
+  };
+  purge();
+  const purgeTimer = predictions ? setInterval(purge, PURGE_INTERVAL_MS).unref() : undefined;
+  const deps: GatewayDeps = {
+    store,
+    gate,
+    plans,
+    recentErrors: new RecentErrors(),
+    predictions,
+    onFeedback: opts.onFeedback,
+  };
   const adminToken = settings.adminToken;
   return {
     store,
@@ -136,7 +162,10 @@ export async function setupGateway(
       registerErrorShape(app, '/admin/', sendProblem);
     },
     async close() {
+      clearInterval(purgeTimer);
       await meter?.drain();
+      await predictions?.drain();
+      await purging;
       await limiter?.close();
       await store?.close();
     },

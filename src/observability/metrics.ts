@@ -5,6 +5,10 @@
 import client from 'prom-client';
 import { TritonMetrics } from './triton-metrics.js';
 import type { ModelLabels, PendingCell } from './metric-cells.js';
+import type { DriftWindow } from './drift-window.js';
+
+/** How a feedback compared with its prediction (inferd_feedback_total's `outcome`). */
+type FeedbackOutcome = 'correct' | 'incorrect' | 'unscored';
 
 /** What /metrics exposes: inferd's names, Triton's (nv_*), or both at once. */
 export type MetricsFormat = 'inferd' | 'triton' | 'both';
@@ -111,6 +115,131 @@ export class Metrics {
     labelNames: ['model', 'version', 'state'],
     registers: [this.registry],
   });
+
+  readonly cacheHits = new client.Counter<ModelLabels>({
+    name: 'inferd_cache_hits_total',
+    help: 'Requests answered from the response cache (models with response_cache enabled)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  readonly cacheMisses = new client.Counter<ModelLabels>({
+    name: 'inferd_cache_misses_total',
+    help: 'Requests to a model with response_cache enabled that the cache could not answer',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  /** The response cache's size, read at scrape time (set by the composition root). */
+  cacheUsage: () => { bytes: number; entries: number; evictions: number } = () => ({
+    bytes: 0,
+    entries: 0,
+    evictions: 0,
+  });
+
+  private readonly cacheBytes: client.Gauge = new client.Gauge({
+    name: 'inferd_cache_bytes',
+    help: 'Bytes held by the response cache (outputs and per-entry overhead), all models',
+    registers: [this.registry],
+    collect: () => this.cacheBytes.set(this.cacheUsage().bytes),
+  });
+
+  private readonly cacheEntries: client.Gauge = new client.Gauge({
+    name: 'inferd_cache_entries',
+    help: 'Responses held by the response cache, all models',
+    registers: [this.registry],
+    collect: () => this.cacheEntries.set(this.cacheUsage().entries),
+  });
+
+  /** Evictions counted by the cache; the counter catches up at scrape time. */
+  private evictionsSeen = 0;
+  private readonly cacheEvictions: client.Counter = new client.Counter({
+    name: 'inferd_cache_evictions_total',
+    help: 'Responses evicted from the response cache to make room (least recently used first)',
+    registers: [this.registry],
+    collect: () => {
+      const now = this.cacheUsage().evictions;
+      if (now > this.evictionsSeen) this.cacheEvictions.inc(now - this.evictionsSeen);
+      this.evictionsSeen = now;
+    },
+  });
+
+  /** Each loaded version's drift window (drift-window.ts), read at scrape time. */
+  private readonly driftWindows = new Map<
+    string,
+    { labels: Record<ModelLabels, string>; window: DriftWindow; live: () => boolean }
+  >();
+
+  /** Population stability index against the training reference; alert at >= 0.2 (docs/lifecycle.md). */
+  readonly driftPsi = new client.Gauge<ModelLabels | 'feature'>({
+    name: 'inferd_drift_psi',
+    help: 'PSI of the live window against the training reference per input feature and prediction (<0.1 stable, 0.1-0.2 moderate, >=0.2 alert)',
+    labelNames: ['model', 'version', 'feature'],
+    registers: [this.registry],
+    collect: () => {
+      this.driftPsi.reset();
+      for (const { labels, window, live } of this.driftWindows.values()) {
+        if (!live()) continue;
+        for (const [feature, v] of window.psi()) this.driftPsi.set({ ...labels, feature }, v);
+      }
+    },
+  });
+
+  readonly driftItems = new client.Gauge<ModelLabels>({
+    name: 'inferd_drift_window_items',
+    help: 'Items in the live drift window (PSI is reported from 100 on)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+    collect: () => {
+      this.driftItems.reset();
+      for (const { labels, window, live } of this.driftWindows.values()) {
+        if (live()) this.driftItems.set(labels, window.items);
+      }
+    },
+  });
+
+  /** Registers a loaded version's drift window (a reload replaces it); reported while `live()`. */
+  driftWindow(labels: Record<ModelLabels, string>, window: DriftWindow, live: () => boolean): void {
+    this.driftWindows.set(`${labels.model}\u0000${labels.version}`, { labels, window, live });
+  }
+
+  readonly feedbackTotal = new client.Counter<ModelLabels | 'outcome'>({
+    name: 'inferd_feedback_total',
+    help: 'Feedback received per prediction, by outcome (correct, incorrect, unscored)',
+    labelNames: ['model', 'version', 'outcome'],
+    registers: [this.registry],
+  });
+
+  /** Per model and version: [correct, scored] since start, for the accuracy gauge. */
+  private readonly accuracyCells = new Map<
+    string,
+    { labels: Record<ModelLabels, string>; correct: number; scored: number }
+  >();
+
+  readonly liveAccuracy = new client.Gauge<ModelLabels>({
+    name: 'inferd_live_accuracy',
+    help: 'Share of scored feedback whose label matched the prediction (this process, since start)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+    collect: () => {
+      for (const c of this.accuracyCells.values()) this.liveAccuracy.set(c.labels, c.correct / c.scored);
+    },
+  });
+
+  /** Counts one feedback; `correct` null when there was nothing to compare. */
+  feedback(model: string, version: string, correct: boolean | null): void {
+    const outcome: FeedbackOutcome = correct === null ? 'unscored' : correct ? 'correct' : 'incorrect';
+    this.feedbackTotal.inc({ model, version, outcome });
+    if (correct === null) return;
+    const key = `${model}\u0000${version}`;
+    let cell = this.accuracyCells.get(key);
+    if (!cell) {
+      cell = { labels: { model, version }, correct: 0, scored: 0 };
+      this.accuracyCells.set(key, cell);
+    }
+    cell.scored += 1;
+    if (correct) cell.correct += 1;
+  }
 
   /** Triton's families, when the format asks for them (fed by each ModelObserver). */
   readonly triton?: TritonMetrics;

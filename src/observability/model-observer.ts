@@ -58,6 +58,13 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
     this.triton?.failed(reason);
   }
 
+  /** A response cache lookup (service/response-cache.ts): `ns` as VersionStats.recordCache. */
+  cached(hit: boolean, ns: number): void {
+    this.stats.recordCache(hit, ns);
+    (hit ? this.metrics.cacheHits : this.metrics.cacheMisses).inc(this.labels);
+    this.triton?.cached(hit, ns);
+  }
+
   stepsCanceled(count: number): void {
     this.metrics.pipelineStepsCanceled.inc(this.labels, count);
   }

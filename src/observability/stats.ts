@@ -63,6 +63,14 @@ export class VersionStats {
     add(ok ? this.inference.success : this.inference.fail, ns);
   }
 
+  /**
+   * Triton's cache counters: a hit's ns is the lookup; a miss's ns is the lookup and the insertion
+   * (the model's own time goes to the compute durations as usual). A hit also counts as a success.
+   */
+  recordCache(hit: boolean, ns: number): void {
+    add(hit ? this.inference.cache_hit : this.inference.cache_miss, ns);
+  }
+
   snapshot(): ModelStatistics {
     const copy = (d: Duration): Duration => ({ ...d });
     return {

@@ -33,6 +33,7 @@ export interface TritonVersionMetrics {
   dequeued(queueNs: number): void;
   succeeded(totalNs: number): void;
   failed(reason: FailureReason): void;
+  cached(hit: boolean, ns: number): void;
 }
 
 export class TritonMetrics {
@@ -45,6 +46,10 @@ export class TritonMetrics {
   private readonly inputUs: client.Counter<ModelLabels>;
   private readonly inferUs: client.Counter<ModelLabels>;
   private readonly outputUs: client.Counter<ModelLabels>;
+  private readonly cacheHits: client.Counter<ModelLabels>;
+  private readonly cacheMisses: client.Counter<ModelLabels>;
+  private readonly cacheHitUs: client.Counter<ModelLabels>;
+  private readonly cacheMissUs: client.Counter<ModelLabels>;
 
   constructor(registry: client.Registry, pendingCells: () => Iterable<PendingCell>) {
     const counter = (name: string, help: string): client.Counter<ModelLabels> =>
@@ -92,6 +97,17 @@ export class TritonMetrics {
       'nv_inference_compute_output_duration_us',
       'Cumulative inference compute output duration in microseconds (does not include cached requests)',
     );
+    // Response cache (docs/user_guide/metrics.md "Response Cache Metrics"): per model and version.
+    this.cacheHits = counter('nv_cache_num_hits_per_model', 'Number of cache hits per model');
+    this.cacheMisses = counter('nv_cache_num_misses_per_model', 'Number of cache misses per model');
+    this.cacheHitUs = counter(
+      'nv_cache_hit_duration_per_model',
+      'Total cache hit duration per model, in microseconds',
+    );
+    this.cacheMissUs = counter(
+      'nv_cache_miss_duration_per_model',
+      'Total cache miss (insert+lookup) duration per model, in microseconds',
+    );
     const pending: client.Gauge<ModelLabels> = new client.Gauge<ModelLabels>({
       name: 'nv_inference_pending_request_count',
       help: 'Instantaneous number of pending requests awaiting execution per-model.',
@@ -112,6 +128,10 @@ export class TritonMetrics {
     const inputUs = this.inputUs.labels(labels);
     const inferUs = this.inferUs.labels(labels);
     const outputUs = this.outputUs.labels(labels);
+    const cacheHits = this.cacheHits.labels(labels);
+    const cacheMisses = this.cacheMisses.labels(labels);
+    const cacheHitUs = this.cacheHitUs.labels(labels);
+    const cacheMissUs = this.cacheMissUs.labels(labels);
     return {
       executed: (rows, requests, inputNs, inferNs, outputNs) => {
         inferenceCount.inc(rows);
@@ -127,6 +147,10 @@ export class TritonMetrics {
       },
       failed: (reason) => {
         this.failure.inc({ ...labels, reason: TRITON_REASON[reason] });
+      },
+      cached: (hit, ns) => {
+        (hit ? cacheHits : cacheMisses).inc();
+        (hit ? cacheHitUs : cacheMissUs).inc(ns * US_PER_NS);
       },
     };
   }

@@ -123,6 +123,7 @@ export function tritonModelConfig(cfg: ModelConfig): Obj {
     metric_tags: {},
     parameters,
     model_warmup: cfg.model_warmup ?? [],
+    response_cache: { enable: cfg.response_cache?.enable ?? false },
   };
   const ensemble = cfg.platform === 'ensemble' ? ensembleScheduling(cfg.pipeline) : undefined;
   if (ensemble) {

@@ -10,15 +10,18 @@ import type { Logger } from 'pino';
 import { InferdError } from '../errors.js';
 import { ModelObserver } from '../observability/model-observer.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { BackendFactory, ModelInvoker } from '../runtime/backend.js';
+import type { Backend, BackendFactory, ModelInvoker } from '../runtime/backend.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { backendName, type ConfigSection, type ModelConfig } from '../core/model-config.js';
 import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
+import { readDriftReference } from './drift-reference.js';
+import { DriftWindow } from '../observability/drift-window.js';
 import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { readOutputLabels } from './labels.js';
+import { runWarmup, warmupSamples } from './warmup.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
@@ -50,6 +53,8 @@ export interface ManagerOptions {
   configSections?: readonly ConfigSection[];
   /** max_batch_size that auto-complete gives a model that can batch (auto-complete.ts); 0 = none. */
   defaultMaxBatchSize?: number;
+  /** Warm models without `model_warmup` with one synthetic request (warmup.ts); default true. */
+  syntheticWarmup?: boolean;
 }
 
 /**
@@ -345,6 +350,7 @@ export class ModelManager {
       const dir = await fetchDir();
       mv.lineage = (await verifyLineage(dir)) as Readonly<Record<string, unknown>> | undefined;
       mv.outputLabels = await readOutputLabels(name, dir, cfg);
+      const reference = await readDriftReference(dir, this.opts.logger, { model: name, version });
       const backend = await factory.load({
         modelName: name,
         version,
@@ -360,6 +366,7 @@ export class ModelManager {
       mv.config = cfg;
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;
+      await this.warmUp(name, version, backend, cfg, dir, concurrency);
       mv.metadata = backend.metadata;
       mv.scheduler = new Scheduler(
         backend,
@@ -374,6 +381,10 @@ export class ModelManager {
         },
         observer,
       );
+      if (reference) {
+        mv.drift = new DriftWindow(reference);
+        this.opts.metrics.driftWindow({ model: name, version }, mv.drift, () => mv.ready);
+      }
       mv.setState('READY');
       this.opts.logger.info(
         { model: name, version, ms: Math.round(performance.now() - started), concurrency },
@@ -381,11 +392,53 @@ export class ModelManager {
       );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
+      // A backend that loaded and then failed (a warm-up error) releases its workers.
+      await mv.backend?.unload().catch(() => undefined);
+      mv.backend = undefined;
       mv.setState('UNAVAILABLE', this.publicText(reason));
       // The full text (absolute paths, ONNX Runtime's own words) for the operator only.
       this.opts.logger.error({ model: name, version, reason }, 'model version failed to load');
     }
     return mv;
+  }
+
+  /**
+   * Runs the version's warm-up before it is READY (warmup.ts): a configured warm-up that fails
+   * fails the load (Triton's rule); a synthetic one only logs a warning.
+   */
+  private async warmUp(
+    name: string,
+    version: string,
+    backend: Backend,
+    cfg: ModelConfig,
+    dir: string,
+    concurrency: number,
+  ): Promise<void> {
+    const { kind, samples } = warmupSamples(cfg, backend.metadata, this.opts.syntheticWarmup ?? true);
+    if (samples.length === 0) return;
+    const started = performance.now();
+    try {
+      const executions = await runWarmup({
+        backend,
+        config: cfg,
+        versionDir: dir,
+        concurrency,
+        samples,
+        synthetic: kind === 'synthetic',
+      });
+      const ms = Math.round(performance.now() - started);
+      this.opts.logger.info(
+        { model: name, version, warmup: kind, executions, ms },
+        'model version warmed up',
+      );
+    } catch (err) {
+      if (kind === 'configured') throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.opts.logger.warn(
+        { model: name, version, reason: this.publicText(reason) },
+        'synthetic warm-up failed; the version serves without it (give it a model_warmup)',
+      );
+    }
   }
 
   private async doUnload(name: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { BackendMetadata } from '../core/model.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { ModelObserver } from '../observability/model-observer.js';
 import type { ModelConfig } from '../core/model-config.js';
+import type { DriftWindow } from '../observability/drift-window.js';
 
 const STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof STATES)[number];
@@ -30,6 +31,8 @@ export class ModelVersion {
   metadata: BackendMetadata | undefined;
   /** The version's lineage.json, verified against the model file at load (lineage.ts). */
   lineage: Readonly<Record<string, unknown>> | undefined;
+  /** Live drift against the version's drift_reference.json, when it has one (drift-window.ts). */
+  drift: DriftWindow | undefined;
   /** Classification labels per output name (labels.ts), for the classification extension. */
   outputLabels: ReadonlyMap<string, readonly string[]> | undefined;
   /** False once a newer load of the same version owns the (model, version) metric labels. */

@@ -26,7 +26,7 @@ const REFUSED: Record<string, string> = {
 };
 
 /** Top-level fields accepted and ignored: they tune what inferd does not have (see the docs table). */
-const IGNORED = new Set(['metric_tags', 'response_cache', 'model_metrics']);
+const IGNORED = new Set(['metric_tags', 'model_metrics']);
 
 /** Tensor fields refused when set (not at their default). */
 const TENSOR_REFUSED: Record<string, string> = {
@@ -73,6 +73,8 @@ export function fromTriton(raw: unknown, ctx: TritonContext): unknown {
     delete cfg[key];
   }
   for (const key of IGNORED) delete cfg[key];
+  // Only `enable` exists; Triton's JSON prints `response_cache: {enable: false}` for every model.
+  if (cfg.response_cache !== undefined && isDefault(cfg.response_cache)) delete cfg.response_cache;
   const decoupled = (cfg.model_transaction_policy as Obj | undefined)?.decoupled;
   if (decoupled === true)
     throw bad(['model_transaction_policy', 'decoupled'], 'decoupled models are not supported');

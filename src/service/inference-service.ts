@@ -11,6 +11,7 @@ import type { LoadOverride } from '../repository/load-override.js';
 export type { LoadOverride };
 import { clip } from '../core/clip.js';
 import type { ModelConfig } from '../core/model-config.js';
+import type { DriftWindow } from '../observability/drift-window.js';
 import { isReady, type ModelVersion, type ReadyVersion } from '../repository/model-version.js';
 import type { ModelMetadata, ServerMetadata, TensorSpec } from '../core/model.js';
 import type { ModelInvoker } from '../runtime/backend.js';
@@ -22,6 +23,7 @@ import type { SharedMemoryRegistry } from './shared-memory.js';
 import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 import { classCounts, classify } from './classification.js';
+import type { ResponseCache } from './response-cache.js';
 import type { RolloutController } from './rollout/controller.js';
 import { settledVersion } from './rollout/state.js';
 import { copyInputs, runShadow, type ShadowSink } from './shadow.js';
@@ -56,6 +58,8 @@ export interface Admitted {
   readonly inputs: readonly TensorSpec[];
   readonly maxBatchSize: number;
   readonly config: ModelConfig;
+  /** The version's live drift window, when it has a training reference (drift-window.ts). */
+  readonly drift?: DriftWindow;
 }
 
 /** Each READY version's Admitted, computed once (it depends only on the version's metadata and config). */
@@ -118,6 +122,8 @@ export class InferenceService implements ModelInvoker {
       maxSharedMemoryReadBytes: number;
       /** Model control mode and the repository API's load with overrides; absent: explicit, no overrides. */
       control?: ModelControl;
+      /** Triton's response cache, for models whose config enables it; absent or 0 bytes: off. */
+      cache?: ResponseCache;
     },
   ) {
     this.router = new Router(models);
@@ -282,6 +288,7 @@ export class InferenceService implements ModelInvoker {
         inputs: mv.metadata.inputs,
         maxBatchSize: mv.config.max_batch_size,
         config: mv.config,
+        drift: mv.drift,
       };
       ADMITTED.set(mv, admitted);
       TARGETS.set(admitted, mv);
@@ -335,12 +342,12 @@ export class InferenceService implements ModelInvoker {
     const { timing, internal = false, admitted } = opts;
     if (!internal) this.assertAccepting();
     const held = admitted && TARGETS.get(admitted);
-    const key = opts.requestKey ?? req.id;
+    const stickyKey = opts.requestKey ?? req.id;
     const rollout = internal ? undefined : this.rollout;
     const mv = held?.ready
       ? held
       : rollout
-        ? this.pick(req.modelName, req.modelVersion, key)
+        ? this.pick(req.modelName, req.modelVersion, stickyKey)
         : this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     this.inflight += 1;
@@ -349,25 +356,40 @@ export class InferenceService implements ModelInvoker {
       classCounts(req.outputs);
       const job = toJob(req, mv);
       if (rollout && req.modelVersion === undefined) rollout.controller.served(req.modelName, mv.version);
-      // The mirror's inputs are copied before the primary's are handed to a worker thread.
-      const shadowTo = rollout && req.modelVersion === undefined && this.shadowTarget(req.modelName, mv, key);
-      const copy = shadowTo ? copyInputs(req) : undefined;
-      const result = await mv.scheduler.enqueue(job);
-      // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
-      // what a transport will encode is bounded.
-      if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
+      // The response cache (response-cache.ts): looked up once the request is valid, keyed before
+      // the scheduler owns (and may move) the inputs; a hit never reaches the scheduler.
+      const cache =
+        mv.config.response_cache?.enable && this.info.cache?.enabled ? this.info.cache : undefined;
+      const lookedUp = performance.now();
+      const key = cache?.key(req.modelName, mv.version, mv, req);
+      const hit = key === undefined ? undefined : cache!.get(key);
+      if (key !== undefined)
+        mv.observer.cached(hit !== undefined, Math.round((performance.now() - lookedUp) * 1e6));
+      let outputs: Tensor[];
+      if (hit) {
+        outputs = hit;
+        if (!internal) assertResponseFits(req.modelName, outputs, this.info.maxResponseBytes);
+        timing?.({ queueMs: 0, computeMs: 0, version: mv.version });
+      } else {
+        // The mirror's inputs are copied before the primary's are handed to a worker thread.
+        const shadowTo =
+          rollout && req.modelVersion === undefined && this.shadowTarget(req.modelName, mv, stickyKey);
+        const copy = shadowTo ? copyInputs(req) : undefined;
+        const result = await mv.scheduler.enqueue(job);
+        // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
+        // what a transport will encode is bounded.
+        if (!internal) assertResponseFits(req.modelName, result.outputs, this.info.maxResponseBytes);
+        timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
+        outputs = classified(result.outputs, req, mv);
+        if (key !== undefined) cache!.set(key, outputs);
+        // Fire and forget, after the primary answer is written; shed when anything else is running.
+        if (shadowTo && copy)
+          runShadow(copy, result.outputs, shadowTo, rollout.shadow, () => this.inflight > 0);
+      }
       const totalNs = Math.round((performance.now() - started) * 1e6);
       mv.observer.succeeded(totalNs);
       rollout?.controller.observe(req.modelName, mv.version, true, totalNs / 1e6);
-      // Fire and forget, after the primary answer is written; shed when anything else is running.
-      if (shadowTo && copy)
-        runShadow(copy, result.outputs, shadowTo, rollout.shadow, () => this.inflight > 0);
-      timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
-      const res: InferenceResponse = {
-        modelName: req.modelName,
-        modelVersion: mv.version,
-        outputs: classified(result.outputs, req, mv),
-      };
+      const res: InferenceResponse = { modelName: req.modelName, modelVersion: mv.version, outputs };
       if (req.id !== undefined) res.id = req.id;
       return res;
     } catch (err) {

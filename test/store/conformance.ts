@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ApiKeyRecord, Store } from '../../src/gateway/store/types.js';
+import type { ApiKeyRecord, FeedbackRecord, PredictionRecord, Store } from '../../src/gateway/store/types.js';
 import type { RolloutState } from '../../src/service/rollout/state.js';
 
 export function key(id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
@@ -147,6 +147,118 @@ export function storeConformance(
       assert.deepEqual(
         all.map((t) => t.keyId),
         ['key_u1', 'key_u2'],
+      );
+    });
+
+    const prediction = (over: Partial<PredictionRecord> = {}): PredictionRecord => ({
+      keyId: 'key_p1',
+      requestId: 'req-1',
+      model: 'spam',
+      version: '1',
+      output: '{"label":"spam","score":0.9}',
+      label: 'spam',
+      input: '{"text":"win money"}',
+      time: T0,
+      expiresAt: T0 + DAY,
+      ...over,
+    });
+    const feedback = (over: Partial<FeedbackRecord> = {}): FeedbackRecord => ({
+      keyId: 'key_p1',
+      requestId: 'req-1',
+      label: 'ham',
+      text: null,
+      correct: false,
+      time: T0 + 1000,
+      ...over,
+    });
+
+    const record = (p: PredictionRecord) => store.recordPredictions([p]);
+
+    it('logs a batch in one call; within it the last record of a request id wins', async () => {
+      await store.recordPredictions([
+        prediction({ keyId: 'key_b1', requestId: 'b1', version: '1' }),
+        prediction({ keyId: 'key_b1', requestId: 'b2' }),
+        prediction({ keyId: 'key_b1', requestId: 'b1', version: '2' }),
+      ]);
+      assert.equal((await store.getPrediction('key_b1', 'b1', T0))?.version, '2');
+      assert.equal((await store.getPrediction('key_b1', 'b2', T0))?.requestId, 'b2');
+      await store.recordPredictions([]);
+    });
+
+    it('logs a prediction per key and request id; another key or an expired one finds nothing', async () => {
+      await record(prediction());
+      assert.deepEqual(await store.getPrediction('key_p1', 'req-1', T0), prediction());
+      assert.equal(await store.getPrediction('key_other', 'req-1', T0), undefined);
+      assert.equal(await store.getPrediction('key_p1', 'req-1', T0 + DAY), undefined, 'expired');
+      assert.equal(await store.getPrediction('key_p1', 'nope', T0), undefined);
+    });
+
+    it('stores feedback with its prediction, replaces a second one, and lists kept inputs for training', async () => {
+      await record(prediction({ keyId: 'key_f1', requestId: 'r1', time: T0 }));
+      await record(prediction({ keyId: 'key_f1', requestId: 'r2', input: null }));
+      await record(prediction({ keyId: 'key_f2', requestId: 'r1', model: 'fbmodel' }));
+      await record(prediction({ keyId: 'key_f1', requestId: 'r3', model: 'fbmodel' }));
+      assert.equal(
+        await store.recordFeedback(feedback({ keyId: 'key_f1', requestId: 'r1', label: 'spam' })),
+        false,
+      );
+      assert.equal(await store.recordFeedback(feedback({ keyId: 'key_f1', requestId: 'r2' })), false);
+      assert.equal(
+        await store.recordFeedback(feedback({ keyId: 'key_f2', requestId: 'r1', time: T0 + 5 })),
+        false,
+      );
+      assert.equal(
+        await store.recordFeedback(
+          feedback({ keyId: 'key_f1', requestId: 'r3', time: T0 + 9, correct: null }),
+        ),
+        false,
+      );
+      assert.equal(
+        await store.recordFeedback(
+          feedback({ keyId: 'key_f1', requestId: 'r3', time: T0 + 7, text: 'fixed' }),
+        ),
+        true,
+        'a second feedback replaces the first',
+      );
+      const ex = await store.feedbackExamples('fbmodel', 100);
+      assert.deepEqual(
+        ex.map((e) => [e.keyId, e.requestId, e.label, e.text, e.time]),
+        [
+          ['key_f2', 'r1', 'ham', null, T0 + 5],
+          ['key_f1', 'r3', 'ham', 'fixed', T0 + 7],
+        ],
+      );
+      assert.equal(ex[0]!.input, '{"text":"win money"}');
+      assert.equal((await store.feedbackExamples('fbmodel', 1)).length, 1, 'bounded by limit');
+      // r2 of spam kept no input: not a training example.
+      const spam = (await store.feedbackExamples('spam', 100)).filter((e) => e.keyId === 'key_f1');
+      assert.deepEqual(
+        spam.map((e) => e.requestId),
+        ['r1'],
+      );
+    });
+
+    it('a repeated request id replaces the prediction and drops its feedback', async () => {
+      await record(prediction({ keyId: 'key_r1', model: 'rmodel' }));
+      await store.recordFeedback(feedback({ keyId: 'key_r1' }));
+      assert.equal((await store.feedbackExamples('rmodel', 10)).length, 1);
+      await record(prediction({ keyId: 'key_r1', model: 'rmodel', version: '2' }));
+      assert.equal((await store.getPrediction('key_r1', 'req-1', T0))?.version, '2');
+      assert.deepEqual(await store.feedbackExamples('rmodel', 10), []);
+    });
+
+    it('purges expired predictions with their feedback, and only those', async () => {
+      await record(prediction({ keyId: 'key_x1', model: 'xmodel', expiresAt: T0 + 10 }));
+      await record(
+        prediction({ keyId: 'key_x1', requestId: 'keep', model: 'xmodel', expiresAt: T0 + 1000 * DAY }),
+      );
+      await store.recordFeedback(feedback({ keyId: 'key_x1' }));
+      await store.recordFeedback(feedback({ keyId: 'key_x1', requestId: 'keep' }));
+      assert.ok((await store.purgePredictions(T0 + 10)) >= 1);
+      assert.equal(await store.getPrediction('key_x1', 'req-1', 0), undefined);
+      assert.deepEqual(
+        (await store.feedbackExamples('xmodel', 10)).map((e) => e.requestId),
+        ['keep'],
       );
     });
 

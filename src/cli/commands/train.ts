@@ -9,6 +9,17 @@ import { writeFileSync } from 'node:fs';
 import { evaluateSpam } from '../../training/spam/evaluate.js';
 import { reportJson, reportMarkdown, reportText } from '../../training/spam/gate-report.js';
 import { trainSpam, DEFAULT_SEED } from '../../training/spam/train.js';
+import { readSpamFeedback } from './train-feedback.js';
+
+interface TrainCliOptions {
+  out: string;
+  seed: number;
+  version?: number;
+  withFeedback?: boolean;
+  dataDir?: string;
+  databaseUrl?: string;
+  databaseSchema?: string;
+}
 
 function parseIntOption(name: string): (v: string) => number {
   return (v: string) => {
@@ -60,12 +71,36 @@ export function addTrainCommands(program: Command): void {
       'version folder to write (default: next free version)',
       parseIntOption('--version'),
     )
-    .action(async (model: string, opts: { out: string; seed: number; version?: number }) => {
+    .option(
+      '--with-feedback',
+      'add the customer corrections in the store to the train split (deduplicated; recorded in lineage.json)',
+    )
+    .option(
+      '--data-dir <dir>',
+      "with --with-feedback: the server's data folder (env INFERD_DATA_DIR; default ./.inferd)",
+    )
+    .option(
+      '--database-url <url>',
+      'with --with-feedback: PostgreSQL URL instead of SQLite (env INFERD_DATABASE_URL)',
+    )
+    .option('--database-schema <name>', 'PostgreSQL schema (env INFERD_DATABASE_SCHEMA; default inferd)')
+    .action(async (model: string, opts: TrainCliOptions) => {
       requireSpam(model);
+      let feedback;
+      if (opts.withFeedback) {
+        const read = await readSpamFeedback(opts);
+        process.stderr.write(
+          `feedback: ${read.rows.length} corrections with a kept input` +
+            (read.skipped > 0 ? ` (${read.skipped} without a label or text skipped)` : '') +
+            '\n',
+        );
+        feedback = read.rows;
+      }
       await trainSpam({
         out: opts.out,
         seed: opts.seed,
         version: opts.version === undefined ? undefined : String(opts.version),
+        feedback,
       });
     });
 

@@ -7,6 +7,7 @@ import { accountPaths } from './account-openapi.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import { VERSION } from '../../version.js';
 import { trySignature, type Signature, type SignatureInput, type SignatureOutput } from './signature.js';
+import { feedbackOp } from './feedback-openapi.js';
 
 type Schema = Record<string, unknown>;
 
@@ -152,6 +153,7 @@ export async function buildOpenApi(service: InferenceService, serverUrl?: string
     if (!sig) continue;
     paths[`/v1/models/${name}/predict`] = { post: predictOp(name, sig, false) };
     paths[`/v1/models/${name}/versions/{version}/predict`] = { post: predictOp(name, sig, true) };
+    paths[`/v1/models/${name}/feedback`] = { post: feedbackOp(name, cfg.labels, ERRORS) };
   }
   paths['/v1/usage'] = {
     get: {

@@ -12,7 +12,7 @@ import { clientGone } from '../../protocol/http/client-gone.js';
 import { payloadTooLarge } from '../../protocol/http/errors.js';
 import { assertJsonFits } from '../../protocol/http/json-size.js';
 import { ENVELOPE_VALUES, parseJsonBody } from '../../protocol/http/json-body.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { Admitted, InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
 import { signatureOf, type Signature } from './signature.js';
 import { UploadBudget } from './upload-budget.js';
@@ -28,6 +28,48 @@ export interface PredictOptions {
   maxBodyBytes: number;
   /** The plan's limit for this request, when the gateway is on. */
   planLimit: (req: FastifyRequest) => BodyLimit | undefined;
+  /**
+   * Called with each answered single (unbatched) prediction before the answer is sent: the
+   * gateway logs it for feedback (gateway/feedback.ts).
+   */
+  onAnswer?: (req: FastifyRequest, a: Answered) => Promise<void>;
+}
+
+/** One answered single prediction. */
+export interface Answered {
+  /** The request id the answer carries (x-request-id). */
+  requestId: string;
+  model: string;
+  /** The version that answered. */
+  version: string;
+  sig: Signature;
+  body: Record<string, unknown>;
+  item: JsonObject;
+}
+
+/**
+ * Feeds the version's drift window (drift-window.ts) with each answered item: the text of the
+ * reference's input field and the score of its prediction output (signature field or tensor name).
+ */
+function observeDrift(
+  admitted: Admitted,
+  sig: Signature,
+  body: Record<string, unknown>,
+  items: readonly JsonObject[],
+  batched: boolean,
+): void {
+  const w = admitted.drift;
+  if (!w) return;
+  const input = sig.inputs.find((i) => i.field === w.input || i.tensor === w.input);
+  if (!input) return;
+  const raw = batched ? body[input.batch_field ?? ''] : [body[input.field]];
+  if (!Array.isArray(raw)) return;
+  const out = w.output && sig.outputs.find((o) => o.field === w.output || o.tensor === w.output);
+  raw.forEach((text, i) => {
+    if (typeof text !== 'string') return;
+    const score = out ? items[i]?.[out.field] : undefined;
+    w.observe(text, typeof score === 'number' ? score : undefined);
+  });
 }
 
 interface PredictParams {
@@ -132,6 +174,18 @@ export function registerPredictRoutes(
     assertJsonFits(res.outputs, 0, service.maxResponseBytes);
     const items = encodeOutputs(sig, res.outputs, decoded.batch ?? 1);
     void reply.header('x-model-version', res.modelVersion);
+    observeDrift(admitted, sig, body, items, decoded.batch !== undefined);
+    if (opts.onAnswer && decoded.batch === undefined) {
+      // Before the answer, so that feedback sent as soon as it arrives finds the prediction.
+      await opts.onAnswer(req, {
+        requestId: req.id,
+        model: name,
+        version: res.modelVersion,
+        sig,
+        body,
+        item: items[0]!,
+      });
+    }
     const out: JsonObject = decoded.batch === undefined ? items[0]! : { results: items };
     return reply.type('application/json').send(JSON.stringify(out));
   };

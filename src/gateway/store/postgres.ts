@@ -16,9 +16,30 @@ import {
   type TotalRow,
   type UsageRow,
 } from './rows.js';
+import {
+  correctValue,
+  exampleFromRow,
+  examplesSql,
+  feedbackTables,
+  lastPerRequest,
+  PREDICTION_COLUMNS,
+  predictionFromRow,
+  predictionToValues,
+  type ExampleRow,
+  type PredictionRow,
+} from './feedback-rows.js';
+import type {
+  ApiKeyRecord,
+  FeedbackExample,
+  FeedbackRecord,
+  PredictionRecord,
+  Store,
+  UsageQuery,
+  UsageRecord,
+  UsageTotal,
+} from './types.js';
 import { ROLLOUT_SQL, rolloutFromRow, rolloutToJson, type RolloutRow } from './rollout-rows.js';
 import type { RolloutState } from '../../service/rollout/state.js';
-import type { ApiKeyRecord, Store, UsageQuery, UsageRecord, UsageTotal } from './types.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE api_keys (
@@ -32,6 +53,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX usage_key_time ON usage (key_id, time);`,
   // Accounts list their keys by owner (/v1/keys).
   `CREATE INDEX api_keys_owner ON api_keys (owner);`,
+  // The prediction log and its feedback (docs/lifecycle.md#feedback-and-drift).
+  feedbackTables('BIGINT'),
   // Rollout states (src/service/rollout/).
   ROLLOUT_SQL.postgres,
 ];
@@ -184,6 +207,81 @@ export class PostgresStore implements Store {
       w.params,
     );
     return r.rows.map(usageFromRow);
+  }
+
+  /** Runs `fn` in one transaction on one connection. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async recordPredictions(records: PredictionRecord[]): Promise<void> {
+    const rows = lastPerRequest(records);
+    if (rows.length === 0) return;
+    // One statement, one round trip: the batch as arrays, its feedback dropped, then upserted.
+    const cols = rows.map(predictionToValues);
+    const column = (i: number): unknown[] => cols.map((c) => c[i]);
+    await this.pool.query(
+      `WITH r AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::text[], $8::bigint[], $9::bigint[])
+           AS t(key_id, request_id, model, version, output, label, input, time, expires_at)),
+       d AS (DELETE FROM feedback f USING r WHERE f.key_id = r.key_id AND f.request_id = r.request_id)
+       INSERT INTO predictions (${PREDICTION_COLUMNS}) SELECT ${PREDICTION_COLUMNS} FROM r
+       ON CONFLICT (key_id, request_id) DO UPDATE SET model = EXCLUDED.model, version = EXCLUDED.version,
+         output = EXCLUDED.output, label = EXCLUDED.label, input = EXCLUDED.input, time = EXCLUDED.time,
+         expires_at = EXCLUDED.expires_at`,
+      [0, 1, 2, 3, 4, 5, 6, 7, 8].map(column),
+    );
+  }
+
+  async getPrediction(keyId: string, requestId: string, now: number): Promise<PredictionRecord | undefined> {
+    const r = await this.pool.query<PredictionRow>(
+      `SELECT ${PREDICTION_COLUMNS} FROM predictions WHERE key_id = $1 AND request_id = $2 AND expires_at > $3`,
+      [keyId, requestId, now],
+    );
+    return r.rows[0] ? predictionFromRow(r.rows[0]) : undefined;
+  }
+
+  async recordFeedback(f: FeedbackRecord): Promise<boolean> {
+    return this.tx(async (c) => {
+      const had = await c.query('DELETE FROM feedback WHERE key_id = $1 AND request_id = $2', [
+        f.keyId,
+        f.requestId,
+      ]);
+      await c.query(
+        'INSERT INTO feedback (key_id, request_id, label, text, correct, time) VALUES ($1, $2, $3, $4, $5, $6)',
+        [f.keyId, f.requestId, f.label, f.text, correctValue(f.correct), f.time],
+      );
+      return (had.rowCount ?? 0) > 0;
+    });
+  }
+
+  async feedbackExamples(model: string, limit: number): Promise<FeedbackExample[]> {
+    const r = await this.pool.query<ExampleRow>(examplesSql($), [model, limit]);
+    return r.rows.map(exampleFromRow);
+  }
+
+  async purgePredictions(now: number): Promise<number> {
+    return this.tx(async (c) => {
+      await c.query(
+        `DELETE FROM feedback f USING predictions p
+         WHERE p.key_id = f.key_id AND p.request_id = f.request_id AND p.expires_at <= $1`,
+        [now],
+      );
+      const r = await c.query('DELETE FROM predictions WHERE expires_at <= $1', [now]);
+      return r.rowCount ?? 0;
+    });
   }
 
   async listRollouts(): Promise<RolloutState[]> {

@@ -21,9 +21,29 @@ import {
   type TotalRow,
   type UsageRow,
 } from './rows.js';
+import {
+  correctValue,
+  exampleFromRow,
+  examplesSql,
+  feedbackTables,
+  PREDICTION_COLUMNS,
+  predictionFromRow,
+  predictionToValues,
+  type ExampleRow,
+  type PredictionRow,
+} from './feedback-rows.js';
+import type {
+  ApiKeyRecord,
+  FeedbackExample,
+  FeedbackRecord,
+  PredictionRecord,
+  Store,
+  UsageQuery,
+  UsageRecord,
+  UsageTotal,
+} from './types.js';
 import { ROLLOUT_SQL, rolloutFromRow, rolloutToJson, type RolloutRow } from './rollout-rows.js';
 import type { RolloutState } from '../../service/rollout/state.js';
-import type { ApiKeyRecord, Store, UsageQuery, UsageRecord, UsageTotal } from './types.js';
 
 /** Ordered migrations; each runs once, recorded in schema_migrations. Never edit a shipped one. */
 const MIGRATIONS: string[] = [
@@ -38,6 +58,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX usage_key_time ON usage (key_id, time);`,
   // Accounts list their keys by owner (/v1/keys).
   `CREATE INDEX api_keys_owner ON api_keys (owner);`,
+  // The prediction log and its feedback (docs/lifecycle.md#feedback-and-drift).
+  feedbackTables('INTEGER'),
   // Rollout states (src/service/rollout/).
   ROLLOUT_SQL.sqlite,
 ];
@@ -46,6 +68,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly insertUsage: Database.Statement;
+  private readonly insertPrediction: Database.Statement;
+  private readonly dropFeedback: Database.Statement;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -57,6 +81,10 @@ export class SqliteStore implements Store {
     this.insertUsage = this.db.prepare(
       'INSERT INTO usage (key_id, model, version, status, units, latency_ms, time) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    this.insertPrediction = this.db.prepare(
+      `INSERT OR REPLACE INTO predictions (${PREDICTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.dropFeedback = this.db.prepare('DELETE FROM feedback WHERE key_id = ? AND request_id = ?');
   }
 
   /**
@@ -166,6 +194,55 @@ export class SqliteStore implements Store {
       )
       .all(...w.params) as UsageRow[];
     return rows.map(usageFromRow);
+  }
+
+  async recordPredictions(records: PredictionRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const p of records) {
+        this.dropFeedback.run(p.keyId, p.requestId);
+        this.insertPrediction.run(...predictionToValues(p));
+      }
+    })();
+  }
+
+  async getPrediction(keyId: string, requestId: string, now: number): Promise<PredictionRecord | undefined> {
+    const row = this.db
+      .prepare(
+        `SELECT ${PREDICTION_COLUMNS} FROM predictions WHERE key_id = ? AND request_id = ? AND expires_at > ?`,
+      )
+      .get(keyId, requestId, now) as PredictionRow | undefined;
+    return row ? predictionFromRow(row) : undefined;
+  }
+
+  async recordFeedback(f: FeedbackRecord): Promise<boolean> {
+    return this.db.transaction(() => {
+      const had = this.db
+        .prepare('DELETE FROM feedback WHERE key_id = ? AND request_id = ?')
+        .run(f.keyId, f.requestId).changes;
+      this.db
+        .prepare(
+          'INSERT INTO feedback (key_id, request_id, label, text, correct, time) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(f.keyId, f.requestId, f.label, f.text, correctValue(f.correct), f.time);
+      return had > 0;
+    })();
+  }
+
+  async feedbackExamples(model: string, limit: number): Promise<FeedbackExample[]> {
+    const rows = this.db.prepare(examplesSql(() => '?')).all(model, limit) as ExampleRow[];
+    return rows.map(exampleFromRow);
+  }
+
+  async purgePredictions(now: number): Promise<number> {
+    return this.db.transaction(() => {
+      this.db
+        .prepare(
+          `DELETE FROM feedback WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.key_id = feedback.key_id
+             AND p.request_id = feedback.request_id AND p.expires_at <= ?)`,
+        )
+        .run(now);
+      return this.db.prepare('DELETE FROM predictions WHERE expires_at <= ?').run(now).changes;
+    })();
   }
 
   async listRollouts(): Promise<RolloutState[]> {

@@ -1,5 +1,5 @@
 /**
- * The gateway's data store: API keys and usage records. One interface, two implementations
+ * The gateway's data store: API keys, usage records, and the prediction log with its feedback. One interface, two implementations
  * (SQLite for one machine, PostgreSQL when replicas share state), one conformance suite
  * (test/store/conformance.ts). Times are milliseconds since the Unix epoch, UTC.
  * Rollout states (src/service/rollout/) are kept here too, so replicas share them.
@@ -60,6 +60,52 @@ export interface UsageQuery {
   to?: number;
 }
 
+/**
+ * One logged /v1 prediction, for feedback (docs/lifecycle.md#feedback-and-drift). Keyed by
+ * (keyId, requestId): request ids may come from the client, so they are unique only per key, and
+ * a repeat replaces the earlier record (and drops its feedback).
+ */
+export interface PredictionRecord {
+  keyId: string;
+  /** The request id the answer carried (x-request-id). */
+  requestId: string;
+  model: string;
+  /** The version that answered (aliases resolved). */
+  version: string;
+  /** The answer's JSON (bounded by the caller). */
+  output: string;
+  /** The predicted label, when the model answers one; feedback is compared with it. */
+  label: string | null;
+  /** The request's text fields as JSON; null unless the key's plan keeps inputs. */
+  input: string | null;
+  time: number;
+  /** Purged after this time (the plan's retention). */
+  expiresAt: number;
+}
+
+/** A customer's correction of one prediction: the true label, or the corrected text (OCR). */
+export interface FeedbackRecord {
+  keyId: string;
+  requestId: string;
+  label: string | null;
+  text: string | null;
+  /** The prediction's label equals `label`; null when there is nothing to compare. */
+  correct: boolean | null;
+  time: number;
+}
+
+/** A prediction that has feedback and a kept input: one candidate training example. */
+export interface FeedbackExample {
+  keyId: string;
+  requestId: string;
+  model: string;
+  version: string;
+  input: string;
+  label: string | null;
+  text: string | null;
+  time: number;
+}
+
 export interface Store extends RolloutStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Fails with a duplicate error when id or hash already exists. */
@@ -83,5 +129,21 @@ export interface Store extends RolloutStore {
   usageTotals(q: UsageQuery): Promise<UsageTotal[]>;
   /** Raw records in time order, for export. */
   usageRecords(q: UsageQuery): Promise<UsageRecord[]>;
+  /**
+   * Logs predictions in one transaction (group commit); each replaces, with its feedback, an earlier
+   * one of the same key and request id (within the batch the last one wins). Durable when resolved.
+   */
+  recordPredictions(records: PredictionRecord[]): Promise<void>;
+  /** The key's prediction, unless it expired before `now`. */
+  getPrediction(keyId: string, requestId: string, now: number): Promise<PredictionRecord | undefined>;
+  /** Stores the feedback (a second one for the same prediction replaces the first); true when it replaced one. */
+  recordFeedback(f: FeedbackRecord): Promise<boolean>;
+  /**
+   * Feedback with a kept input for one model, oldest first, at most `limit` rows (training reads
+   * them; predictions without a kept input cannot be trained on).
+   */
+  feedbackExamples(model: string, limit: number): Promise<FeedbackExample[]>;
+  /** Deletes predictions (and their feedback) that expired at or before `now`; returns how many. */
+  purgePredictions(now: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -30,6 +30,7 @@ import { binaryMetrics, expectedCalibrationError } from './metrics.js';
 import { renderModelCard } from './model-card.js';
 import { DEFAULT_TRAIN, trainClassifier, type TrainOptions } from './optimize.js';
 import { createProgress, type Progress } from './progress.js';
+import { addFeedback, type FeedbackRow } from './feedback.js';
 import { openModel, scoreTexts } from './score.js';
 
 export interface TrainSpamOptions {
@@ -47,6 +48,11 @@ export interface TrainSpamOptions {
   train?: Partial<TrainOptions>;
   /** Use only this many messages per split (tiny models in tests); default all. */
   limit?: number;
+  /**
+   * Customer corrections (`--with-feedback`): added to the train split only, after deduplication
+   * against the whole corpus (feedback.ts), and named in lineage.json `data.feedback`.
+   */
+  feedback?: readonly FeedbackRow[];
   progress?: Progress;
 }
 
@@ -76,7 +82,17 @@ export async function trainSpam(opts: TrainSpamOptions): Promise<TrainSpamResult
   const splitSeed = opts.splitSeed ?? DEFAULT_SEED;
   const data = await prepareData(splitSeed, (_s, done, total) => progress.update(done, `of ${total}`));
   const cut = (xs: Example[]): Example[] => (opts.limit ? xs.slice(0, opts.limit) : xs);
-  const [train, validation, test] = [cut(data.train), cut(data.validation), cut(data.test)];
+  const [validation, test] = [cut(data.validation), cut(data.test)];
+  let train = cut(data.train);
+  const added =
+    opts.feedback && addFeedback([...data.train, ...data.validation, ...data.test], opts.feedback);
+  if (added) {
+    train = [...train, ...added.examples];
+    progress.log(
+      `feedback: ${added.examples.length} of ${opts.feedback!.length} corrections added to train ` +
+        `(${added.duplicates} duplicates of the corpus or of each other dropped)`,
+    );
+  }
   progress.log(
     `split train=${train.length} validation=${validation.length} test=${test.length}; ` +
       `duplicates removed exact=${data.duplicates.exact} near=${data.duplicates.near}`,
@@ -197,6 +213,7 @@ export async function trainSpam(opts: TrainSpamOptions): Promise<TrainSpamResult
     },
     comparedAgainst:
       production !== undefined && production !== version ? { ref: 'production', version: production } : null,
+    feedback: added?.lineage,
   });
   writeFileSync(join(dir, LINEAGE_FILE), `${JSON.stringify(lineage, null, 2)}\n`);
   const reference = spamDriftReference(textsOf(test), testScores.probability);
