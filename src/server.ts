@@ -30,7 +30,6 @@ import { ocrSteps } from './steps/ocr/steps.js';
 import { tensorSteps } from './steps/tensor/identity.js';
 import { VERSION } from './version.js';
 import { RolloutController } from './service/rollout/controller.js';
-import { RolloutMetrics } from './observability/rollout-metrics.js';
 import { moveAlias } from './repository/registry.js';
 import type { Store } from './gateway/store/types.js';
 
@@ -247,7 +246,7 @@ function startRollouts(
   logger: Logger,
   settings: Settings,
 ): RolloutController {
-  const m = new RolloutMetrics(metrics.registry);
+  const m = metrics.rollout;
   const controller = new RolloutController({
     store,
     retainMs: settings.rolloutRetainMs,
