@@ -145,6 +145,15 @@ export const settingsSchema = z.object({
    * refuse at once (platforms that remove the endpoint before SIGTERM: Cloud Run, SageMaker).
    */
   drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
+  /** After a rollout's promote, the previous version can be rolled back to for this long (docs/lifecycle.md#rollout). */
+  rolloutRetainMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .default(600_000),
+  /** How often each replica reads rollout states from the store again (they change on other replicas). */
+  rolloutReloadMs: z.coerce.number().int().min(100).max(600_000).default(2000),
   /** V8 heap limit after a full GC = live × (1 + this / 100); 0 = V8's own sizing (src/cli/process/heap-growth.ts). */
   heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAP_GROWING_PERCENT),
   /** Customer API gateway (/v1): `off` skips keys, limits and metering (local development only). */
@@ -357,6 +366,14 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
   drainDelayMs: {
     arg: 'ms',
     help: 'after SIGTERM, keep serving this long with readiness 503 before draining (default 0)',
+  },
+  rolloutRetainMs: {
+    arg: 'ms',
+    help: 'after a rollout promote, the previous version stays available for instant rollback this long (default 600000)',
+  },
+  rolloutReloadMs: {
+    arg: 'ms',
+    help: 'how often rollout states are read again from the store (default 2000)',
   },
   heapGrowingPercent: {
     arg: 'n',

@@ -211,6 +211,14 @@ export const ERROR_CATALOGUE = {
     serverFault: true,
     when: 'a model load or reload (or the repository index) could not read object storage: missing bucket, denied credentials, network error or a download that failed its checks; the message says which, and the versions that served keep serving',
   },
+  // rollout (src/service/rollout/, docs/lifecycle.md#rollout)
+  rollout_conflict: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    title: 'Rollout conflict',
+    serverFault: false,
+    when: "a rollout command its state does not allow: a second canary while one runs, promote without a canary, rollback with none or after the previous version's retention; or another replica changed the rollout at the same moment (retry)",
+  },
   // system shared memory (Triton's extension; src/service/shared-memory.ts)
   shm_invalid: {
     http: 400,

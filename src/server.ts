@@ -3,7 +3,7 @@
  * backends, the inference service, and the transports; owns start-up and graceful shutdown.
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
@@ -29,6 +29,9 @@ import { imageSteps } from './steps/image/preprocess.js';
 import { ocrSteps } from './steps/ocr/steps.js';
 import { tensorSteps } from './steps/tensor/identity.js';
 import { VERSION } from './version.js';
+import { RolloutController } from './service/rollout/controller.js';
+import { moveAlias } from './repository/registry.js';
+import type { Store } from './gateway/store/types.js';
 
 /** Protocol extensions actually implemented (GET /v2 lists exactly these). */
 const EXTENSIONS = [
@@ -127,8 +130,14 @@ export async function startServer(
   // The gateway first: its access policy is what every transport consults.
   const gateway = await setupGateway(settings, logger, {
     modelExists: (name) => service.hasModel(name),
+    moveAlias: isLocalRepository(source.location)
+      ? (model, alias, version, who) => moveAlias(source.location, model, alias, version, who)
+      : undefined,
     onFeedback: (model, version, correct) => metrics.feedback(model, version, correct),
   });
+  // Rollouts live in the gateway's store (shared by replicas); without a store there are none.
+  const rollouts = gateway.store && startRollouts(gateway.store, service, metrics, logger, settings);
+  if (rollouts) await rollouts.start();
   // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
   const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({
@@ -212,6 +221,7 @@ export async function startServer(
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
       await Promise.race([service.idle(), timeout]);
       await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
+      rollouts?.stop();
       await gateway.close();
       await control.stop();
       await models.unloadAll();
@@ -221,4 +231,44 @@ export async function startServer(
     return closing;
   };
   return { service, app, logger, httpUrl, grpcUrl, close };
+}
+
+/** A repository on this machine's disk (aliases can be moved in its config.json), not object storage. */
+function isLocalRepository(location: string): boolean {
+  return isAbsolute(location) && !location.includes('://');
+}
+
+/** The rollout controller over the store, its metrics and log lines, attached to the service. */
+function startRollouts(
+  store: Store,
+  service: InferenceService,
+  metrics: Metrics,
+  logger: Logger,
+  settings: Settings,
+): RolloutController {
+  const m = metrics.rollout;
+  const controller = new RolloutController({
+    store,
+    retainMs: settings.rolloutRetainMs,
+    reloadMs: settings.rolloutReloadMs,
+    events: {
+      routed: (model, version, arm) => m.routedTo(model, version, arm),
+      changed: (s, prev) => {
+        m.state(s.model, s.phase, s.candidate, s.percent, prev?.candidate);
+        if (prev?.phase !== s.phase || prev.candidate !== s.candidate) {
+          const { model, phase, production, candidate, percent, reason } = s;
+          logger.info({ model, phase, production, candidate, percent, reason }, 'rollout');
+        }
+      },
+      rolledBack: (s) => {
+        m.rolledBack(s.model, s.candidate);
+        const { model, production, candidate, reason } = s;
+        logger.warn({ model, production, candidate, reason }, 'rollout rolled back');
+      },
+      storeError: (err) =>
+        logger.error({ err }, 'rollout state: the store failed; the last known state keeps serving'),
+    },
+  });
+  service.useRollout({ controller, shadow: (r) => m.shadowSink(r) });
+  return controller;
 }

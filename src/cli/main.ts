@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { addBenchCommand } from './commands/bench.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addModelsCommands } from './commands/models.js';
+import { addRolloutCommands } from './commands/rollout.js';
 import { addTrainCommands } from './commands/train.js';
 import { addTuneCommand } from './commands/tune.js';
 import { addServeCommand } from './commands/serve.js';
@@ -22,6 +23,7 @@ addKeysCommands(program);
 addBenchCommand(program);
 addTrainCommands(program);
 addModelsCommands(program);
+addRolloutCommands(program);
 addTuneCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -143,6 +143,11 @@ export const REST_POLICY: Readonly<Record<string, ApiCategory>> = {
   'POST /admin/keys/:id/rotate': 'admin-api',
   'GET /admin/usage': 'admin-api',
   'GET /admin/usage/totals': 'admin-api',
+  'GET /admin/rollouts': 'admin-api',
+  'GET /admin/rollouts/:model': 'admin-api',
+  'POST /admin/rollouts/:model': 'admin-api',
+  'POST /admin/rollouts/:model/promote': 'admin-api',
+  'POST /admin/rollouts/:model/rollback': 'admin-api',
 };
 
 /** The routes the raw HTTP server serves ahead of fastify (fastify never sees them). */

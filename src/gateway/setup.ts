@@ -23,6 +23,7 @@ import { SessionStore } from './sessions.js';
 import { RecentErrors } from './recent-errors.js';
 import type { Authenticate } from './auth.js';
 import { registerAdminApi } from './admin.js';
+import { registerRolloutAdmin, type RolloutAdminOptions } from './rollout-admin.js';
 import { apiKeyAuth } from './auth.js';
 import { registerCustomerApi, type GatewayDeps } from './customer-api.js';
 import { CustomerGate } from './customer-gate.js';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   modelExists: (name: string) => boolean;
   /** Told of each accepted feedback (the live accuracy metrics). */
   onFeedback?: FeedbackListener;
+  /** Moves an alias in a local model repository (rollout promote); absent for object storage. */
+  moveAlias?: RolloutAdminOptions['moveAlias'];
 }
 
 export async function setupGateway(
@@ -143,6 +146,7 @@ export async function setupGateway(
       await registerCustomerApi(app, { service, gateway: deps, logger, maxBodyBytes: settings.maxBodyBytes });
       if (settings.adminToken && store) {
         await registerAdminApi(app, { store, admin: new KeyAdmin(store, Object.keys(plans.plans)) });
+        await registerRolloutAdmin(app, { service, moveAlias: opts.moveAlias });
       }
       await registerDocs(app, service);
       registerPortal(app);

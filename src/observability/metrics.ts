@@ -4,6 +4,7 @@
  */
 import client from 'prom-client';
 import { TritonMetrics } from './triton-metrics.js';
+import { RolloutMetrics } from './rollout-metrics.js';
 import type { ModelLabels, PendingCell } from './metric-cells.js';
 import type { DriftWindow } from './drift-window.js';
 
@@ -242,6 +243,9 @@ export class Metrics {
   }
 
   /** Triton's families, when the format asks for them (fed by each ModelObserver). */
+  /** Canary, rollback and shadow metrics (rollout-metrics.ts), fed by the rollout controller. */
+  readonly rollout = new RolloutMetrics(this.registry);
+
   readonly triton?: TritonMetrics;
   /** The registry /metrics serves. */
   readonly exposed: client.Registry;

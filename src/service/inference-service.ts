@@ -12,7 +12,7 @@ export type { LoadOverride };
 import { clip } from '../core/clip.js';
 import type { ModelConfig } from '../core/model-config.js';
 import type { DriftWindow } from '../observability/drift-window.js';
-import type { ModelVersion, ReadyVersion } from '../repository/model-version.js';
+import { isReady, type ModelVersion, type ReadyVersion } from '../repository/model-version.js';
 import type { ModelMetadata, ServerMetadata, TensorSpec } from '../core/model.js';
 import type { ModelInvoker } from '../runtime/backend.js';
 import { Router } from './router.js';
@@ -24,6 +24,9 @@ import { assertResponseFits } from './response-size.js';
 import { toJob } from './job.js';
 import { classCounts, classify } from './classification.js';
 import type { ResponseCache } from './response-cache.js';
+import type { RolloutController } from './rollout/controller.js';
+import { settledVersion } from './rollout/state.js';
+import { copyInputs, runShadow, type ShadowSink } from './shadow.js';
 
 /** Per-request timing, for logs and transports. */
 export interface InferTiming {
@@ -74,6 +77,21 @@ export interface InferOptions {
   internal?: boolean;
   /** The version admit() resolved for this request; looked up again only if it left READY since. */
   admitted?: Admitted;
+  /**
+   * The request's own id (the transport's x-request-id): picks the shadow share, and the canary arm
+   * when infer() resolves the version itself. Defaults to the body's `id`.
+   */
+  requestKey?: string;
+}
+
+/** Failures that count against a version in a canary: the server's, not the client's (rollback.ts). */
+const COUNTS_AGAINST: ReadonlySet<FailureReason> = new Set(['backend', 'timeout', 'rejected']);
+
+/** Rollouts (src/service/rollout/): attached by the composition root once the store is open. */
+export interface RolloutHooks {
+  controller: RolloutController;
+  /** Where shadow requests report their agreement and latency (metrics). */
+  shadow: ShadowSink;
 }
 
 export class InferenceService implements ModelInvoker {
@@ -84,6 +102,8 @@ export class InferenceService implements ModelInvoker {
   private startupDone = false;
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
+  private rollout: RolloutHooks | undefined;
+  private keyCounter = 0;
 
   constructor(
     readonly models: ModelManager,
@@ -107,6 +127,50 @@ export class InferenceService implements ModelInvoker {
     },
   ) {
     this.router = new Router(models);
+  }
+
+  /** Turns rollouts on: unversioned requests are split, mirrored and judged from now on. */
+  useRollout(hooks: RolloutHooks): void {
+    this.rollout = hooks;
+  }
+
+  get rollouts(): RolloutController | undefined {
+    return this.rollout?.controller;
+  }
+
+  /**
+   * The version a request runs on. An unversioned request to a model in a rollout goes where the
+   * rollout sends it (the canary arm by `stickyKey`, or the promoted / rolled-back-to version),
+   * falling back to the router's default when that version cannot serve; a named version or alias
+   * bypasses the rollout.
+   */
+  private pick(name: string, version: string | undefined, stickyKey: string | undefined): ReadyVersion {
+    const r = this.rollout?.controller;
+    // Models without a rollout cost one map lookup here (no key is made up for them).
+    if (r && (version === undefined || version === '') && r.state(name)) {
+      const routed = r.route(name, stickyKey ?? `anon-${(this.keyCounter += 1)}`);
+      if (routed !== undefined) {
+        const v = this.router.entry(name).versions.get(routed);
+        if (v && isReady(v)) return v;
+      }
+    }
+    return this.router.resolve(name, version);
+  }
+
+  /** READY version `version` of `name`, or model_unavailable (for rollout commands). */
+  readyVersion(name: string, version: string): string {
+    return this.router.resolve(name, version).version;
+  }
+
+  /**
+   * Production now: what a finished rollout settled on (its config.json alias may be newer than the
+   * loaded config), else the `production` alias, else the router's default.
+   */
+  productionVersion(name: string): string {
+    const settled = settledVersion(this.rollout?.controller.state(name));
+    if (settled !== undefined && this.router.entry(name).versions.get(settled)?.ready) return settled;
+    const alias = this.router.entry(name).config?.aliases['production'];
+    return this.router.resolve(name, alias).version;
   }
 
   live(): boolean {
@@ -207,9 +271,9 @@ export class InferenceService implements ModelInvoker {
    * request that cannot run is refused before its data is read. The result bounds the decoders
    * and goes to infer().
    */
-  admit(name: string, version?: string): Admitted {
+  admit(name: string, version?: string, stickyKey?: string): Admitted {
     this.assertAccepting();
-    const mv = this.router.resolve(name, version);
+    const mv = this.pick(name, version, stickyKey);
     let admitted = ADMITTED.get(mv);
     if (!admitted) {
       admitted = {
@@ -278,13 +342,20 @@ export class InferenceService implements ModelInvoker {
     const { timing, internal = false, admitted } = opts;
     if (!internal) this.assertAccepting();
     const held = admitted && TARGETS.get(admitted);
-    const mv = held?.ready ? held : this.router.resolve(req.modelName, req.modelVersion);
+    const stickyKey = opts.requestKey ?? req.id;
+    const rollout = internal ? undefined : this.rollout;
+    const mv = held?.ready
+      ? held
+      : rollout
+        ? this.pick(req.modelName, req.modelVersion, stickyKey)
+        : this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     this.inflight += 1;
     try {
       // Checked before the model runs: a bad class count is the client's error, not a failed inference.
       classCounts(req.outputs);
       const job = toJob(req, mv);
+      if (rollout && req.modelVersion === undefined) rollout.controller.served(req.modelName, mv.version);
       // The response cache (response-cache.ts): looked up once the request is valid, keyed before
       // the scheduler owns (and may move) the inputs; a hit never reaches the scheduler.
       const cache =
@@ -300,6 +371,10 @@ export class InferenceService implements ModelInvoker {
         if (!internal) assertResponseFits(req.modelName, outputs, this.info.maxResponseBytes);
         timing?.({ queueMs: 0, computeMs: 0, version: mv.version });
       } else {
+        // The mirror's inputs are copied before the primary's are handed to a worker thread.
+        const shadowTo =
+          rollout && req.modelVersion === undefined && this.shadowTarget(req.modelName, mv, stickyKey);
+        const copy = shadowTo ? copyInputs(req) : undefined;
         const result = await mv.scheduler.enqueue(job);
         // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
         // what a transport will encode is bounded.
@@ -307,17 +382,22 @@ export class InferenceService implements ModelInvoker {
         timing?.({ queueMs: result.queueNs / 1e6, computeMs: result.computeNs / 1e6, version: mv.version });
         outputs = classified(result.outputs, req, mv);
         if (key !== undefined) cache!.set(key, outputs);
+        // Fire and forget, after the primary answer is written; shed when anything else is running.
+        if (shadowTo && copy)
+          runShadow(copy, result.outputs, shadowTo, rollout.shadow, () => this.inflight > 0);
       }
-      mv.observer.succeeded(Math.round((performance.now() - started) * 1e6));
+      const totalNs = Math.round((performance.now() - started) * 1e6);
+      mv.observer.succeeded(totalNs);
+      rollout?.controller.observe(req.modelName, mv.version, true, totalNs / 1e6);
       const res: InferenceResponse = { modelName: req.modelName, modelVersion: mv.version, outputs };
       if (req.id !== undefined) res.id = req.id;
       return res;
     } catch (err) {
       const e = toInferdError(err);
-      mv.observer.failed(
-        FAILURE_REASON[e.code] ?? 'invalid',
-        Math.round((performance.now() - started) * 1e6),
-      );
+      const reason = FAILURE_REASON[e.code] ?? 'invalid';
+      const ns = Math.round((performance.now() - started) * 1e6);
+      mv.observer.failed(reason, ns);
+      if (COUNTS_AGAINST.has(reason)) rollout?.controller.observe(req.modelName, mv.version, false, ns / 1e6);
       throw e;
     } finally {
       this.inflight -= 1;
@@ -327,6 +407,16 @@ export class InferenceService implements ModelInvoker {
         for (const w of waiters) w();
       }
     }
+  }
+
+  /** The READY candidate to mirror this request to, when it falls in the rollout's shadow share. */
+  private shadowTarget(name: string, mv: ReadyVersion, key: string | undefined): ReadyVersion | undefined {
+    const c = this.rollout?.controller;
+    if (!c?.state(name)) return undefined;
+    const to = c.shadowOf(name, mv.version, key ?? `anon-${(this.keyCounter += 1)}`);
+    if (to === undefined) return undefined;
+    const v = this.router.entry(name).versions.get(to);
+    return v && isReady(v) ? v : undefined;
   }
 
   repositoryIndex(): Promise<IndexEntry[]> {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ApiKeyRecord, FeedbackRecord, PredictionRecord, Store } from '../../src/gateway/store/types.js';
+import type { RolloutState } from '../../src/service/rollout/state.js';
 
 export function key(id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
@@ -260,5 +261,45 @@ export function storeConformance(
         ['keep'],
       );
     });
+
+    it('rollout states: insert once, update only against the revision read, listed by model', async () => {
+      const state = rollout('spam', 1);
+      assert.equal(await store.getRollout('spam'), undefined);
+      assert.equal(await store.saveRollout(state, 0), true);
+      // A second first write (another replica) loses.
+      assert.equal(await store.saveRollout({ ...state, reason: 'other' }, 0), false);
+      assert.deepEqual(await store.getRollout('spam'), state);
+      const next = { ...state, phase: 'rolled_back' as const, reason: 'p99 too high', revision: 2 };
+      assert.equal(await store.saveRollout(next, 1), true);
+      // A stale writer (read revision 1) loses and changes nothing.
+      assert.equal(await store.saveRollout({ ...state, phase: 'promoted', revision: 2 }, 1), false);
+      assert.deepEqual(await store.getRollout('spam'), next);
+      await store.saveRollout(rollout('ocr', 1), 0);
+      assert.deepEqual(
+        (await store.listRollouts()).map((r) => [r.model, r.phase, r.revision]),
+        [
+          ['ocr', 'canary', 1],
+          ['spam', 'rolled_back', 2],
+        ],
+      );
+    });
   });
+}
+
+export function rollout(model: string, revision: number): RolloutState {
+  return {
+    model,
+    phase: 'canary',
+    production: '1',
+    candidate: '2',
+    percent: 10,
+    shadowPercent: 5,
+    policy: { windowMs: 60_000, minSamples: 50, errorRateMargin: 0.05, p99Margin: 0.5, p99SlackMs: 5 },
+    reason: 'canary of version 2 started',
+    by: 'ana',
+    startedAt: T0,
+    updatedAt: T0,
+    retainUntil: null,
+    revision,
+  };
 }

@@ -30,6 +30,7 @@ it('sqlite: WAL mode, migrations applied once, data survives reopening', async (
     { version: 1 },
     { version: 2 },
     { version: 3 },
+    { version: 4 },
   ]);
   raw.close();
   rmSync(dir, { recursive: true, force: true });
@@ -54,6 +55,7 @@ it('sqlite: processes opening a new file at the same time migrate one after the 
     { version: 1 },
     { version: 2 },
     { version: 3 },
+    { version: 4 },
   ]);
   raw.close();
   rmSync(d, { recursive: true, force: true });

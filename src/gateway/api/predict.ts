@@ -145,7 +145,8 @@ export function registerPredictRoutes(
   const handler = async (req: FastifyRequest<{ Params: PredictParams }>, reply: FastifyReply) => {
     const { name, version } = req.params;
     // The one lookup of the version: unknown, not READY or draining is refused before the body is read.
-    const admitted = service.admit(name, version);
+    // A canary splits by the API key (sticky per customer), else by request id.
+    const admitted = service.admit(name, version, req.gateCall?.key?.id ?? req.id);
     const sig = signatureOf(name, admitted.config.signature);
     let body: Record<string, unknown>;
     if (req.isMultipart()) {
@@ -164,6 +165,7 @@ export function registerPredictRoutes(
       },
       {
         admitted,
+        requestKey: req.id,
         timing: (t) => {
           req.inferLog = { model: name, version: t.version, queueMs: t.queueMs, computeMs: t.computeMs };
         },

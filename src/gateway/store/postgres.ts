@@ -38,6 +38,8 @@ import type {
   UsageRecord,
   UsageTotal,
 } from './types.js';
+import { ROLLOUT_SQL, rolloutFromRow, rolloutToJson, type RolloutRow } from './rollout-rows.js';
+import type { RolloutState } from '../../service/rollout/state.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE api_keys (
@@ -53,6 +55,8 @@ const MIGRATIONS: string[] = [
   `CREATE INDEX api_keys_owner ON api_keys (owner);`,
   // The prediction log and its feedback (docs/lifecycle.md#feedback-and-drift).
   feedbackTables('BIGINT'),
+  // Rollout states (src/service/rollout/).
+  ROLLOUT_SQL.postgres,
 ];
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -278,6 +282,34 @@ export class PostgresStore implements Store {
       const r = await c.query('DELETE FROM predictions WHERE expires_at <= $1', [now]);
       return r.rowCount ?? 0;
     });
+  }
+
+  async listRollouts(): Promise<RolloutState[]> {
+    const r = await this.pool.query<RolloutRow>('SELECT model, revision, state FROM rollouts ORDER BY model');
+    return r.rows.map(rolloutFromRow);
+  }
+
+  async getRollout(model: string): Promise<RolloutState | undefined> {
+    const r = await this.pool.query<RolloutRow>(
+      'SELECT model, revision, state FROM rollouts WHERE model = $1',
+      [model],
+    );
+    return r.rows[0] ? rolloutFromRow(r.rows[0]) : undefined;
+  }
+
+  async saveRollout(state: RolloutState, expected: number): Promise<boolean> {
+    const json = rolloutToJson(state);
+    const r =
+      expected === 0
+        ? await this.pool.query(
+            'INSERT INTO rollouts (model, revision, state, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (model) DO NOTHING',
+            [state.model, state.revision, json, state.updatedAt],
+          )
+        : await this.pool.query(
+            'UPDATE rollouts SET revision = $1, state = $2, updated_at = $3 WHERE model = $4 AND revision = $5',
+            [state.revision, json, state.updatedAt, state.model, expected],
+          );
+    return (r.rowCount ?? 0) > 0;
   }
 
   /** Drops this store's schema (tests only: each run uses its own). */

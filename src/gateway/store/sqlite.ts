@@ -42,6 +42,8 @@ import type {
   UsageRecord,
   UsageTotal,
 } from './types.js';
+import { ROLLOUT_SQL, rolloutFromRow, rolloutToJson, type RolloutRow } from './rollout-rows.js';
+import type { RolloutState } from '../../service/rollout/state.js';
 
 /** Ordered migrations; each runs once, recorded in schema_migrations. Never edit a shipped one. */
 const MIGRATIONS: string[] = [
@@ -58,6 +60,8 @@ const MIGRATIONS: string[] = [
   `CREATE INDEX api_keys_owner ON api_keys (owner);`,
   // The prediction log and its feedback (docs/lifecycle.md#feedback-and-drift).
   feedbackTables('INTEGER'),
+  // Rollout states (src/service/rollout/).
+  ROLLOUT_SQL.sqlite,
 ];
 
 export class SqliteStore implements Store {
@@ -239,6 +243,33 @@ export class SqliteStore implements Store {
         .run(now);
       return this.db.prepare('DELETE FROM predictions WHERE expires_at <= ?').run(now).changes;
     })();
+  }
+
+  async listRollouts(): Promise<RolloutState[]> {
+    const rows = this.db.prepare('SELECT model, revision, state FROM rollouts ORDER BY model').all();
+    return (rows as RolloutRow[]).map(rolloutFromRow);
+  }
+
+  async getRollout(model: string): Promise<RolloutState | undefined> {
+    const row = this.db.prepare('SELECT model, revision, state FROM rollouts WHERE model = ?').get(model);
+    return row ? rolloutFromRow(row as RolloutRow) : undefined;
+  }
+
+  async saveRollout(state: RolloutState, expected: number): Promise<boolean> {
+    const json = rolloutToJson(state);
+    const r =
+      expected === 0
+        ? this.db
+            .prepare(
+              'INSERT INTO rollouts (model, revision, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model) DO NOTHING',
+            )
+            .run(state.model, state.revision, json, state.updatedAt)
+        : this.db
+            .prepare(
+              'UPDATE rollouts SET revision = ?, state = ?, updated_at = ? WHERE model = ? AND revision = ?',
+            )
+            .run(state.revision, json, state.updatedAt, state.model, expected);
+    return r.changes > 0;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@
  * The gateway's data store: API keys, usage records, and the prediction log with its feedback. One interface, two implementations
  * (SQLite for one machine, PostgreSQL when replicas share state), one conformance suite
  * (test/store/conformance.ts). Times are milliseconds since the Unix epoch, UTC.
+ * Rollout states (src/service/rollout/) are kept here too, so replicas share them.
  */
+import type { RolloutStore } from '../../service/rollout/rollout-store.js';
 
 export interface ApiKeyRecord {
   /** Stable public id (`key_<hex>`), safe to show and log. */
@@ -104,7 +106,7 @@ export interface FeedbackExample {
   time: number;
 }
 
-export interface Store {
+export interface Store extends RolloutStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Fails with a duplicate error when id or hash already exists. */
   createKey(key: ApiKeyRecord): Promise<void>;

@@ -105,7 +105,8 @@ async function gatedOne(
       log({ model: clip(wire.model_name), status: toInferdError(err).code, ms: 0 });
       throw err;
     }
-    out.response = await runOne(service, wire, ctx, (line) => {
+    // A canary splits by the API key (sticky per customer).
+    out.response = await runOne(service, wire, { ...ctx, stickyKey: call.key?.id }, (line) => {
       version = line.version ?? version;
       log(line);
     });
@@ -132,7 +133,7 @@ function trailerOf(headers: Record<string, string>): grpc.Metadata {
 async function runOne(
   service: InferenceService,
   wire: WireInferRequest,
-  ctx: { deadlineMs?: number; signal: AbortSignal },
+  ctx: { deadlineMs?: number; signal: AbortSignal; stickyKey?: string },
   log: (line: InferLog) => void,
 ): Promise<WireInferResponse> {
   const started = performance.now();
@@ -144,15 +145,21 @@ async function runOne(
     const refused = refusalOf(wire);
     if (refused) throw refused;
     // The deserializer admitted the model version; a message without a model_name is refused below.
-    const admitted =
+    let admitted =
       admittedOf(wire) ??
       (wire.model_name ? service.admit(wire.model_name, wire.model_version || undefined) : undefined);
+    // The deserializer admitted before the key was known: a model in a rollout is split again by
+    // the key, else by the request's id (the response's model_version says which answered).
+    if (admitted && !wire.model_version && service.rollouts?.state(wire.model_name)) {
+      admitted = service.admit(wire.model_name, undefined, ctx.stickyKey ?? (wire.id || undefined));
+    }
     const { request } = decodeInferRequest(wire, admitted?.admission);
     request.signal = ctx.signal;
     if (ctx.deadlineMs !== undefined) request.deadlineMs = ctx.deadlineMs;
     const shm = prepare(service.sharedMemory, request, service.maxSharedMemoryReadBytes);
     const response = await service.infer(request, {
       admitted,
+      requestKey: wire.id || undefined,
       timing: (t) => {
         line.version = t.version;
         line.queueMs = t.queueMs;

@@ -70,6 +70,8 @@ export interface EndpointCall {
   signal: AbortSignal;
   /** Gives the access-log line its version and times (call it from service.infer's timing). */
   timing: (t: InferTiming) => void;
+  /** The request's id (x-request-id): picks the shadow share of a rollout. */
+  requestId: string;
 }
 
 export interface EndpointAnswer {
@@ -153,14 +155,18 @@ interface Exchange {
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON, binary tensors or a raw binary body. */
 const v2Endpoint: InferEndpoint = {
   match: (req) => parseInferPath(req.url ?? ''),
-  async handle({ service, admitted, headers, body, target, signal, timing }) {
+  async handle({ service, admitted, headers, body, target, signal, timing, requestId }) {
     const request = decodeInferBody(admitted, headers, body, target.model, target.version);
     request.signal = signal;
     const shm = prepare(service.sharedMemory, request, service.maxSharedMemoryReadBytes);
-    const response = await service.infer(request, { admitted, timing });
+    const response = await service.infer(request, { admitted, timing, requestKey: requestId });
     shm.writeOutputs(response);
     const encoded = encodeInferBody(request, response, service.maxResponseBytes);
-    const out: Record<string, string | number> = { 'content-type': encoded.contentType };
+    // Which version answered: during a canary the client cannot tell otherwise without parsing.
+    const out: Record<string, string | number> = {
+      'content-type': encoded.contentType,
+      'x-model-version': response.modelVersion ?? admitted.version,
+    };
     if (encoded.headerLength !== undefined) out['inference-header-content-length'] = encoded.headerLength;
     return { headers: out, body: encoded.body };
   },
@@ -242,7 +248,8 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
     let admitted: Admitted;
     try {
       // Unknown model or version, not ready, or draining: refused before the body is read.
-      admitted = service.admit(x.target.model, x.target.version);
+      // A canary splits by the API key when there is one (sticky per customer), else by request id.
+      admitted = service.admit(x.target.model, x.target.version, x.call?.key?.id ?? x.reqId);
     } catch (err) {
       return toInferdError(err);
     }
@@ -271,6 +278,7 @@ export function inferRoute(opts: InferRouteOptions): RawHandler {
       body,
       target: x.target,
       signal: clientGone(req.socket),
+      requestId: x.reqId,
       timing: (t) => {
         fields.version = t.version;
         fields.queueMs = t.queueMs;
