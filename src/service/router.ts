@@ -1,6 +1,8 @@
 /**
  * Resolves a model name plus an optional version or alias to one READY model version.
- * No version: the highest READY version (Triton's default). Aliases come from config `aliases`.
+ * No version: the version the `production` alias names when it is READY (so a new version written
+ * into the repository serves only once promoted or canaried), else the highest READY version
+ * (Triton's default). Aliases come from config `aliases`.
  */
 import { clip } from '../core/clip.js';
 import { InferdError, tritonWording } from '../errors.js';
@@ -20,6 +22,9 @@ export class Router {
   find(name: string, version?: string): ModelVersion {
     const e = this.entry(name);
     if (version === undefined || version === '') {
+      const production = e.config?.aliases['production'];
+      const chosen = production === undefined ? undefined : e.versions.get(production);
+      if (chosen?.ready) return chosen;
       // Every request without a version comes here: a scan, no arrays or sorting.
       let ready: ModelVersion | undefined;
       let any: ModelVersion | undefined;

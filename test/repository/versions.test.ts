@@ -79,8 +79,10 @@ describe('versions served side by side', () => {
     return [res.status, body.model_version, body.outputs?.[0]?.data[0] ?? NaN];
   };
 
-  it('routes to the latest by default, to a version, or to an alias', async () => {
-    assert.deepEqual(await sum0(), [200, '3', 21]);
+  it('routes to production by default (else the latest), to a version, or to an alias', async () => {
+    // A model with a `production` alias serves it to requests that name no version: a newer
+    // version in the repository serves only once promoted (or asked for by number or alias).
+    assert.deepEqual(await sum0(), [200, '1', 1]);
     assert.deepEqual(await sum0('1'), [200, '1', 1]);
     assert.deepEqual(await sum0('production'), [200, '1', 1]);
     assert.deepEqual(await sum0('canary'), [200, '3', 21]);
