@@ -269,6 +269,10 @@ function startRollouts(
         logger.error({ err }, 'rollout state: the store failed; the last known state keeps serving'),
     },
   });
-  service.useRollout({ controller, shadow: (r) => m.shadowSink(r) });
+  service.useRollout({
+    controller,
+    shadow: (r) => m.shadowSink(r),
+    fallback: (model, from) => m.fellBack(model, from),
+  });
   return controller;
 }

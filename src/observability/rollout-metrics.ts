@@ -20,6 +20,7 @@ const PHASES = ['canary', 'promoted', 'rolled_back'] as const;
 export class RolloutMetrics {
   readonly routed: client.Counter<'model' | 'version' | 'arm'>;
   readonly rollbacks: client.Counter<'model' | 'version'>;
+  readonly fallbacks: client.Counter<'model' | 'version'>;
   readonly percent: client.Gauge<'model' | 'candidate'>;
   readonly phase: client.Gauge<'model' | 'phase'>;
   readonly shadow: client.Counter<'model' | 'version' | 'outcome'>;
@@ -39,6 +40,12 @@ export class RolloutMetrics {
     this.rollbacks = new client.Counter({
       name: 'inferd_rollout_rollbacks_total',
       help: 'Automatic rollbacks of a canary candidate (the reason is in the log and the rollout state)',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.fallbacks = new client.Counter({
+      name: 'inferd_rollout_fallbacks_total',
+      help: 'Canary requests that failed on the candidate and were answered by production instead',
       labelNames: ['model', 'version'],
       registers,
     });
@@ -104,6 +111,11 @@ export class RolloutMetrics {
 
   rolledBack(model: string, candidate: string): void {
     this.rollbacks.inc({ model, version: candidate });
+  }
+
+  /** A canary request the candidate `version` failed, answered by production instead. */
+  fellBack(model: string, version: string): void {
+    this.fallbacks.inc({ model, version });
   }
 
   shadowSink(r: ShadowObservation): void {

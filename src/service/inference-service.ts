@@ -86,12 +86,19 @@ export interface InferOptions {
 
 /** Failures that count against a version in a canary: the server's, not the client's (rollback.ts). */
 const COUNTS_AGAINST: ReadonlySet<FailureReason> = new Set(['backend', 'timeout', 'rejected']);
+/**
+ * Candidate failures answered again by production: the model failed or its queue was full. Not a
+ * timeout: the request's time is spent, and production would only add load past its deadline.
+ */
+const FALLS_BACK: ReadonlySet<FailureReason> = new Set(['backend', 'rejected']);
 
 /** Rollouts (src/service/rollout/): attached by the composition root once the store is open. */
 export interface RolloutHooks {
   controller: RolloutController;
   /** Where shadow requests report their agreement and latency (metrics). */
   shadow: ShadowSink;
+  /** A canary request that failed on `from` and was answered by production `to` (metrics). */
+  fallback?: (model: string, from: string, to: string) => void;
 }
 
 export class InferenceService implements ModelInvoker {
@@ -350,6 +357,7 @@ export class InferenceService implements ModelInvoker {
         ? this.pick(req.modelName, req.modelVersion, stickyKey)
         : this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
+    let retry: { version: string; req: InferenceRequest } | undefined;
     this.inflight += 1;
     try {
       // Checked before the model runs: a bad class count is the client's error, not a failed inference.
@@ -371,10 +379,16 @@ export class InferenceService implements ModelInvoker {
         if (!internal) assertResponseFits(req.modelName, outputs, this.info.maxResponseBytes);
         timing?.({ queueMs: 0, computeMs: 0, version: mv.version });
       } else {
-        // The mirror's inputs are copied before the primary's are handed to a worker thread.
+        // The mirror's inputs are copied before the primary's are handed to a worker thread; so
+        // are a canary request's, in case production must answer it instead (catch below).
         const shadowTo =
           rollout && req.modelVersion === undefined && this.shadowTarget(req.modelName, mv, stickyKey);
-        const copy = shadowTo ? copyInputs(req) : undefined;
+        const fallbackTo =
+          rollout && req.modelVersion === undefined
+            ? rollout.controller.fallbackOf(req.modelName, mv.version)
+            : undefined;
+        const copy = shadowTo || fallbackTo ? copyInputs(req) : undefined;
+        if (fallbackTo && copy) retry = { version: fallbackTo, req: copy };
         const result = await mv.scheduler.enqueue(job);
         // A pipeline's calls stay inside the server (ocr-rec's outputs for one page can be 85 MB);
         // what a transport will encode is bounded.
@@ -398,6 +412,14 @@ export class InferenceService implements ModelInvoker {
       const ns = Math.round((performance.now() - started) * 1e6);
       mv.observer.failed(reason, ns);
       if (COUNTS_AGAINST.has(reason)) rollout?.controller.observe(req.modelName, mv.version, false, ns / 1e6);
+      if (retry && FALLS_BACK.has(reason) && !req.signal?.aborted) {
+        // The candidate's failure is counted (and may roll it back); production answers instead.
+        rollout?.fallback?.(req.modelName, mv.version, retry.version);
+        return this.infer(
+          { ...retry.req, modelVersion: retry.version, signal: req.signal },
+          { ...opts, admitted: undefined },
+        );
+      }
       throw e;
     } finally {
       this.inflight -= 1;

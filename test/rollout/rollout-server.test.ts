@@ -211,30 +211,34 @@ describe('rollout on a real server', () => {
     assert.equal((await infer('good', 'old', '1')).status, 200);
   });
 
-  it('automatic rollback: a broken candidate is rolled back once it has the minimum samples', async () => {
+  it('automatic rollback: a broken candidate is rolled back at its minimum samples, and no customer sees it fail', async () => {
     const started = await admin('/broken', {
       version: '2',
       percent: 50,
       policy: { window_ms: 60_000, min_samples: 10 },
     });
     assert.equal(started.status, 201, JSON.stringify(started.json));
-    let failures = 0;
+    const fallbacks = async (): Promise<number> => {
+      const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      return Number(
+        /inferd_rollout_fallbacks_total\{model="broken",version="2"\} (\d+)/.exec(text)?.[1] ?? 0,
+      );
+    };
     let i = 0;
-    for (; i < 400 && failures < 10; i++) {
+    for (; i < 400 && (await fallbacks()) < 10; i++) {
+      // Every answer succeeds: the candidate's failures are answered again by production.
       const r = await infer('broken', `b-${i}`);
-      if (r.status !== 200) {
-        failures++;
-        assert.equal(r.status, 500);
-        assert.equal(r.header, null);
-      }
+      assert.equal(r.status, 200);
+      assert.equal(r.header, '1');
     }
-    assert.equal(failures, 10, 'ten failures reached');
-    // The rollback happened at the tenth failure: from now on production answers everyone.
+    assert.equal(await fallbacks(), 10, 'the candidate failed exactly its minimum samples');
+    // The rollback happened at the tenth failure: from now on production answers everyone directly.
     for (let j = 0; j < 50; j++) {
       const r = await infer('broken', `b-${i + j}`);
       assert.equal(r.status, 200);
       assert.equal(r.header, '1');
     }
+    assert.equal(await fallbacks(), 10, 'no request reached the candidate after the rollback');
     const state = await admin('/broken');
     assert.equal(state.json.phase, 'rolled_back');
     assert.match(String(state.json.reason), /^automatic rollback: error rate 100\.0% over 10 requests/);

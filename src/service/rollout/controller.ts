@@ -130,6 +130,15 @@ export class RolloutController {
     else if (version === s.production) this.opts.events?.routed?.(model, version, 'production');
   }
 
+  /**
+   * Where a canary request that failed on the candidate is answered instead: production, while the
+   * canary runs (a broken candidate is judged by its failures, but customers never see them).
+   */
+  fallbackOf(model: string, version: string): string | undefined {
+    const s = this.states.get(model);
+    return isActive(s) && version === s.candidate && s.production !== version ? s.production : undefined;
+  }
+
   /** The candidate to mirror a request to, when this request (by its id) is in the shadow share. */
   shadowOf(model: string, version: string, requestKey: string): string | undefined {
     const s = this.states.get(model);
