@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitPlatt } from '../../src/training/spam/calibrate.js';
 import { logits, sigmoid } from '../../src/training/spam/classifier.js';
-import { logitOf, shrinkLogit, type Evidence } from '../../src/training/spam/evidence.js';
+import { evidenceAnchor, logitOf, shrinkLogit, type Evidence } from '../../src/training/spam/evidence.js';
 import { exportSpamModel } from '../../src/training/spam/export-onnx.js';
 import { buildVocabulary, featurize, tokenize } from '../../src/training/spam/featurize.js';
 import { DENSE_FEATURES, vocabularySize } from '../../src/training/spam/featurizer-graph.js';
@@ -83,4 +83,18 @@ test('parity: the exported graph shrinks exactly as shrinkLogit does (1e-5); "" 
     assert.ok(Math.abs(served.probability[i]! - expected[i]!) <= 1e-5, `${JSON.stringify(t)}`);
   });
   assert.ok(Math.abs(served.probability[20]! - 0.3) <= 1e-6, 'the empty message scores the prior');
+});
+
+test('the anchor (the score of no evidence) stays below the threshold whatever the seed chose', () => {
+  // Seed 42: threshold 0.351, well above the spam share: the anchor is the spam share.
+  assert.equal(evidenceAnchor(0.254, 0.351), 0.254);
+  // Seeds 43 and 44 chose thresholds below the spam share: the anchor moves under them.
+  for (const t of [0.2016, 0.2265, 0.1, 0.254]) {
+    const a = evidenceAnchor(0.254, t);
+    assert.ok(a < t, `anchor ${a} below threshold ${t}`);
+    assert.ok(Math.abs(logitOf(t) - logitOf(a) - 0.4) < 1e-9);
+  }
+  // An empty message (no known word) scores the anchor exactly: ham at any threshold.
+  const e: Evidence = { pseudoCount: 12, prior: evidenceAnchor(0.254, 0.2016) };
+  assert.ok(sigmoid(shrinkLogit(e, 3, 0)) < 0.2016);
 });

@@ -24,7 +24,7 @@ import { fitNaiveBayes, majorityBaseline, naiveBayesProb } from './baselines.js'
 import { applyPlatt, chooseThreshold, fitPlatt } from './calibrate.js';
 import { logits, sigmoid } from './classifier.js';
 import { prepareData, type Example } from './dataset.js';
-import { DEFAULT_EVIDENCE_PSEUDO_COUNT, shrinkLogit, type Evidence } from './evidence.js';
+import { DEFAULT_EVIDENCE_PSEUDO_COUNT, evidenceAnchor, shrinkLogit, type Evidence } from './evidence.js';
 import { exportSpamModel } from './export-onnx.js';
 import { buildVocabulary, DEFAULT_VOCAB, featurize, tokenize, type VocabOptions } from './featurize.js';
 import { DENSE_FEATURES, vocabularySize } from './featurizer-graph.js';
@@ -139,7 +139,12 @@ export async function trainSpam(opts: TrainSpamOptions): Promise<TrainSpamResult
     throw new Error(`evidencePseudoCount must be an integer >= 0, got ${k}`);
   const trainY = labelsOf(train);
   const evidence: Evidence | undefined =
-    k > 0 ? { pseudoCount: k, prior: trainY.reduce((a, b) => a + b, 0) / trainY.length } : undefined;
+    k > 0
+      ? {
+          pseudoCount: k,
+          prior: evidenceAnchor(trainY.reduce((a, b) => a + b, 0) / trainY.length, threshold),
+        }
+      : undefined;
   // What the exported graph serves for the validation split (test metrics come from the file).
   const valServed = evidence
     ? Float64Array.from(valZ, (z, i) =>
