@@ -19,6 +19,7 @@ import type { ModelInvoker } from '../../../src/runtime/backend.js';
 import type { PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
 import { pipelineBackend } from '../../../src/server.js';
 import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
+import { foldModel, type FoldPass } from '../../../src/runtime/onnx/rewrite/fold.js';
 
 export const REPO = resolve('models');
 
@@ -47,21 +48,31 @@ export class OrtInvoker implements ModelInvoker {
   private readonly queues = new Map<string, Promise<unknown>>();
   private constructor(private readonly sessions: Map<string, ort.InferenceSession>) {}
 
+  /**
+   * `rewrites: false` ignores the configs' `onnxruntime.graph_rewrites` (the models as shipped),
+   * for before/after benchmarks; otherwise they are applied as the ONNX backend does.
+   */
   static async create(
     names = ['ocr-det', 'ocr-cls', 'ocr-rec'],
     intraOpNumThreads?: number,
+    { rewrites = true }: { rewrites?: boolean } = {},
   ): Promise<OrtInvoker> {
     const sessions = new Map<string, ort.InferenceSession>();
     for (const name of names) {
       const cfg = readConfig(name);
       const file = resolveConfigPath(cfg.default_model_filename, join(REPO, name, '1'));
+      const passes = (cfg.onnxruntime as { graph_rewrites?: FoldPass[] } | undefined)?.graph_rewrites;
+      const model = rewrites && passes?.length ? foldModel(readFileSync(file), passes).model : file;
+      const options: ort.InferenceSession.SessionOptions = {
+        ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
+        // Idle ORT threads spin by default, starving the other sessions on a 2-core machine.
+        extra: { session: { intra_op: { allow_spinning: process.env.ORT_ALLOW_SPINNING ?? '0' } } },
+      };
       sessions.set(
         name,
-        await ort.InferenceSession.create(file, {
-          ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
-          // Idle ORT threads spin by default, starving the other sessions on a 2-core machine.
-          extra: { session: { intra_op: { allow_spinning: process.env.ORT_ALLOW_SPINNING ?? '0' } } },
-        }),
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options),
       );
     }
     return new OrtInvoker(sessions);
