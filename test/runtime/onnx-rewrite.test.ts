@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
-import { FOLD_PASSES, foldModel } from '../../src/runtime/onnx/rewrite/fold.js';
+import { FOLD_PASSES } from '../../src/runtime/onnx/rewrite/fold.js';
+import { rewriteModel } from '../../src/runtime/onnx/rewrite/passes.js';
 import { GraphView } from '../../src/runtime/onnx/rewrite/graph.js';
 import { buildModel, type InitTensor, type NodeSpec } from '../../src/training/graph-builder.js';
 import type { RunningServer } from '../../src/server.js';
@@ -122,7 +123,7 @@ describe('exact graph rewrites', () => {
   ]) {
     it(`computes the same outputs with fewer nodes (${JSON.stringify(opts)})`, async () => {
       const original = lcnetBlock(opts);
-      const { model, changed } = foldModel(original);
+      const { model, changed } = rewriteModel(original);
       assert.deepEqual(changed, { 'hard-swish': 2, 'affine-into-conv': 2, 'scale-into-next-conv': 2 });
       const [a, b] = [await run(original, x), await run(model, x)];
       assert.equal(a.length, b.length);
@@ -138,7 +139,7 @@ describe('exact graph rewrites', () => {
 
   it('applies only the passes asked for, and leaves a graph without the patterns alone', async () => {
     const original = lcnetBlock({ opset: 11, constants: false, shift: 0 });
-    const { changed } = foldModel(original, ['hard-swish']);
+    const { changed } = rewriteModel(original, ['hard-swish']);
     assert.deepEqual(changed, { 'hard-swish': 2 });
     const plain = buildModel({
       inputs: [{ name: 'x', type: 'FLOAT', shape: [1] }],
@@ -146,7 +147,7 @@ describe('exact graph rewrites', () => {
       initializers: [{ name: 'two', type: 'FLOAT', dims: [], values: [2] }],
       nodes: [{ op: 'Mul', inputs: ['x', 'two'], outputs: ['y'] }],
     });
-    const res = foldModel(plain, FOLD_PASSES);
+    const res = rewriteModel(plain, FOLD_PASSES);
     assert.deepEqual(Object.values(res.changed), [0, 0, 0]);
   });
 });
@@ -198,5 +199,88 @@ describe('onnxruntime.graph_rewrites in a served model', () => {
     });
     const text = await index.text();
     assert.match(text, /graph_rewrites/);
+  });
+});
+
+describe('opset lift and int8 dynamic quantisation', () => {
+  const sliceClip = (op: 'Pad' | 'Slice'): Uint8Array =>
+    buildModel({
+      opset: 9,
+      inputs: [{ name: 'x', type: 'FLOAT', shape: [2, 6] }],
+      outputs: [{ name: 'y', type: 'FLOAT', shape: [2, 3] }],
+      nodes: [
+        op === 'Slice'
+          ? { op: 'Slice', inputs: ['x'], outputs: ['s'], attrs: { starts: [1], ends: [4], axes: [1] } }
+          : { op: 'Pad', inputs: ['x'], outputs: ['s'], attrs: { pads: [0, 0, 0, 0] } },
+        {
+          op: 'Clip',
+          inputs: ['s'],
+          outputs: ['y'],
+          attrs: { min: -0.5, max: 0.5 },
+          floatAttrs: ['min', 'max'],
+        },
+      ],
+    });
+
+  it('opset-11 lifts Slice and Clip from attributes to inputs, same outputs', async () => {
+    const original = sliceClip('Slice');
+    const { model, changed } = rewriteModel(original, ['opset-11']);
+    assert.deepEqual(changed, { 'opset-11': 2 });
+    assert.equal(new GraphView(model).opset(), 11);
+    const x = Float32Array.from(values(12, 3));
+    const run2 = async (m: Uint8Array): Promise<number[]> => {
+      const s = await ort.InferenceSession.create(m);
+      const out = await s.run({ x: new ort.Tensor('float32', x, [2, 6]) });
+      await s.release();
+      return Array.from(out.y.data as Float32Array);
+    };
+    assert.deepEqual(await run2(model), await run2(original));
+  });
+
+  it('opset-11 refuses a graph with an operator whose meaning changed (Pad)', () => {
+    assert.throws(() => rewriteModel(sliceClip('Pad'), ['opset-11']), /Pad changed/);
+  });
+
+  it('int8-matmul and int8-conv keep outputs within 2% of the range and store int8 weights', async () => {
+    const model = buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 4, 6, 6] }],
+      outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 8, 6, 16] }],
+      initializers: [
+        { name: 'w', type: 'FLOAT', dims: [8, 4, 3, 3], values: values(288, 1) },
+        { name: 'b', type: 'FLOAT', dims: [8], values: values(8, 2) },
+        { name: 'm', type: 'FLOAT', dims: [6, 16], values: values(96, 3) },
+      ],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['x', 'w', 'b'],
+          outputs: ['c'],
+          attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] },
+        },
+        { op: 'MatMul', inputs: ['c', 'm'], outputs: ['y'] },
+      ],
+    });
+    const { model: q, changed } = rewriteModel(model, ['int8-conv', 'int8-matmul']);
+    assert.deepEqual(changed, { 'int8-conv': 1, 'int8-matmul': 1 });
+    const types = new GraphView(q).graph.initializer.map((t) => t.dataType);
+    assert.ok(types.includes(3), 'int8 initializers');
+    const x = Float32Array.from(values(2 * 4 * 36, 9));
+    const out = async (m: Uint8Array): Promise<Float32Array> => {
+      const s = await ort.InferenceSession.create(m);
+      const r = await s.run({ x: new ort.Tensor('float32', x, [2, 4, 6, 6]) });
+      await s.release();
+      return r.y.data as Float32Array;
+    };
+    const [a, b] = [await out(model), await out(q)];
+    const range = Math.max(...a.map(Math.abs));
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    assert.ok(worst < 0.02 * range, `max difference ${worst} of range ${range}`);
+  });
+
+  it('int8-conv leaves a graph below opset 11 alone (it needs DynamicQuantizeLinear)', () => {
+    const { changed } = rewriteModel(lcnetBlock({ opset: 9, constants: true, shift: 0 }), ['int8-conv']);
+    assert.deepEqual(changed, { 'int8-conv': 0 });
   });
 });

@@ -15,7 +15,7 @@ import { OnnxInstance } from './instance.js';
 import { runFailure } from './run-errors.js';
 import { onnxConfigSection, onnxSection } from './config.js';
 import { resolveConfigPath } from '../npm-path.js';
-import { foldModel } from './rewrite/fold.js';
+import { rewriteModel } from './rewrite/passes.js';
 
 /**
  * Where the model file is: `default_model_filename` inside the version folder, an absolute path,
@@ -148,7 +148,7 @@ async function rewritten(
   ctx: LoadContext,
 ): Promise<Uint8Array> {
   try {
-    const { model, changed } = foldModel(await readFile(file), passes);
+    const { model, changed } = rewriteModel(await readFile(file), passes);
     ctx.logger.debug({ model: ctx.modelName, version: ctx.version, changed }, 'onnx graph rewritten');
     return model;
   } catch (err) {

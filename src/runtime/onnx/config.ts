@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ConfigSection, ModelConfig } from '../../core/model-config.js';
 import { InferdError } from '../../errors.js';
-import { FOLD_PASSES, type FoldPass } from './rewrite/fold.js';
+import { REWRITE_PASSES, type RewritePass } from './rewrite/passes.js';
 
 const onnxSectionSchema = z.object({
   intra_op_num_threads: z.number().int().min(1).max(256).optional(),
@@ -30,8 +30,8 @@ const onnxSectionSchema = z.object({
    * (rewrite/fold.ts): e.g. PP-OCRv4 rec ran 1.6× faster with all three, same outputs to 2e-6.
    */
   graph_rewrites: z
-    .array(z.enum(FOLD_PASSES as [FoldPass, ...FoldPass[]]))
-    .max(FOLD_PASSES.length)
+    .array(z.enum(REWRITE_PASSES as [RewritePass, ...RewritePass[]]))
+    .max(REWRITE_PASSES.length)
     .optional(),
 });
 

@@ -19,7 +19,7 @@ import type { ModelInvoker } from '../../../src/runtime/backend.js';
 import type { PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
 import { pipelineBackend } from '../../../src/server.js';
 import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
-import { foldModel, type FoldPass } from '../../../src/runtime/onnx/rewrite/fold.js';
+import { rewriteModel, type RewritePass } from '../../../src/runtime/onnx/rewrite/passes.js';
 
 export const REPO = resolve('models');
 
@@ -50,19 +50,24 @@ export class OrtInvoker implements ModelInvoker {
 
   /**
    * `rewrites: false` ignores the configs' `onnxruntime.graph_rewrites` (the models as shipped),
-   * for before/after benchmarks; otherwise they are applied as the ONNX backend does.
+   * for before/after benchmarks; otherwise they are applied as the ONNX backend does. `passes`
+   * replaces a model's configured passes (e.g. to add int8 ones).
    */
   static async create(
     names = ['ocr-det', 'ocr-cls', 'ocr-rec'],
     intraOpNumThreads?: number,
-    { rewrites = true }: { rewrites?: boolean } = {},
+    {
+      rewrites = true,
+      passes: override = {},
+    }: { rewrites?: boolean; passes?: Record<string, RewritePass[]> } = {},
   ): Promise<OrtInvoker> {
     const sessions = new Map<string, ort.InferenceSession>();
     for (const name of names) {
       const cfg = readConfig(name);
       const file = resolveConfigPath(cfg.default_model_filename, join(REPO, name, '1'));
-      const passes = (cfg.onnxruntime as { graph_rewrites?: FoldPass[] } | undefined)?.graph_rewrites;
-      const model = rewrites && passes?.length ? foldModel(readFileSync(file), passes).model : file;
+      const passes =
+        override[name] ?? (cfg.onnxruntime as { graph_rewrites?: RewritePass[] } | undefined)?.graph_rewrites;
+      const model = rewrites && passes?.length ? rewriteModel(readFileSync(file), passes).model : file;
       const options: ort.InferenceSession.SessionOptions = {
         ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
         // Idle ORT threads spin by default, starving the other sessions on a 2-core machine.

@@ -13,7 +13,7 @@
  *   (conv(W, s·h) = conv(W·s, h), zero padding included); b goes into the bias when the conv has no
  *   padding (conv(W, h + b) = conv(W, h) + b·ΣW), is dropped when 0, else stays as Add(h, b/s).
  */
-import { GraphView, attr, intsAttr, type NodeProto } from './graph.js';
+import { type GraphView, attr, intsAttr, type NodeProto } from './graph.js';
 
 export type FoldPass = 'hard-swish' | 'affine-into-conv' | 'scale-into-next-conv';
 export const FOLD_PASSES: readonly FoldPass[] = ['hard-swish', 'affine-into-conv', 'scale-into-next-conv'];
@@ -171,51 +171,9 @@ function scaleIntoNextConv(g: GraphView): number {
   return count;
 }
 
-const RUN: Record<FoldPass, (g: GraphView) => number> = {
+/** The passes by name, in the order `FOLD_PASSES` lists them. */
+export const FOLD_RUN: Record<FoldPass, (g: GraphView) => number> = {
   'hard-swish': hardSwish,
   'affine-into-conv': affineIntoConv,
   'scale-into-next-conv': scaleIntoNextConv,
 };
-
-/** Applies the passes in order; returns the rewritten model and how many sites each pass changed. */
-export function foldModel(
-  bytes: Uint8Array,
-  passes: readonly FoldPass[] = FOLD_PASSES,
-): { model: Uint8Array; changed: Record<string, number> } {
-  const g = new GraphView(bytes);
-  const changed: Record<string, number> = {};
-  for (const p of passes) {
-    changed[p] = RUN[p](g);
-    g.reindex();
-  }
-  // HardSigmoid is opset 6; the rewritten graph keeps the model's opset and nodes in topological
-  // order except the new ones, which are appended: sort once.
-  topoSort(g);
-  return { model: g.encode(), changed };
-}
-
-/** Orders nodes so each comes after the producers of its inputs (ONNX requires it). */
-function topoSort(g: GraphView): void {
-  const graph = g.graph;
-  const known = new Set<string>([
-    ...graph.input.map((i) => i.name as string),
-    ...graph.initializer.map((t) => t.name as string),
-    '',
-  ]);
-  const pending = [...graph.node];
-  const ordered: NodeProto[] = [];
-  while (pending.length > 0) {
-    const before = pending.length;
-    for (let i = 0; i < pending.length;) {
-      const n = pending[i];
-      if ((n.input ?? []).every((x: string) => known.has(x))) {
-        ordered.push(n);
-        for (const o of n.output ?? []) known.add(o);
-        pending.splice(i, 1);
-      } else i++;
-    }
-    if (pending.length === before)
-      throw new Error(`graph has a cycle or a missing input at '${pending[0].name}'`);
-  }
-  graph.node = ordered as typeof graph.node;
-}

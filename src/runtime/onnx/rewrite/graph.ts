@@ -11,6 +11,8 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
 
 const FLOAT = 1;
+const INT8 = 3;
+const INT64 = 7;
 
 /** Reads a FLOAT tensor's values (raw_data little-endian or float_data); undefined otherwise. */
 export function floatValues(t: TensorProto): Float32Array | undefined {
@@ -131,6 +133,42 @@ export class GraphView {
     this.graph.initializer.push(t as onnxProto.onnx.TensorProto);
     this.initializers.set(name, t);
     return name;
+  }
+
+  /** Adds a new INT8 initializer and returns its (unique) name. */
+  addInt8(hint: string, dims: number[], values: Int8Array): string {
+    const name = `${hint}__opt${this.fresh++}`;
+    const t = {
+      name,
+      dataType: INT8,
+      dims,
+      rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    };
+    this.graph.initializer.push(t as onnxProto.onnx.TensorProto);
+    this.initializers.set(name, t);
+    return name;
+  }
+
+  /** Adds a new 1-D INT64 initializer and returns its (unique) name. */
+  addInt64(hint: string, values: number[]): string {
+    const name = `${hint}__opt${this.fresh++}`;
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    const t = { name, dataType: INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) };
+    this.graph.initializer.push(t as onnxProto.onnx.TensorProto);
+    this.initializers.set(name, t);
+    return name;
+  }
+
+  /** A name no value in the graph has yet. */
+  freshName(hint: string): string {
+    return `${hint}__opt${this.fresh++}`;
+  }
+
+  /** Declares an operator set the rewritten graph uses (kept if already at least `version`). */
+  useOpset(domain: string, version: number): void {
+    const o = this.model.opsetImport.find((i) => (i.domain ?? '') === domain);
+    if (!o) this.model.opsetImport.push({ domain, version });
+    else if (Number(o.version) < version) o.version = version;
   }
 
   remove(node: NodeProto): void {
