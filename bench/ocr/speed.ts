@@ -5,11 +5,14 @@
  * classifier policy). Each round measures before and after at concurrency 1 and 4 on the same
  * 1280×960 page (bench/ocr/document.ts); the table gives medians over rounds and ratios. CER is
  * reported for both on that page and on the rendered test set (test/ocr/helpers/dataset.ts).
+ * "served" is "after" through the real server (REST JSON, scheduler, ONNX worker threads), in the
+ * same rounds, to compare the served throughput with the in-process pipeline's.
  *
- * Usage (after `npm run build`): node dist/bench/ocr/speed.js [rounds] [images-per-cell]
+ * Usage (after `npm run build`): node dist/bench/ocr/speed.js [rounds] [images-per-cell] [--no-served]
  */
 import { availableParallelism, loadavg } from 'node:os';
-import type { PipelineBackend } from '../../src/runtime/pipeline/backend.js';
+import { startTestServer } from '../../test/helpers/server.js';
+import { inferOverHttp, makeOcrRepository } from '../../test/ocr/helpers/repo.js';
 import { renderedSet } from '../../test/ocr/helpers/dataset.js';
 import { OrtInvoker, loadOcrPipeline, runOcr } from '../../test/ocr/helpers/ort-invoker.js';
 import { cerParts } from '../../test/ocr/helpers/render.js';
@@ -20,31 +23,44 @@ const perCell = Number(process.argv[3] ?? 8);
 
 interface Setting {
   name: string;
-  invoker: OrtInvoker;
-  ocr: PipelineBackend;
+  read(image: Buffer): Promise<string>;
 }
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
 
-async function pagesPerSecond(s: Setting, image: Buffer, concurrency: number): Promise<number> {
+/**
+ * Pages/s (wall) and the process's CPU ms per page: ORT's threads, the server's workers and the
+ * event loop are all in this process, so CPU time is the work done, which other jobs on a shared
+ * machine disturb far less than they disturb wall time.
+ */
+async function measure(
+  s: Setting,
+  image: Buffer,
+  concurrency: number,
+): Promise<{ rate: number; cpuMs: number }> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < perCell) {
         next++;
-        await runOcr(s.ocr, image);
+        await s.read(image);
       }
     }),
   );
-  return perCell / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return {
+    rate: perCell / ((performance.now() - started) / 1000),
+    cpuMs: (used.user + used.system) / 1000 / perCell,
+  };
 }
 
 async function cer(s: Setting, pages: { bytes: Buffer; text: string }[]): Promise<string> {
   let edits = 0;
   let length = 0;
   for (const p of pages) {
-    const part = cerParts(p.text, (await runOcr(s.ocr, p.bytes)).text);
+    const part = cerParts(p.text, await s.read(p.bytes));
     edits += part.edits;
     length += part.length;
   }
@@ -52,22 +68,31 @@ async function cer(s: Setting, pages: { bytes: Buffer; text: string }[]): Promis
 }
 
 const beforeInvoker = await OrtInvoker.create(undefined, undefined, { rewrites: false });
-const before: Setting = {
-  name: 'before',
-  invoker: beforeInvoker,
-  ocr: await loadOcrPipeline(beforeInvoker, (cfg) => {
-    const steps = (cfg.pipeline as { steps: { name: string; parameters: Record<string, unknown> }[] }).steps;
-    const cls = steps.find((s) => s.name === 'cls');
-    if (cls) cls.parameters = { ...cls.parameters, policy: 'all' };
-  }),
-};
+const beforeOcr = await loadOcrPipeline(beforeInvoker, (cfg) => {
+  const steps = (cfg.pipeline as { steps: { name: string; parameters: Record<string, unknown> }[] }).steps;
+  const cls = steps.find((s) => s.name === 'cls');
+  if (cls) cls.parameters = { ...cls.parameters, policy: 'all' };
+});
+const before: Setting = { name: 'before', read: async (image) => (await runOcr(beforeOcr, image)).text };
 const afterInvoker = await OrtInvoker.create();
-const after: Setting = { name: 'after', invoker: afterInvoker, ocr: await loadOcrPipeline(afterInvoker) };
+const afterOcr = await loadOcrPipeline(afterInvoker);
+const after: Setting = { name: 'after', read: async (image) => (await runOcr(afterOcr, image)).text };
+const repo = makeOcrRepository();
+const server = await startTestServer(repo.dir);
+const served: Setting = {
+  name: 'served',
+  async read(image) {
+    const { status, body } = await inferOverHttp(server.httpUrl, image);
+    if (status !== 200) throw new Error(`served: ${status} ${JSON.stringify(body)}`);
+    return (body.outputs as { name: string; data: string[] }[]).find((o) => o.name === 'text')?.data[0] ?? '';
+  },
+};
+const settings = process.argv.includes('--no-served') ? [before, after] : [before, after, served];
 
 const image = await renderDocument();
 const doc = [{ bytes: image, text: documentText() }];
 const set = (await renderedSet()).map((c) => ({ bytes: c.bytes, text: c.lines.join('\n') }));
-for (const s of [before, after]) for (let i = 0; i < 2; i++) await runOcr(s.ocr, image);
+for (const s of settings) for (let i = 0; i < 2; i++) await s.read(image);
 
 console.log(
   `# OCR before/after, ${WIDTH}×${HEIGHT} page, ${availableParallelism()} CPUs, ${rounds} rounds × ${perCell} pages per cell`,
@@ -77,18 +102,21 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-for (const s of [before, after]) {
+for (const s of settings) {
   console.log(
     `# ${s.name}: CER page ${await cer(s, doc)}, rendered set (${set.length} pages) ${await cer(s, set)}`,
   );
 }
 const results: Record<string, number[]> = {};
+const cpuMs: Record<string, number[]> = {};
 for (let r = 0; r < rounds; r++) {
   for (const c of [1, 4]) {
     // Alternate which goes first, so a load change inside a round does not favour one side.
-    for (const s of r % 2 === 0 ? [before, after] : [after, before]) {
+    for (const s of r % 2 === 0 ? settings : [...settings].reverse()) {
       const key = `${s.name} c=${c}`;
-      (results[key] ??= []).push(await pagesPerSecond(s, image, c));
+      const m = await measure(s, image, c);
+      (results[key] ??= []).push(m.rate);
+      (cpuMs[key] ??= []).push(m.cpuMs);
     }
   }
   console.log(
@@ -97,12 +125,28 @@ for (let r = 0; r < rounds; r++) {
       .join(', ')}; load ${loadavg()[0].toFixed(2)}`,
   );
 }
-console.log('| concurrency | before pages/s | after pages/s | after / before |');
-console.log('|---|---|---|---|');
+const hasServed = settings.includes(served);
+console.log(
+  `| concurrency | before pages/s | after pages/s | after / before |${hasServed ? ' served pages/s | served / after |' : ''}`,
+);
+console.log(`|---|---|---|---|${hasServed ? '---|---|' : ''}`);
 for (const c of [1, 4]) {
   const b = median(results[`before c=${c}`]);
   const a = median(results[`after c=${c}`]);
-  console.log(`| ${c} | ${b.toFixed(2)} | ${a.toFixed(2)} | ${(a / b).toFixed(2)}× |`);
+  const sv = hasServed ? median(results[`served c=${c}`]) : 0;
+  const tail = hasServed ? ` ${sv.toFixed(2)} | ${((100 * sv) / a).toFixed(0)}% |` : '';
+  console.log(`| ${c} | ${b.toFixed(2)} | ${a.toFixed(2)} | ${(a / b).toFixed(2)}× |${tail}`);
 }
+console.log('\nCPU ms per page (median over rounds):');
+console.log(`| concurrency | before | after | before / after |${hasServed ? ' served |' : ''}`);
+console.log(`|---|---|---|---|${hasServed ? '---|' : ''}`);
+for (const c of [1, 4]) {
+  const b = median(cpuMs[`before c=${c}`]);
+  const a = median(cpuMs[`after c=${c}`]);
+  const tail = hasServed ? ` ${median(cpuMs[`served c=${c}`]).toFixed(0)} |` : '';
+  console.log(`| ${c} | ${b.toFixed(0)} | ${a.toFixed(0)} | ${(b / a).toFixed(2)}× |${tail}`);
+}
+await server.close();
+repo.remove();
 await beforeInvoker.release();
 await afterInvoker.release();
