@@ -64,9 +64,7 @@ async function cer(
 
 const page = [{ bytes: await renderDocument(), text: documentText() }];
 const set = (await renderedSet()).map((c) => ({ bytes: c.bytes, text: c.lines.join('\n') }));
-console.log(
-  '| model | variant | passes changed | size MB | ms (median) | int8 / float time | CER page | CER set |',
-);
+console.log('| model | variant | int8 sites | size MB | ms (median) | time / shipped | CER page | CER set |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const name of ['ocr-det', 'ocr-rec']) {
   const cfg = readConfig(name);

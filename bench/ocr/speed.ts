@@ -9,8 +9,11 @@
  * same rounds, to compare the served throughput with the in-process pipeline's.
  *
  * Usage (after `npm run build`): node dist/bench/ocr/speed.js [rounds] [images-per-cell] [--no-served]
+ *   [--served-priority idle|low|normal]
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { startTestServer } from '../../test/helpers/server.js';
 import { inferOverHttp, makeOcrRepository } from '../../test/ocr/helpers/repo.js';
 import { renderedSet } from '../../test/ocr/helpers/dataset.js';
@@ -78,6 +81,17 @@ const afterInvoker = await OrtInvoker.create();
 const afterOcr = await loadOcrPipeline(afterInvoker);
 const after: Setting = { name: 'after', read: async (image) => (await runOcr(afterOcr, image)).text };
 const repo = makeOcrRepository();
+// `--served-priority normal`: the served models' inference threads at the event loop's priority
+// instead of SCHED_IDLE (the default), which other jobs on a shared machine starve.
+const priority = process.argv[process.argv.indexOf('--served-priority') + 1];
+if (process.argv.includes('--served-priority')) {
+  for (const name of ['ocr-det', 'ocr-cls', 'ocr-rec']) {
+    const file = join(repo.dir, name, 'config.json');
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as { onnxruntime?: Record<string, unknown> };
+    cfg.onnxruntime = { ...cfg.onnxruntime, thread_priority: priority };
+    writeFileSync(file, JSON.stringify(cfg));
+  }
+}
 const server = await startTestServer(repo.dir);
 const served: Setting = {
   name: 'served',
