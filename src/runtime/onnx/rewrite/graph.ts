@@ -175,17 +175,6 @@ export class GraphView {
     this.removed.add(node);
   }
 
-  /** Makes every consumer of `from` read `to` instead (graph outputs keep their name: callers check). */
-  rename(from: string, to: string): void {
-    for (const n of this.consumersOf(from)) {
-      n.input = (n.input ?? []).map((i) => (i === from ? to : i));
-      const list = this.consumers.get(to) ?? [];
-      list.push(n);
-      this.consumers.set(to, list);
-    }
-    this.consumers.delete(from);
-  }
-
   isOutput(value: string): boolean {
     return this.outputs.has(value);
   }
@@ -199,7 +188,9 @@ export class GraphView {
         n.opType !== 'Constant' ||
         (n.output ?? []).some((o) => this.consumersOf(o).length > 0 || this.isOutput(o)),
     );
-    const used = new Set(g.node.flatMap((n) => n.input ?? []));
+    // Initializers listed as graph inputs (IR < 4 style) stay: dropping one would turn it into an
+    // input the caller must feed.
+    const used = new Set([...g.node.flatMap((n) => n.input ?? []), ...g.input.map((i) => i.name as string)]);
     g.initializer = g.initializer.filter(
       (t) => used.has(t.name as string) || this.isOutput(t.name as string),
     );
