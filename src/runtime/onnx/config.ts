@@ -26,8 +26,9 @@ const onnxSectionSchema = z.object({
    */
   pipeline_depth: z.number().int().min(1).max(4).optional(),
   /**
-   * Exact graph rewrites applied to the model bytes at load, before ONNX Runtime sees them
-   * (rewrite/fold.ts): e.g. PP-OCRv4 rec ran 1.6× faster with all three, same outputs to 2e-6.
+   * Passes applied to the model's graph at load, in order, before ONNX Runtime sees it
+   * (rewrite/passes.ts): the exact folds took 1.8× less CPU on PP-OCRv4 rec with outputs equal to
+   * 2e-6; the int8 ones were slower there (bench/results/ocr-speed.md).
    */
   graph_rewrites: z
     .array(z.enum(REWRITE_PASSES as [RewritePass, ...RewritePass[]]))
