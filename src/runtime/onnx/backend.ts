@@ -2,7 +2,7 @@
  * The ONNX Runtime backend: `instance_group.count` worker threads, each with its own session.
  * The main thread only moves tensors; it never calls `session.run`.
  */
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Tensor } from '../../core/tensor.js';
 import { InferdError } from '../../errors.js';
@@ -15,6 +15,7 @@ import { OnnxInstance } from './instance.js';
 import { runFailure } from './run-errors.js';
 import { onnxConfigSection, onnxSection } from './config.js';
 import { resolveConfigPath } from '../npm-path.js';
+import { rewriteModel } from './rewrite/passes.js';
 
 /**
  * Where the model file is: `default_model_filename` inside the version folder, an absolute path,
@@ -140,6 +141,22 @@ class OnnxBackend implements Backend {
  */
 const DEFAULT_THREAD_PRIORITY = 'idle';
 
+/** The model's bytes after `onnxruntime.graph_rewrites`; a graph the passes cannot read fails the load. */
+async function rewritten(
+  file: string,
+  passes: NonNullable<ReturnType<typeof onnxSection>['graph_rewrites']>,
+  ctx: LoadContext,
+): Promise<Uint8Array> {
+  try {
+    const { model, changed } = rewriteModel(await readFile(file), passes);
+    ctx.logger.debug({ model: ctx.modelName, version: ctx.version, changed }, 'onnx graph rewritten');
+    return model;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InferdError('invalid_config', `onnxruntime.graph_rewrites: cannot rewrite ${file}: ${reason}`);
+  }
+}
+
 export const onnxBackend: BackendFactory = {
   name: 'onnxruntime',
   platform: 'onnxruntime_onnx',
@@ -158,7 +175,7 @@ export const onnxBackend: BackendFactory = {
     const count = cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
     const ortCfg = onnxSection(cfg);
     const settings = {
-      model: file,
+      model: ortCfg?.graph_rewrites?.length ? await rewritten(file, ortCfg.graph_rewrites, ctx) : file,
       intraOpNumThreads: ortCfg?.intra_op_num_threads ?? defaultIntraOpThreads(count),
       executionProvider: ortCfg?.execution_provider ?? 'cpu',
       graphOptimizationLevel: ortCfg?.graph_optimization_level ?? 'all',

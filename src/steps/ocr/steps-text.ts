@@ -36,6 +36,9 @@ export const classifyStep: StepDefinition = {
         batch_size: z.number().int().min(1).default(CLS_DEFAULTS.batchSize),
         thresh: z.number().min(0).max(1).default(CLS_DEFAULTS.thresh),
         max_windows: z.number().int().min(1).default(CLS_DEFAULTS.maxWindows),
+        /** `all` judges every line; `sample` the widest lines first, the rest only if one is turned. */
+        policy: z.enum(['all', 'sample']).default(CLS_DEFAULTS.policy),
+        sample_lines: z.number().int().min(1).max(1024).default(CLS_DEFAULTS.sampleLines),
       }),
       raw,
     );
@@ -46,6 +49,8 @@ export const classifyStep: StepDefinition = {
       batchSize: p.batch_size,
       thresh: p.thresh,
       maxWindows: p.max_windows,
+      policy: p.policy,
+      sampleLines: p.sample_lines,
     };
     return async ({ crops, widths, boxes }, ctx) => {
       const batch = cropBatchFromTensors(crops, widths);

@@ -19,6 +19,7 @@ import type { ModelInvoker } from '../../../src/runtime/backend.js';
 import type { PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
 import { pipelineBackend } from '../../../src/server.js';
 import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
+import { rewriteModel, type RewritePass } from '../../../src/runtime/onnx/rewrite/passes.js';
 
 export const REPO = resolve('models');
 
@@ -47,21 +48,36 @@ export class OrtInvoker implements ModelInvoker {
   private readonly queues = new Map<string, Promise<unknown>>();
   private constructor(private readonly sessions: Map<string, ort.InferenceSession>) {}
 
+  /**
+   * `rewrites: false` ignores the configs' `onnxruntime.graph_rewrites` (the models as shipped),
+   * for before/after benchmarks; otherwise they are applied as the ONNX backend does. `passes`
+   * replaces a model's configured passes (e.g. to add int8 ones).
+   */
   static async create(
     names = ['ocr-det', 'ocr-cls', 'ocr-rec'],
     intraOpNumThreads?: number,
+    {
+      rewrites = true,
+      passes: override = {},
+    }: { rewrites?: boolean; passes?: Record<string, RewritePass[]> } = {},
   ): Promise<OrtInvoker> {
     const sessions = new Map<string, ort.InferenceSession>();
     for (const name of names) {
       const cfg = readConfig(name);
       const file = resolveConfigPath(cfg.default_model_filename, join(REPO, name, '1'));
+      const passes =
+        override[name] ?? (cfg.onnxruntime as { graph_rewrites?: RewritePass[] } | undefined)?.graph_rewrites;
+      const model = rewrites && passes?.length ? rewriteModel(readFileSync(file), passes).model : file;
+      const options: ort.InferenceSession.SessionOptions = {
+        ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
+        // Idle ORT threads spin by default, starving the other sessions on a 2-core machine.
+        extra: { session: { intra_op: { allow_spinning: process.env.ORT_ALLOW_SPINNING ?? '0' } } },
+      };
       sessions.set(
         name,
-        await ort.InferenceSession.create(file, {
-          ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
-          // Idle ORT threads spin by default, starving the other sessions on a 2-core machine.
-          extra: { session: { intra_op: { allow_spinning: process.env.ORT_ALLOW_SPINNING ?? '0' } } },
-        }),
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options),
       );
     }
     return new OrtInvoker(sessions);
