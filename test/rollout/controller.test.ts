@@ -78,11 +78,11 @@ it('a slow candidate is rolled back on p99; a healthy one is not', async () => {
   const c = controller(new MemoryRolloutStore(), clock);
   await c.startRollout({ model: 'ok', production: '1', candidate: '2', percent: 50, by: 'a', policy });
   await c.startRollout({ model: 'slow', production: '1', candidate: '2', percent: 50, by: 'a', policy });
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) {
     for (const m of ['ok', 'slow']) c.observe(m, '1', true, 10 + (i % 5));
     c.observe('ok', '2', true, 10 + (i % 7));
     c.observe('slow', '2', true, 40);
-    clock.t += 10;
+    clock.t += 1;
   }
   assert.equal(c.state('ok')?.phase, 'canary');
   assert.equal(c.state('slow')?.phase, 'rolled_back');

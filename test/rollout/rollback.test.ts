@@ -34,13 +34,13 @@ it('with too few production requests the candidate is held to an error rate of 0
 });
 
 it('a p99 beyond production × (1 + margin) and by the slack rolls back', () => {
-  const v = judge(policy, snap(500, 0, 20), snap(100, 0, 31));
+  const v = judge(policy, snap(5000, 0, 20), snap(1000, 0, 31));
   assert.equal(v.rollback, true);
   assert.match((v as { reason: string }).reason, /p99 latency 31\.0 ms against production's 20\.0 ms/);
-  assert.equal(judge(policy, snap(500, 0, 20), snap(100, 0, 29)).rollback, false); // within +50%
+  assert.equal(judge(policy, snap(5000, 0, 20), snap(1000, 0, 29)).rollback, false); // within +50%
   // 2 ms → 4 ms is +100% but under the 5 ms slack: noise, not a regression.
-  assert.equal(judge(policy, snap(500, 0, 2), snap(100, 0, 4)).rollback, false);
-  // Latency needs 100 successes on each side: a p99 of fewer is their maximum.
-  assert.equal(judge(policy, snap(10, 0, 2), snap(100, 0, 400)).rollback, false);
-  assert.equal(judge(policy, snap(500, 0, 20), snap(99, 0, 400)).rollback, false);
+  assert.equal(judge(policy, snap(5000, 0, 2), snap(1000, 0, 4)).rollback, false);
+  // Latency needs 1000 successes on each side: a p99 of fewer is close to their maximum.
+  assert.equal(judge(policy, snap(10, 0, 2), snap(1000, 0, 400)).rollback, false);
+  assert.equal(judge(policy, snap(5000, 0, 20), snap(999, 0, 400)).rollback, false);
 });
