@@ -107,12 +107,8 @@ export function addRolloutCommands(program: Command): void {
       "roll back when the error rate exceeds production's by more (default 0.05)",
       number('--error-margin'),
     )
-    .option(
-      '--p99-margin <x>',
-      "…or p99 exceeds production's × (1 + x) (default 0.5)",
-      number('--p99-margin'),
-    )
-    .option('--p99-slack-ms <ms>', '…and by at least this much (default 5)', number('--p99-slack-ms'))
+    .option('--p99-margin <x>', "…or p99 exceeds production's × (1 + x) (default 1)", number('--p99-margin'))
+    .option('--p99-slack-ms <ms>', '…and by at least this much (default 10)', number('--p99-slack-ms'))
     .option('--reason <text>', 'why, for the record')
     .option('--by <who>', 'who (default $GITHUB_ACTOR or $USER)')
     .action(
