@@ -17,7 +17,8 @@ import { ModelVersion } from './model-version.js';
 import { cycleReason, findCycle } from './call-graph.js';
 import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
-import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
+import { applyTuning, autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
+import { execUs } from '../runtime/tuning.js';
 import { readOutputLabels } from './labels.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
@@ -354,10 +355,22 @@ export class ModelManager {
       });
       mv.backend = backend;
       // From here on the completed config: what the backend filled in is what serves and reports.
-      cfg = autoComplete(cfg, backend.metadata, this.opts.defaultMaxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+      const tuning = backend.tuning;
+      const hadScheduler = cfg.dynamic_batching !== undefined;
+      cfg = autoComplete(
+        cfg,
+        backend.metadata,
+        this.opts.defaultMaxBatchSize ?? tuning?.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+      );
+      if (tuning) cfg = applyTuning(cfg, tuning, !hadScheduler);
       mv.config = cfg;
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;
+      // With a calibration curve the queue delay is the bound of an adaptive window (batch-window.ts).
+      const adaptive =
+        tuning && tuning.curve.length > 1
+          ? { execMs: (rows: number) => execUs(tuning.curve, rows) / 1000, parallel: tuning.instances }
+          : undefined;
       mv.metadata = backend.metadata;
       mv.scheduler = new Scheduler(
         backend,
@@ -369,6 +382,7 @@ export class ModelManager {
           maxQueueSize: queueBound(cfg, concurrency),
           concurrency,
           retryAfterS: 1,
+          ...(adaptive ? { adaptive } : {}),
         },
         observer,
       );

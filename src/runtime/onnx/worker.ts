@@ -98,6 +98,69 @@ async function load(s: SessionSettings): Promise<void> {
   post({ type: 'loaded', inputs, outputs });
 }
 
+/** Typed-array constructors for ONNX Runtime's tensor type names (calibration inputs). */
+const ARRAYS: Record<string, new (n: number) => ArrayLike<unknown>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
+/** Synthetic inputs: zeros (strings: a short word), the batch dim `rows`, other dynamic dims 1. */
+function syntheticFeeds(rows: number): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const m of session!.inputMetadata as readonly Meta[]) {
+    const dims = (m.shape ?? []).map((d, i) =>
+      i === 0 && rows > 0 ? rows : typeof d === 'number' && d >= 0 ? d : 1,
+    );
+    const n = dims.reduce((a, b) => a * b, 1);
+    const type = m.type ?? 'float32';
+    const data =
+      type === 'string' ? Array<string>(n).fill('calibration') : new (ARRAYS[type] ?? Float32Array)(n);
+    feeds[m.name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
+  }
+  return feeds;
+}
+
+/** Per batch size: one warm-up run, then up to 7 timed runs within ~40 ms; the median (µs). */
+const CALIBRATE_RUNS = 7;
+const CALIBRATE_MS_PER_SIZE = 40;
+/** A batch size whose single run takes longer than this ends the calibration (larger ones would too). */
+const CALIBRATE_MAX_RUN_MS = 50;
+
+async function calibrate(batches: number[]): Promise<void> {
+  if (!session) throw new Error('session not loaded');
+  const points: { rows: number; us: number }[] = [];
+  // Warm-up over every size first: ORT sizes its arenas and caches per shape on the first runs.
+  for (const rows of batches) await session.run(syntheticFeeds(rows));
+  for (const rows of batches) {
+    const feeds = syntheticFeeds(rows);
+    const times: number[] = [];
+    const start = performance.now();
+    while (
+      times.length < CALIBRATE_RUNS &&
+      (times.length < 3 || performance.now() - start < CALIBRATE_MS_PER_SIZE)
+    ) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      times.push((performance.now() - t0) * 1000);
+    }
+    times.sort((a, b) => a - b);
+    const us = times[Math.floor(times.length / 2)]!;
+    points.push({ rows: Math.max(1, rows), us });
+    if (us > CALIBRATE_MAX_RUN_MS * 1000) break;
+  }
+  post({ type: 'calibrated', points });
+}
+
 async function infer(id: number, inputs: WireTensor[], outputNames: string[]): Promise<void> {
   if (!session) throw new Error('session not loaded');
   const feeds: Record<string, ort.Tensor> = {};
@@ -132,6 +195,11 @@ port.on('message', (msg: ToWorker) => {
     case 'infer':
       infer(msg.id, msg.inputs, msg.outputNames).catch((err: unknown) =>
         post({ type: 'failed', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    case 'calibrate':
+      calibrate(msg.batches).catch((err: unknown) =>
+        post({ type: 'calibrate_failed', message: err instanceof Error ? err.message : String(err) }),
       );
       break;
     case 'unload': {
