@@ -74,19 +74,29 @@ export function applyTuning(cfg: ModelConfig, tuning: BackendTuning, windowed: b
     pipeline_depth: ort.pipeline_depth ?? tuning.pipelineDepth,
     thread_priority: ort.thread_priority ?? tuning.threadPriority,
   };
-  if (windowed && out.dynamic_batching && out.max_batch_size > 1) {
-    out.dynamic_batching = { ...out.dynamic_batching, max_queue_delay_microseconds: tuning.maxQueueDelayUs };
+  const reasons = { ...tuning.reasons };
+  const db = out.dynamic_batching;
+  if (windowed && db && out.max_batch_size > 1) {
+    out.dynamic_batching = { ...db, max_queue_delay_microseconds: tuning.maxQueueDelayUs };
+  } else if (db && out.max_batch_size > 1 && tuning.curve.length > 1) {
+    const bound = db.max_queue_delay_microseconds;
+    reasons.max_queue_delay_microseconds =
+      bound > 0
+        ? `config: the adaptive window's bound (${bound} µs); it waits only when the arrival rate is above what the free instances serve at the queued batch size`
+        : 'config: 0, no wait';
+  } else {
+    delete reasons.max_queue_delay_microseconds;
   }
   const params: Record<string, unknown> = { ...(cfg.parameters ?? {}) };
   for (const [k, v] of Object.entries(out.onnxruntime as Record<string, unknown>)) {
     if (v !== undefined) params[`inferd.${k}`] = String(v);
   }
-  for (const [field, why] of Object.entries(tuning.reasons)) {
+  for (const [field, why] of Object.entries(reasons)) {
     if (why !== 'config') params[`inferd.tuning.${field}`] = why;
   }
   if (tuning.curve.length > 0) {
     const points = tuning.curve.map((p) => `${p.rows}:${Math.round(p.us)}`).join(' ');
-    params['inferd.tuning.calibration'] = `rows:µs (1 thread, median) ${points}`;
+    params['inferd.tuning.calibration'] = `rows:µs (1 thread, fastest run) ${points}`;
   }
   out.parameters = params;
   return out;

@@ -29,7 +29,7 @@ describe('execUs', () => {
 });
 
 describe('monotone', () => {
-  it('lowers a point that a larger batch beat (cold-start noise), never raises one', () => {
+  it('lowers points that contradict a batch curve (cold starts, preemptions), never raises one', () => {
     const noisy = [
       { rows: 4, us: 17 },
       { rows: 1, us: 59 },
@@ -41,6 +41,15 @@ describe('monotone', () => {
       [17, 17, 17, 19],
     );
     assert.equal(noisy[1]!.us, 59, 'the input is not modified');
+    // A preempted large batch: capped at the per-row cost of the smaller ones.
+    assert.deepEqual(
+      monotone([
+        { rows: 16, us: 1000 },
+        { rows: 32, us: 1700 },
+        { rows: 64, us: 32000 },
+      ]).map((p) => p.us),
+      [1000, 1700, 3400],
+    );
   });
 });
 
