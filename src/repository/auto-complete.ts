@@ -73,6 +73,7 @@ export function applyTuning(cfg: ModelConfig, tuning: BackendTuning, windowed: b
     intra_op_num_threads: ort.intra_op_num_threads ?? tuning.threads,
     pipeline_depth: ort.pipeline_depth ?? tuning.pipelineDepth,
     thread_priority: ort.thread_priority ?? tuning.threadPriority,
+    execution: ort.execution ?? (tuning.inline ? 'inline' : 'worker'),
   };
   const reasons = { ...tuning.reasons };
   const db = out.dynamic_batching;

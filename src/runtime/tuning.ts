@@ -20,12 +20,20 @@ export interface TuningInput {
   /** Every input and output has a dynamic first dimension and the config lets it batch. */
   canBatch: boolean;
   /** What the config sets; undefined = choose. */
-  explicit: { instances?: number; threads?: number; maxBatchSize?: number; pipelineDepth?: number };
+  explicit: {
+    instances?: number;
+    threads?: number;
+    maxBatchSize?: number;
+    pipelineDepth?: number;
+    execution?: 'worker' | 'inline';
+  };
   /** Event-loop CPU per request (µs): decoding, scheduling, answering. */
   eventLoopUsPerRequest?: number;
 }
 
 export interface Tuned {
+  /** Run on the event loop's thread instead of worker threads (inline.ts). */
+  inline: boolean;
   instances: number;
   threads: number;
   /** 0 = no batching. */
@@ -52,6 +60,12 @@ export const BATCH_BUDGET_US = 2000;
  * long beyond reach of cancellation and priority.
  */
 export const PIPELINE_MAX_US = 5000;
+/**
+ * A model whose full batch runs within this runs inline, on the event loop: a round trip to a
+ * worker thread costs more (≥ 50–100 µs idle, ms on a busy machine), and blocking the event loop
+ * this long costs about what parsing one small JSON body does.
+ */
+export const INLINE_MAX_US = 100;
 /** The largest batch calibrated and chosen without a config (Triton's perf_analyzer range). */
 export const MAX_TUNED_BATCH = 64;
 
@@ -157,8 +171,33 @@ export function chooseDefaults(input: TuningInput): Tuned {
       explicit.threads !== undefined ? 'config' : `${threads}: ${quota} CPU(s) / ${instances} instance(s)`;
   }
 
+  const inline =
+    explicit.execution === 'inline' ||
+    (explicit.execution === undefined &&
+      explicit.instances === undefined &&
+      explicit.pipelineDepth === undefined &&
+      small &&
+      fullUs <= INLINE_MAX_US);
+  if (explicit.execution !== undefined) reasons.execution = 'config';
+  else
+    reasons.execution = inline
+      ? `inline: a full batch runs in ${fmt(fullUs)}, less than a round trip to a worker thread`
+      : `worker threads: ${
+          explicit.instances !== undefined || explicit.pipelineDepth !== undefined
+            ? 'the config sets instances or pipelining'
+            : `a full batch runs ${fmt(fullUs)}, above the ${fmt(INLINE_MAX_US)} the event loop may spend on one`
+        }`;
+  if (inline) {
+    instances = 1;
+    if (explicit.instances === undefined) reasons.instance_count = '1: inline, on the event loop';
+  }
+
   let pipelineDepth: number;
-  if (explicit.pipelineDepth !== undefined) {
+  if (inline) {
+    pipelineDepth = explicit.pipelineDepth ?? 1;
+    reasons.pipeline_depth =
+      explicit.pipelineDepth !== undefined ? 'config' : '1: inline, nothing to hand over';
+  } else if (explicit.pipelineDepth !== undefined) {
     pipelineDepth = explicit.pipelineDepth;
     reasons.pipeline_depth = 'config';
   } else if (fullUs < PIPELINE_MAX_US) {
@@ -178,11 +217,12 @@ export function chooseDefaults(input: TuningInput): Tuned {
       ? `adaptive window up to ${fmt(maxQueueDelayUs)} (one full batch's execution, at most 1 ms); ` +
         'it waits only when the arrival rate is above what the free instances serve at the queued batch size'
       : 'no batching: no window';
-  return { instances, threads, maxBatchSize, pipelineDepth, maxQueueDelayUs, reasons };
+  return { inline, instances, threads, maxBatchSize, pipelineDepth, maxQueueDelayUs, reasons };
 }
 
 /** What a backend chose at load and why; the model manager reports it and sizes the scheduler. */
 export interface BackendTuning {
+  inline: boolean;
   instances: number;
   threads: number;
   pipelineDepth: number;

@@ -68,13 +68,16 @@ describe('self-tuned defaults', () => {
     assert.equal(cfg.instance_group?.[0]?.count, 1);
     const p = cfg.parameters ?? {};
     assert.equal(p['inferd.intra_op_num_threads']?.string_value, '1');
-    assert.equal(p['inferd.pipeline_depth']?.string_value, '2');
+    // A trivial graph runs inline on the event loop: no hand-off to pipeline.
+    assert.equal(p['inferd.execution']?.string_value, 'inline');
+    assert.equal(p['inferd.pipeline_depth']?.string_value, '1');
     assert.equal(p['inferd.thread_priority']?.string_value, 'normal');
     for (const f of [
       'instance_count',
       'intra_op_num_threads',
       'max_batch_size',
       'pipeline_depth',
+      'execution',
       'calibration',
     ])
       assert.ok(p[`inferd.tuning.${f}`]?.string_value, `reason for ${f}: ${JSON.stringify(p)}`);

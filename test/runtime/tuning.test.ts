@@ -54,15 +54,43 @@ describe('monotone', () => {
 });
 
 describe('chooseDefaults', () => {
-  it('a trivial graph on 2 CPUs: one single-threaded instance, batch 64, pipelined, a short window', () => {
+  it('a trivial graph on 2 CPUs: inline on the event loop, one thread, batch 64, a short window', () => {
     const t = chooseDefaults({ quota: 2, curve: linear(8, 0.05), canBatch: true, explicit: {} });
+    assert.equal(t.inline, true, t.reasons.execution);
     assert.equal(t.instances, 1, t.reasons.instance_count);
     assert.equal(t.threads, 1);
     assert.equal(t.maxBatchSize, 64);
-    assert.equal(t.pipelineDepth, 2);
+    assert.equal(t.pipelineDepth, 1);
     assert.ok(t.maxQueueDelayUs >= 50 && t.maxQueueDelayUs <= 1000, String(t.maxQueueDelayUs));
-    for (const f of ['instance_count', 'intra_op_num_threads', 'max_batch_size', 'pipeline_depth'])
+    for (const f of [
+      'instance_count',
+      'intra_op_num_threads',
+      'max_batch_size',
+      'pipeline_depth',
+      'execution',
+    ])
       assert.ok(t.reasons[f] && t.reasons[f] !== 'config', f);
+  });
+
+  it('a small model above the inline bound (spam-like, 50 µs a row): worker threads, pipelined', () => {
+    const t = chooseDefaults({ quota: 2, curve: linear(60, 48), canBatch: true, explicit: { instances: 1 } });
+    assert.equal(t.inline, false, t.reasons.execution);
+    assert.equal(t.threads, 1);
+    assert.equal(t.pipelineDepth, 2, t.reasons.pipeline_depth);
+    // Without the config's instance count: a row's 48 µs is over half the event loop's ~90 µs.
+    const free = chooseDefaults({ quota: 2, curve: linear(60, 48), canBatch: true, explicit: {} });
+    assert.equal(free.instances, 2, free.reasons.instance_count);
+  });
+
+  it('a trivial graph with a configured instance count stays on worker threads', () => {
+    const t = chooseDefaults({
+      quota: 2,
+      curve: linear(8, 0.05),
+      canBatch: true,
+      explicit: { instances: 1 },
+    });
+    assert.equal(t.inline, false);
+    assert.equal(t.pipelineDepth, 2);
   });
 
   it('rows that cost more compute than the event loop spends on a request get a second instance', () => {
@@ -96,10 +124,19 @@ describe('chooseDefaults', () => {
       quota: 8,
       curve: linear(8, 0.05),
       canBatch: true,
-      explicit: { instances: 3, threads: 2, maxBatchSize: 16, pipelineDepth: 1 },
+      explicit: { instances: 3, threads: 2, maxBatchSize: 16, pipelineDepth: 1, execution: 'worker' },
     });
-    assert.deepEqual([t.instances, t.threads, t.maxBatchSize, t.pipelineDepth], [3, 2, 16, 1]);
-    for (const f of ['instance_count', 'intra_op_num_threads', 'max_batch_size', 'pipeline_depth'])
+    assert.deepEqual(
+      [t.instances, t.threads, t.maxBatchSize, t.pipelineDepth, t.inline],
+      [3, 2, 16, 1, false],
+    );
+    for (const f of [
+      'instance_count',
+      'intra_op_num_threads',
+      'max_batch_size',
+      'pipeline_depth',
+      'execution',
+    ])
       assert.equal(t.reasons[f], 'config', f);
   });
 

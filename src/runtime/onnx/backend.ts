@@ -23,6 +23,10 @@ import {
 import type { SessionSettings } from './protocol.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
+import { InlineInstance } from './inline.js';
+
+/** A worker-thread instance or the inline one: what the backend hands executions to. */
+type ModelInstance = OnnxInstance | InlineInstance;
 import { runFailure } from './run-errors.js';
 import { onnxConfigSection, onnxSection } from './config.js';
 import { resolveConfigPath } from '../npm-path.js';
@@ -73,13 +77,13 @@ function mergeSpecs(kind: 'input' | 'output', model: TensorSpec[], cfg: ModelCon
 const DEFAULT_PIPELINE_DEPTH = 1;
 
 class OnnxBackend implements Backend {
-  private waiting: Array<{ resolve: (i: OnnxInstance) => void; reject: (e: Error) => void }> = [];
+  private waiting: Array<{ resolve: (i: ModelInstance) => void; reject: (e: Error) => void }> = [];
   /** Executions handed to each instance and not yet released (reserved synchronously). */
-  private readonly inUse = new Map<OnnxInstance, number>();
+  private readonly inUse = new Map<ModelInstance, number>();
 
   constructor(
     readonly metadata: BackendMetadata,
-    private readonly instances: OnnxInstance[],
+    private readonly instances: ModelInstance[],
     private readonly depth: number,
     private readonly modelName: string,
     readonly tuning?: BackendTuning,
@@ -112,8 +116,8 @@ class OnnxBackend implements Backend {
   }
 
   /** The least loaded live instance with room, reserved at once so that two callers in one tick never overfill one. */
-  private acquire(): Promise<OnnxInstance> {
-    let best: OnnxInstance | undefined;
+  private acquire(): Promise<ModelInstance> {
+    let best: ModelInstance | undefined;
     for (const i of this.instances) {
       const n = this.inUse.get(i) ?? 0;
       if (i.alive && n < this.depth && (!best || n < (this.inUse.get(best) ?? 0))) best = i;
@@ -126,7 +130,7 @@ class OnnxBackend implements Backend {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  private release(instance: OnnxInstance): void {
+  private release(instance: ModelInstance): void {
     if (instance.alive && this.waiting.length > 0) {
       this.waiting.shift()!.resolve(instance); // the slot passes on: the count stays
       return;
@@ -167,7 +171,16 @@ function dynamicFirstDim(specs: readonly TensorSpec[]): boolean {
   return specs.length > 0 && specs.every((s) => s.shape.length > 0 && s.shape[0] === -1);
 }
 
-type Started = Awaited<ReturnType<typeof OnnxInstance.start>>;
+type Started = { instance: ModelInstance; inputs: TensorSpec[]; outputs: TensorSpec[] };
+
+async function startInline(settings: SessionSettings, file: string): Promise<Started> {
+  try {
+    return await InlineInstance.start(settings);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InferdError('backend_error', `ONNX Runtime could not load ${file}: ${reason}`);
+  }
+}
 
 async function startAll(settings: SessionSettings, count: number, file: string): Promise<Started[]> {
   const started = await Promise.allSettled(Array.from({ length: count }, () => OnnxInstance.start(settings)));
@@ -218,6 +231,7 @@ async function loadTuned(
     const instances = explicit.instances ?? 1;
     const why = `calibration failed (${failure ?? 'no result'}): fixed default`;
     tuned = {
+      inline: explicit.execution === 'inline',
       instances,
       threads: explicit.threads ?? defaultIntraOpThreads(instances, quota),
       maxBatchSize: explicit.maxBatchSize ?? 0,
@@ -231,7 +245,10 @@ async function loadTuned(
     };
   }
   let started: Started[];
-  if (tuned.threads === (explicit.threads ?? 1)) {
+  if (tuned.inline) {
+    await first!.instance.stop();
+    started = [await startInline({ ...base, intraOpNumThreads: tuned.threads }, file)];
+  } else if (tuned.threads === (explicit.threads ?? 1)) {
     started = [
       first!,
       ...(tuned.instances > 1
@@ -248,6 +265,7 @@ async function loadTuned(
     started = await startAll({ ...base, intraOpNumThreads: tuned.threads }, tuned.instances, file);
   }
   const tuning: BackendTuning = {
+    inline: tuned.inline,
     instances: tuned.instances,
     threads: tuned.threads,
     pipelineDepth: tuned.pipelineDepth,
@@ -283,7 +301,20 @@ export const onnxBackend: BackendFactory = {
       threads: ortCfg.intra_op_num_threads,
       maxBatchSize: maxBatchSizeGiven(cfg) ? cfg.max_batch_size : undefined,
       pipelineDepth: ortCfg.pipeline_depth,
+      ...(ortCfg.execution ? { execution: ortCfg.execution } : {}),
     };
+    // Inline execution is only chosen for a model whose config made no scheduling choice: a
+    // configured batching window or a thread priority below the event loop asks for batches and
+    // threads, which inline would not give.
+    const workerBecause =
+      ortCfg.execution === undefined
+        ? cfg.dynamic_batching !== undefined
+          ? 'the config sets dynamic_batching'
+          : ortCfg.thread_priority !== undefined && ortCfg.thread_priority !== 'normal'
+            ? `the config sets thread_priority ${ortCfg.thread_priority}`
+            : undefined
+        : undefined;
+    if (workerBecause) explicit.execution = 'worker';
     const base = {
       model: file,
       executionProvider: ortCfg.execution_provider,
@@ -293,9 +324,14 @@ export const onnxBackend: BackendFactory = {
     let started: Started[];
     let tuning: BackendTuning | undefined;
     let depth: number;
-    if (Object.values(explicit).some((v) => v === undefined)) {
+    const { execution: _execution, ...settled } = explicit;
+    if (Object.values(settled).some((v) => v === undefined)) {
       ({ started, tuning } = await loadTuned(ctx, base, explicit, file));
+      if (workerBecause) tuning.reasons.execution = `worker threads: ${workerBecause}`;
       depth = tuning.pipelineDepth;
+    } else if (ortCfg.execution === 'inline') {
+      started = [await startInline({ ...base, intraOpNumThreads: explicit.threads! }, file)];
+      depth = 1;
     } else {
       started = await startAll({ ...base, intraOpNumThreads: explicit.threads! }, explicit.instances!, file);
       depth = explicit.pipelineDepth!;

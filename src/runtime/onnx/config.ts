@@ -24,6 +24,11 @@ const onnxSectionSchema = z.object({
    * longer be canceled, expired or overtaken.
    */
   pipeline_depth: z.number().int().min(1).max(4).optional(),
+  /**
+   * Where executions run: `worker` threads (one per instance), or `inline` on the event loop's
+   * thread (one instance; only for models that run a batch in microseconds). Default: self-tuned.
+   */
+  execution: z.enum(['worker', 'inline']).optional(),
 });
 
 export type OnnxSection = z.infer<typeof onnxSectionSchema>;
