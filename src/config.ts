@@ -49,14 +49,15 @@ export const settingsSchema = z.object({
   /**
    * max_batch_size that auto-complete gives an ONNX model whose config does not set one and whose
    * inputs and outputs all have a dynamic first dimension (Triton's
-   * --backend-config=default-max-batch-size, 4); 0 = leave such models unbatched.
+   * --backend-config=default-max-batch-size, 4); 0 = leave such models unbatched. Unset: the size
+   * the load-time calibration picks (runtime/tuning.ts), or 4 when calibration is not possible.
    */
   defaultMaxBatchSize: z.coerce
     .number()
     .int()
     .min(0)
     .max(1 << 16)
-    .default(4),
+    .optional(),
   /**
    * KServe (docs/deploy/kserve.md): the name one model is served under when the repository folder
    * is that model's own folder (config.json or integer version folders at its top), as KServe's
@@ -309,7 +310,7 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
   },
   defaultMaxBatchSize: {
     arg: 'n',
-    help: 'auto-complete: max_batch_size of an ONNX model that can batch and whose config sets none; 0 = none (default 4)',
+    help: 'auto-complete: max_batch_size of an ONNX model that can batch and whose config sets none; 0 = none (default: calibrated at load, 4 without calibration)',
   },
   modelName: {
     arg: 'name',

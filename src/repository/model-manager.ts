@@ -19,7 +19,8 @@ import { selectVersions } from './scan.js';
 import { verifyLineage } from './lineage.js';
 import { readDriftReference } from './drift-reference.js';
 import { DriftWindow } from '../observability/drift-window.js';
-import { autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
+import { applyTuning, autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
+import { execUs } from '../runtime/tuning.js';
 import { readOutputLabels } from './labels.js';
 import { runWarmup, warmupSamples } from './warmup.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
@@ -362,11 +363,23 @@ export class ModelManager {
       });
       mv.backend = backend;
       // From here on the completed config: what the backend filled in is what serves and reports.
-      cfg = autoComplete(cfg, backend.metadata, this.opts.defaultMaxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+      const tuning = backend.tuning;
+      const hadScheduler = cfg.dynamic_batching !== undefined;
+      cfg = autoComplete(
+        cfg,
+        backend.metadata,
+        this.opts.defaultMaxBatchSize ?? tuning?.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+      );
+      if (tuning) cfg = applyTuning(cfg, tuning, !hadScheduler);
       mv.config = cfg;
       const concurrency = backend.concurrency ?? cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
       const db = cfg.dynamic_batching;
       await this.warmUp(name, version, backend, cfg, dir, concurrency);
+      // With a calibration curve the queue delay is the bound of an adaptive window (batch-window.ts).
+      const adaptive =
+        tuning && tuning.curve.length > 1
+          ? { execMs: (rows: number) => execUs(tuning.curve, rows) / 1000, parallel: tuning.instances }
+          : undefined;
       mv.metadata = backend.metadata;
       mv.scheduler = new Scheduler(
         backend,
@@ -378,6 +391,7 @@ export class ModelManager {
           maxQueueSize: queueBound(cfg, concurrency),
           concurrency,
           retryAfterS: 1,
+          ...(adaptive ? { adaptive } : {}),
         },
         observer,
       );

@@ -7,6 +7,7 @@ import type { InferenceRequest, InferenceResponse, Tensor } from '../core/tensor
 import type { BackendMetadata } from '../core/model.js';
 import type { ConfigSection, ModelConfig } from '../core/model-config.js';
 import type { Logger } from 'pino';
+import type { BackendTuning } from './tuning.js';
 
 /** Calls another model of the repository (pipelines use it); the same path a client request takes. */
 export interface ModelInvoker {
@@ -46,6 +47,11 @@ export interface Backend {
    * are not valid UTF-8 are then refused before they are queued, never altered. Absent = any bytes.
    */
   readonly bytesAsText?: boolean;
+  /**
+   * Self-tuned settings (tuning.ts) when the config left some out: the model manager reports them
+   * in the config and, with the calibration curve, drives the adaptive batch window.
+   */
+  readonly tuning?: BackendTuning;
   /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */
   readonly concurrency?: number;
   /** Releases sessions and workers. Idempotent. */

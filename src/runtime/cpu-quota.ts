@@ -28,7 +28,7 @@ function cgroupCpuLimit(root = '/sys/fs/cgroup'): number | undefined {
 }
 
 /** Whole CPUs available: the cgroup quota rounded up (at least 1), capped by the visible cores. */
-function cpuQuota(): number {
+export function cpuQuota(): number {
   const cores = availableParallelism();
   const limit = cgroupCpuLimit();
   if (limit === undefined) return cores;

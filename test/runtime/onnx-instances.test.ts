@@ -1,6 +1,6 @@
 /**
  * ONNX Runtime instances as the scheduler sees them: inference threads run below the event loop's
- * priority (Linux SCHED_IDLE or nice), double buffering (`pipeline_depth: 2`) answers every request with its own
+ * priority when asked (Linux SCHED_IDLE or nice; the default is normal), double buffering (`pipeline_depth: 2`) answers every request with its own
  * result, in order, and one keep-alive connection shares one cancellation signal without leaking
  * listeners across its requests.
  */
@@ -62,13 +62,14 @@ describe('ONNX Runtime instances', () => {
       onnxruntime: { pipeline_depth: 2, intra_op_num_threads: 1 },
     });
     writeModel(root, 'plain', 1, addModel(), { max_batch_size: 8, onnxruntime: { thread_priority: 'low' } });
+    writeModel(root, 'idle', 1, addModel(), { max_batch_size: 8, onnxruntime: { thread_priority: 'idle' } });
     server = await startTestServer(root);
     base = server.httpUrl;
   });
   after(async () => server.close());
 
   it(
-    'runs inference threads below the event loop: SCHED_IDLE by default, nice 10 when low',
+    'runs inference threads below the event loop when asked: SCHED_IDLE when idle, nice 10 when low',
     {
       skip: process.platform !== 'linux',
     },

@@ -9,9 +9,24 @@ import { InferdError } from '../../errors.js';
 import type { ModelConfig } from '../../core/model-config.js';
 import type { Backend, BackendFactory, LoadContext } from '../backend.js';
 import type { BackendMetadata, TensorSpec } from '../../core/model.js';
-import { defaultIntraOpThreads } from '../cpu-quota.js';
+import { cpuQuota, defaultIntraOpThreads } from '../cpu-quota.js';
+import { maxBatchSizeGiven } from '../../core/model-config.js';
+import {
+  chooseDefaults,
+  MAX_TUNED_BATCH,
+  monotone,
+  type BackendTuning,
+  type ExecPoint,
+  type Tuned,
+  type TuningInput,
+} from '../tuning.js';
+import type { SessionSettings } from './protocol.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
+import { InlineInstance } from './inline.js';
+
+/** A worker-thread instance or the inline one: what the backend hands executions to. */
+type ModelInstance = OnnxInstance | InlineInstance;
 import { runFailure } from './run-errors.js';
 import { onnxConfigSection, onnxSection } from './config.js';
 import { resolveConfigPath } from '../npm-path.js';
@@ -63,15 +78,16 @@ function mergeSpecs(kind: 'input' | 'output', model: TensorSpec[], cfg: ModelCon
 const DEFAULT_PIPELINE_DEPTH = 1;
 
 class OnnxBackend implements Backend {
-  private waiting: Array<{ resolve: (i: OnnxInstance) => void; reject: (e: Error) => void }> = [];
+  private waiting: Array<{ resolve: (i: ModelInstance) => void; reject: (e: Error) => void }> = [];
   /** Executions handed to each instance and not yet released (reserved synchronously). */
-  private readonly inUse = new Map<OnnxInstance, number>();
+  private readonly inUse = new Map<ModelInstance, number>();
 
   constructor(
     readonly metadata: BackendMetadata,
-    private readonly instances: OnnxInstance[],
+    private readonly instances: ModelInstance[],
     private readonly depth: number,
     private readonly modelName: string,
+    readonly tuning?: BackendTuning,
   ) {}
 
   /** ONNX Runtime's string tensors are JS strings: BYTES must be UTF-8 to reach it unaltered. */
@@ -101,8 +117,8 @@ class OnnxBackend implements Backend {
   }
 
   /** The least loaded live instance with room, reserved at once so that two callers in one tick never overfill one. */
-  private acquire(): Promise<OnnxInstance> {
-    let best: OnnxInstance | undefined;
+  private acquire(): Promise<ModelInstance> {
+    let best: ModelInstance | undefined;
     for (const i of this.instances) {
       const n = this.inUse.get(i) ?? 0;
       if (i.alive && n < this.depth && (!best || n < (this.inUse.get(best) ?? 0))) best = i;
@@ -115,7 +131,7 @@ class OnnxBackend implements Backend {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  private release(instance: OnnxInstance): void {
+  private release(instance: ModelInstance): void {
     if (instance.alive && this.waiting.length > 0) {
       this.waiting.shift()!.resolve(instance); // the slot passes on: the count stays
       return;
@@ -134,12 +150,136 @@ class OnnxBackend implements Backend {
 }
 
 /**
- * Inference threads run below the event loop's priority by default. On the 2-core bench machine at
- * 10× overload (cnn model, 1,330 req/s), refusals waited up to 0.5–0.7 s (p99) with inference at
- * nice 10 and 16–120 ms with SCHED_IDLE; at the event loop's own priority the earlier run measured
- * a 56 ms median (bench/results/scheduler-*.md).
+ * Inference threads run at the event loop's own priority by default. SCHED_IDLE (the earlier
+ * default) made refusals under 10× overload fast, but at ordinary load an inference thread got no
+ * CPU while the event loop and a load generator on the same machine held the cores: ~560 µs per
+ * execution of a trivial graph, one request at a time (issue #19). Fast refusals now come from the
+ * scheduler refusing before the body is parsed (Scheduler.full) and from the self-tuned instance
+ * count, which leaves the event loop its share of the cores. `idle` and `low` stay available.
  */
-const DEFAULT_THREAD_PRIORITY = 'idle';
+const DEFAULT_THREAD_PRIORITY = 'normal';
+
+/** Batch sizes to calibrate: powers of two up to the bound (or just one unbatched run). */
+function calibrationBatches(maxBatch: number): number[] {
+  if (maxBatch <= 0) return [0];
+  const out: number[] = [];
+  for (let b = 1; b <= Math.min(maxBatch, MAX_TUNED_BATCH); b *= 2) out.push(b);
+  return out;
+}
+
+/** Triton's rule (auto-complete.ts): every input and output has a dynamic first dimension. */
+function dynamicFirstDim(specs: readonly TensorSpec[]): boolean {
+  return specs.length > 0 && specs.every((s) => s.shape.length > 0 && s.shape[0] === -1);
+}
+
+type Started = { instance: ModelInstance; inputs: TensorSpec[]; outputs: TensorSpec[] };
+
+async function startInline(settings: SessionSettings, file: string): Promise<Started> {
+  try {
+    return await InlineInstance.start(settings);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InferdError('backend_error', `ONNX Runtime could not load ${file}: ${reason}`);
+  }
+}
+
+async function startAll(settings: SessionSettings, count: number, file: string): Promise<Started[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => OnnxInstance.start(settings)));
+  const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(ok.map((s) => s.instance.stop()));
+    const reason = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+    throw new InferdError('backend_error', `ONNX Runtime could not load ${file}: ${reason}`);
+  }
+  return ok;
+}
+
+/**
+ * Instances, threads, batch size and pipelining the config leaves out, from the CPU quota and a
+ * calibration run of one single-threaded instance (tuning.ts). Reuses that instance when the
+ * chosen thread count matches, else replaces it.
+ */
+async function loadTuned(
+  ctx: LoadContext,
+  base: Omit<SessionSettings, 'intraOpNumThreads'>,
+  explicit: TuningInput['explicit'],
+  file: string,
+): Promise<{ started: Started[]; tuning: BackendTuning }> {
+  const cfg = ctx.config;
+  const [first] = await startAll({ ...base, intraOpNumThreads: explicit.threads ?? 1 }, 1, file);
+  const declares = cfg.input !== undefined || cfg.output !== undefined;
+  const canBatch = maxBatchSizeGiven(cfg)
+    ? cfg.max_batch_size > 0
+    : !declares && dynamicFirstDim(first!.inputs) && dynamicFirstDim(first!.outputs);
+  const quota = cpuQuota();
+  let curve: ExecPoint[] = [];
+  let failure: string | undefined;
+  try {
+    curve = monotone(
+      await first!.instance.calibrate(
+        calibrationBatches(canBatch ? (maxBatchSizeGiven(cfg) ? cfg.max_batch_size : MAX_TUNED_BATCH) : 0),
+      ),
+    );
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  }
+  let tuned: Tuned;
+  if (curve.length > 0) {
+    tuned = chooseDefaults({ quota, curve, canBatch, explicit });
+  } else {
+    // The model refused synthetic inputs (a value range, a string format): the old fixed defaults.
+    const instances = explicit.instances ?? 1;
+    const why = `calibration failed (${failure ?? 'no result'}): fixed default`;
+    tuned = {
+      inline: explicit.execution === 'inline',
+      instances,
+      threads: explicit.threads ?? defaultIntraOpThreads(instances, quota),
+      maxBatchSize: explicit.maxBatchSize ?? 0,
+      pipelineDepth: explicit.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
+      maxQueueDelayUs: 0,
+      reasons: {
+        instance_count: explicit.instances !== undefined ? 'config' : why,
+        intra_op_num_threads: explicit.threads !== undefined ? 'config' : why,
+        pipeline_depth: explicit.pipelineDepth !== undefined ? 'config' : why,
+      },
+    };
+  }
+  let started: Started[];
+  if (tuned.inline) {
+    await first!.instance.stop();
+    started = [await startInline({ ...base, intraOpNumThreads: tuned.threads }, file)];
+  } else if (tuned.threads === (explicit.threads ?? 1)) {
+    started = [
+      first!,
+      ...(tuned.instances > 1
+        ? await startAll({ ...base, intraOpNumThreads: tuned.threads }, tuned.instances - 1, file).catch(
+            async (e: unknown) => {
+              await first!.instance.stop();
+              throw e;
+            },
+          )
+        : []),
+    ];
+  } else {
+    await first!.instance.stop();
+    started = await startAll({ ...base, intraOpNumThreads: tuned.threads }, tuned.instances, file);
+  }
+  const tuning: BackendTuning = {
+    inline: tuned.inline,
+    instances: tuned.instances,
+    threads: tuned.threads,
+    pipelineDepth: tuned.pipelineDepth,
+    threadPriority: base.threadPriority,
+    ...(explicit.maxBatchSize === undefined && canBatch && curve.length > 0
+      ? { maxBatchSize: tuned.maxBatchSize }
+      : {}),
+    maxQueueDelayUs: tuned.maxQueueDelayUs,
+    curve,
+    reasons: { ...tuned.reasons, cpu_quota: String(quota) },
+  };
+  return { started, tuning };
+}
 
 /** The model's bytes after `onnxruntime.graph_rewrites`; a graph the passes cannot read fails the load. */
 async function rewritten(
@@ -172,26 +312,48 @@ export const onnxBackend: BackendFactory = {
         `default_model_filename '${cfg.default_model_filename}': model file not found: ${file}`,
       );
     }
-    const count = cfg.instance_group?.reduce((n, g) => n + g.count, 0) ?? 1;
     const ortCfg = onnxSection(cfg);
-    const settings = {
-      model: ortCfg?.graph_rewrites?.length ? await rewritten(file, ortCfg.graph_rewrites, ctx) : file,
-      intraOpNumThreads: ortCfg?.intra_op_num_threads ?? defaultIntraOpThreads(count),
-      executionProvider: ortCfg?.execution_provider ?? 'cpu',
-      graphOptimizationLevel: ortCfg?.graph_optimization_level ?? 'all',
-      threadPriority: ortCfg?.thread_priority ?? DEFAULT_THREAD_PRIORITY,
+    const explicit: TuningInput['explicit'] = {
+      instances: cfg.instance_group?.reduce((n, g) => n + g.count, 0),
+      threads: ortCfg.intra_op_num_threads,
+      maxBatchSize: maxBatchSizeGiven(cfg) ? cfg.max_batch_size : undefined,
+      pipelineDepth: ortCfg.pipeline_depth,
+      ...(ortCfg.execution ? { execution: ortCfg.execution } : {}),
+    };
+    // Inline execution is only chosen for a model whose config made no scheduling choice: a
+    // configured batching window or a thread priority below the event loop asks for batches and
+    // threads, which inline would not give.
+    const workerBecause =
+      ortCfg.execution === undefined
+        ? cfg.dynamic_batching !== undefined
+          ? 'the config sets dynamic_batching'
+          : ortCfg.thread_priority !== undefined && ortCfg.thread_priority !== 'normal'
+            ? `the config sets thread_priority ${ortCfg.thread_priority}`
+            : undefined
+        : undefined;
+    if (workerBecause) explicit.execution = 'worker';
+    const base = {
+      model: ortCfg.graph_rewrites?.length ? await rewritten(file, ortCfg.graph_rewrites, ctx) : file,
+      executionProvider: ortCfg.execution_provider,
+      graphOptimizationLevel: ortCfg.graph_optimization_level,
+      threadPriority: ortCfg.thread_priority ?? DEFAULT_THREAD_PRIORITY,
     } as const;
-    const started = await Promise.allSettled(
-      Array.from({ length: count }, () => OnnxInstance.start(settings)),
-    );
-    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(ok.map((s) => s.instance.stop()));
-      const reason = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
-      throw new InferdError('backend_error', `ONNX Runtime could not load ${file}: ${reason}`);
+    let started: Started[];
+    let tuning: BackendTuning | undefined;
+    let depth: number;
+    const { execution: _execution, ...settled } = explicit;
+    if (Object.values(settled).some((v) => v === undefined)) {
+      ({ started, tuning } = await loadTuned(ctx, base, explicit, file));
+      if (workerBecause) tuning.reasons.execution = `worker threads: ${workerBecause}`;
+      depth = tuning.pipelineDepth;
+    } else if (ortCfg.execution === 'inline') {
+      started = [await startInline({ ...base, intraOpNumThreads: explicit.threads! }, file)];
+      depth = 1;
+    } else {
+      started = await startAll({ ...base, intraOpNumThreads: explicit.threads! }, explicit.instances!, file);
+      depth = explicit.pipelineDepth!;
     }
-    const first = ok[0]!;
+    const first = started[0]!;
     let metadata: BackendMetadata;
     try {
       metadata = {
@@ -200,18 +362,25 @@ export const onnxBackend: BackendFactory = {
         outputs: mergeSpecs('output', first.outputs, cfg),
       };
     } catch (err) {
-      await Promise.all(ok.map((s) => s.instance.stop()));
+      await Promise.all(started.map((s) => s.instance.stop()));
       throw err;
     }
-    ctx.logger.debug(
-      { model: ctx.modelName, version: ctx.version, instances: count, threads: settings.intraOpNumThreads },
+    ctx.logger.info(
+      {
+        model: ctx.modelName,
+        version: ctx.version,
+        instances: started.length,
+        pipelineDepth: depth,
+        ...(tuning ? { tuning: tuning.reasons, calibration: tuning.curve } : {}),
+      },
       'onnx sessions ready',
     );
     return new OnnxBackend(
       metadata,
-      ok.map((s) => s.instance),
-      ortCfg?.pipeline_depth ?? DEFAULT_PIPELINE_DEPTH,
+      started.map((s) => s.instance),
+      depth,
       ctx.modelName,
+      tuning,
     );
   },
 };

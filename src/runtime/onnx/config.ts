@@ -34,6 +34,11 @@ const onnxSectionSchema = z.object({
     .array(z.enum(REWRITE_PASSES as [RewritePass, ...RewritePass[]]))
     .max(REWRITE_PASSES.length)
     .optional(),
+  /**
+   * Where executions run: `worker` threads (one per instance), or `inline` on the event loop's
+   * thread (one instance; only for models that run a batch in microseconds). Default: self-tuned.
+   */
+  execution: z.enum(['worker', 'inline']).optional(),
 });
 
 export type OnnxSection = z.infer<typeof onnxSectionSchema>;

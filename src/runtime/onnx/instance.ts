@@ -10,6 +10,7 @@ import type { TensorSpec } from '../../core/model.js';
 import { transferables, type WireTensor } from './convert.js';
 import { OrtRunError } from './run-errors.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
+import type { ExecPoint } from '../tuning.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -29,6 +30,7 @@ export class OnnxInstance {
   private nextId = 1;
   private exited = false;
   private onUnloaded: (() => void) | undefined;
+  private calibration: { resolve: (p: ExecPoint[]) => void; reject: (e: Error) => void } | undefined;
 
   private constructor(worker: Worker) {
     this.worker = worker;
@@ -92,6 +94,18 @@ export class OnnxInstance {
     });
   }
 
+  /**
+   * Times the session on synthetic inputs, one batch size after another (tuning.ts uses the
+   * curve). Call before the instance serves: the runs would delay requests.
+   */
+  calibrate(batches: number[]): Promise<ExecPoint[]> {
+    if (this.exited) return Promise.reject(new Error('the model instance has stopped'));
+    return new Promise<ExecPoint[]>((resolve, reject) => {
+      this.calibration = { resolve, reject };
+      this.worker.postMessage({ type: 'calibrate', batches } satisfies ToWorker);
+    });
+  }
+
   /** Releases the session, then ends the thread. */
   async stop(): Promise<void> {
     if (this.exited) return;
@@ -111,6 +125,13 @@ export class OnnxInstance {
       this.onUnloaded?.();
       return;
     }
+    if (msg.type === 'calibrated' || msg.type === 'calibrate_failed') {
+      const c = this.calibration;
+      this.calibration = undefined;
+      if (msg.type === 'calibrated') c?.resolve(msg.points);
+      else c?.reject(new Error(msg.message));
+      return;
+    }
     if (msg.type !== 'result' && msg.type !== 'failed') return;
     const p = this.pending.get(msg.id);
     if (!p) return;
@@ -123,6 +144,8 @@ export class OnnxInstance {
   private fail(err: Error): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.calibration?.reject(err);
+    this.calibration = undefined;
     for (const p of all)
       p.reject(new InferdError('backend_error', `model instance failed: ${err.message}`, { cause: err }));
   }

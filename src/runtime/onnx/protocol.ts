@@ -1,5 +1,6 @@
 /** Messages between the ONNX backend (main thread) and its worker threads. */
 import type { TensorSpec } from '../../core/model.js';
+import type { ExecPoint } from '../tuning.js';
 import type { WireTensor } from './convert.js';
 
 export interface SessionSettings {
@@ -15,6 +16,8 @@ export interface SessionSettings {
 export type ToWorker =
   | { type: 'load'; settings: SessionSettings }
   | { type: 'infer'; id: number; inputs: WireTensor[]; outputNames: string[] }
+  /** Times the session on synthetic inputs of these batch sizes (0 = the model has no batch dim). */
+  | { type: 'calibrate'; batches: number[] }
   | { type: 'unload' };
 
 export type FromWorker =
@@ -22,4 +25,6 @@ export type FromWorker =
   | { type: 'load_failed'; message: string }
   | { type: 'result'; id: number; outputs: WireTensor[]; computeNs: number }
   | { type: 'failed'; id: number; message: string }
+  | { type: 'calibrated'; points: ExecPoint[] }
+  | { type: 'calibrate_failed'; message: string }
   | { type: 'unloaded' };

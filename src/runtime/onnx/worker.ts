@@ -9,18 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import ort from 'onnxruntime-node';
-import type { TensorSpec } from '../../core/model.js';
-import {
-  datatypeOf,
-  ortType,
-  stringsToWire,
-  transferables,
-  wireStrings,
-  type WireBytes,
-  type WireTensor,
-} from './convert.js';
+import type ort from 'onnxruntime-node';
+import { transferables, type WireTensor } from './convert.js';
 import type { FromWorker, SessionSettings, ToWorker } from './protocol.js';
+import { calibrateSession, createSession, runSession, specsOf } from './session-run.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -28,19 +20,6 @@ let session: ort.InferenceSession | undefined;
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
-}
-
-type Meta = { name: string; isTensor: boolean; type?: string; shape?: ReadonlyArray<number | string> };
-
-function spec(m: Meta): TensorSpec {
-  if (!m.isTensor || m.type === undefined) {
-    throw new Error(`'${m.name}' is not a tensor (sequences and maps are not supported)`);
-  }
-  return {
-    name: m.name,
-    datatype: datatypeOf(m.type),
-    shape: (m.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
-  };
 }
 
 /**
@@ -76,50 +55,19 @@ function lowerThreadPriority(priority: SessionSettings['threadPriority']): void 
 
 async function load(s: SessionSettings): Promise<void> {
   lowerThreadPriority(s.threadPriority);
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [s.executionProvider],
-    graphOptimizationLevel: s.graphOptimizationLevel,
-    intraOpNumThreads: s.intraOpNumThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    // Fatal only: at its default level ORT also writes every failed run to stderr (one line per bad
-    // request, which any client could repeat). Failures reach inferd as errors: client faults are
-    // answered (run-errors.ts), server faults and load failures are logged with ORT's text.
-    logSeverityLevel: 4,
-    // Spinning threads burn the cores that other workers and the event loop need.
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  };
-  session =
-    typeof s.model === 'string'
-      ? await ort.InferenceSession.create(s.model, options)
-      : await ort.InferenceSession.create(s.model, options);
-  const inputs = (session.inputMetadata as readonly Meta[]).map(spec);
-  const outputs = (session.outputMetadata as readonly Meta[]).map(spec);
-  post({ type: 'loaded', inputs, outputs });
+  session = await createSession(s);
+  post({ type: 'loaded', ...specsOf(session) });
 }
 
 async function infer(id: number, inputs: WireTensor[], outputNames: string[]): Promise<void> {
   if (!session) throw new Error('session not loaded');
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const t of inputs) {
-    const data = t.datatype === 'BYTES' ? wireStrings(t.data as WireBytes) : t.data;
-    feeds[t.name] = new ort.Tensor(ortType(t.datatype) as 'float32', data as Float32Array, t.shape);
-  }
-  const start = process.hrtime.bigint();
-  const results = await session.run(feeds, outputNames);
-  const computeNs = Number(process.hrtime.bigint() - start);
-  const outputs: WireTensor[] = outputNames.map((name) => {
-    const r = results[name];
-    if (!r) throw new Error(`the model produced no output '${name}'`);
-    const datatype = datatypeOf(r.type);
-    return {
-      name,
-      datatype,
-      shape: [...r.dims],
-      data: datatype === 'BYTES' ? stringsToWire(r.data as string[]) : (r.data as WireTensor['data']),
-    };
-  });
+  const { outputs, computeNs } = await runSession(session, inputs, outputNames);
   post({ type: 'result', id, outputs, computeNs }, transferables(outputs));
+}
+
+async function calibrate(batches: number[]): Promise<void> {
+  if (!session) throw new Error('session not loaded');
+  post({ type: 'calibrated', points: await calibrateSession(session, batches) });
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -132,6 +80,11 @@ port.on('message', (msg: ToWorker) => {
     case 'infer':
       infer(msg.id, msg.inputs, msg.outputNames).catch((err: unknown) =>
         post({ type: 'failed', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    case 'calibrate':
+      calibrate(msg.batches).catch((err: unknown) =>
+        post({ type: 'calibrate_failed', message: err instanceof Error ? err.message : String(err) }),
       );
       break;
     case 'unload': {
