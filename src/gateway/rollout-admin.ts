@@ -48,7 +48,7 @@ const startBody = z.strictObject({
 const byBody = z.strictObject({ reason: text(512).optional(), by: text(128).optional() });
 
 /** The state as the admin API and the CLI show it (snake_case, ISO times). */
-export function publicRollout(s: RolloutState): Record<string, unknown> {
+function publicRollout(s: RolloutState): Record<string, unknown> {
   return {
     model: s.model,
     phase: s.phase,

@@ -49,23 +49,23 @@ export interface Tuned {
  * Event-loop CPU per small JSON request on the 2-core bench machine: the HTTP ceiling (same
  * parsing, same answer, no inference) serves ~9–12k req/s on one core (bench/results/scheduler.md).
  */
-export const EVENT_LOOP_US_PER_REQUEST = 90;
+const EVENT_LOOP_US_PER_REQUEST = 90;
 /** Below this execution time intra-op threads do not pay: waking a pool thread costs tens of µs. */
-export const PARALLEL_MIN_US = 1000;
+const PARALLEL_MIN_US = 1000;
 /** A batch should not hold its rows much longer than a single row's execution, nor above this. */
-export const BATCH_BUDGET_US = 2000;
+const BATCH_BUDGET_US = 2000;
 /**
  * A full batch shorter than this is handed over early (pipeline_depth 2): the event loop ↔ worker
  * hand-off (~50–100 µs) is then worth hiding, and the batch handed over early waits at most this
  * long beyond reach of cancellation and priority.
  */
-export const PIPELINE_MAX_US = 5000;
+const PIPELINE_MAX_US = 5000;
 /**
  * A model whose full batch runs within this runs inline, on the event loop: a round trip to a
  * worker thread costs more (≥ 50–100 µs idle, ms on a busy machine), and blocking the event loop
  * this long costs about what parsing one small JSON body does.
  */
-export const INLINE_MAX_US = 100;
+const INLINE_MAX_US = 100;
 /** The largest batch calibrated and chosen without a config (Triton's perf_analyzer range). */
 export const MAX_TUNED_BATCH = 64;
 

@@ -25,7 +25,7 @@ export interface WindowInput {
 }
 
 /** Waits shorter than this are not worth a timer (ms). */
-export const MIN_WAIT_MS = 0.02;
+const MIN_WAIT_MS = 0.02;
 
 /** Rows per ms that `slots` instances serve at batch `rows`. */
 function served(rows: number, slots: number, execMs: (rows: number) => number): number {

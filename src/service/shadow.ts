@@ -10,9 +10,9 @@ import type { ReadyVersion } from '../repository/model-version.js';
 import { toJob } from './job.js';
 import { compareOutputs, type Agreement } from './rollout/agreement.js';
 
-export type ShadowOutcome = 'compared' | 'shed' | 'failed';
+type ShadowOutcome = 'compared' | 'shed' | 'failed';
 
-export interface ShadowReport {
+interface ShadowReport {
   model: string;
   /** The candidate version that ran the mirror. */
   version: string;
@@ -42,7 +42,7 @@ export function copyInputs(req: InferenceRequest): InferenceRequest {
 }
 
 /** True when the candidate has work queued or running: the mirror is shed. */
-export function busy(candidate: ReadyVersion): boolean {
+function busy(candidate: ReadyVersion): boolean {
   return candidate.scheduler.full || candidate.scheduler.pending > 0;
 }
 

@@ -15,7 +15,7 @@ import { promote, rollBack, start, type StartCommand } from './transitions.js';
 import { SlidingWindow } from './window.js';
 
 /** What the controller reports, for metrics and logs (wired in the composition root). */
-export interface RolloutEvents {
+interface RolloutEvents {
   /** An unversioned request ran on one arm of a canary. */
   routed?(model: string, version: string, arm: 'production' | 'candidate'): void;
   /** A state changed here or was read from the store with a new revision. */

@@ -15,7 +15,7 @@ export type Verdict = { rollback: false; why: string } | { rollback: true; reaso
  * the release demo rolled back a healthy retrain at 145 canary answers (p99 49 ms vs 30 ms). From
  * 1000 values the p99 is the 10th largest, past such one-off costs and single GC pauses.
  */
-export const P99_MIN_SUCCESSES = 1000;
+const P99_MIN_SUCCESSES = 1000;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 

@@ -9,7 +9,7 @@ import type { RolloutState } from './state.js';
 export const BUCKETS = 10_000;
 
 /** FNV-1a, 32-bit, over UTF-16 code units: fast, no allocation, well spread for short ids. */
-export function fnv1a(text: string): number {
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

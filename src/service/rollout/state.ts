@@ -5,7 +5,7 @@
  * the Unix epoch. The state machine (transitions.ts): none → canary → promoted | rolled_back.
  */
 
-export type RolloutPhase = 'canary' | 'promoted' | 'rolled_back';
+type RolloutPhase = 'canary' | 'promoted' | 'rolled_back';
 
 /** When a canary is rolled back automatically (rollback.ts). */
 export interface RollbackPolicy {
@@ -55,9 +55,6 @@ export const DEFAULT_POLICY: RollbackPolicy = {
   p99Margin: 1,
   p99SlackMs: 10,
 };
-
-/** How long the previous version stays loaded after promote (settings override it). */
-export const DEFAULT_RETAIN_MS = 10 * 60_000;
 
 /** True while traffic is split or mirrored. */
 export function isActive(s: RolloutState | undefined): s is RolloutState & { phase: 'canary' } {

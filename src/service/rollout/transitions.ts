@@ -31,7 +31,7 @@ function share(name: string, v: number): number {
 }
 
 /** A policy with every field bounded (a window from 1 s to 1 day, at least one sample). */
-export function checkPolicy(p: Partial<RollbackPolicy> = {}): RollbackPolicy {
+function checkPolicy(p: Partial<RollbackPolicy> = {}): RollbackPolicy {
   const out = { ...DEFAULT_POLICY, ...p };
   const bad = (f: string, range: string): never => {
     throw new InferdError('invalid_request', `rollback policy ${f} must be ${range}`);

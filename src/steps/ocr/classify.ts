@@ -32,7 +32,7 @@ export interface ClsParams {
   sampleLines: number;
 }
 
-export type ClsPolicy = 'all' | 'sample';
+type ClsPolicy = 'all' | 'sample';
 
 export const CLS_DEFAULTS: ClsParams = {
   model: 'ocr-cls',

@@ -29,7 +29,7 @@ export interface Evidence {
  * and below the spam share (0.254) a shrunk "hi" would read as spam. 0.4 logits keeps seed 42's
  * anchor at the spam share (its threshold is 0.46 logits above it).
  */
-export const ANCHOR_MARGIN_LOGITS = 0.4;
+const ANCHOR_MARGIN_LOGITS = 0.4;
 
 /** The anchor of the shrinkage: the spam share, capped at ANCHOR_MARGIN_LOGITS below the threshold. */
 export function evidenceAnchor(spamShare: number, threshold: number): number {

@@ -15,7 +15,7 @@ const INT8 = 3;
 const INT64 = 7;
 
 /** Reads a FLOAT tensor's values (raw_data little-endian or float_data); undefined otherwise. */
-export function floatValues(t: TensorProto): Float32Array | undefined {
+function floatValues(t: TensorProto): Float32Array | undefined {
   if (t.dataType !== FLOAT) return undefined;
   if (t.rawData && t.rawData.byteLength > 0) {
     const copy = new Uint8Array(t.rawData); // aligned copy: raw_data may sit at any offset
@@ -24,7 +24,7 @@ export function floatValues(t: TensorProto): Float32Array | undefined {
   return Float32Array.from(t.floatData ?? []);
 }
 
-export function floatTensor(name: string, dims: number[], values: Float32Array): TensorProto {
+function floatTensor(name: string, dims: number[], values: Float32Array): TensorProto {
   return {
     name,
     dataType: FLOAT,
@@ -33,7 +33,7 @@ export function floatTensor(name: string, dims: number[], values: Float32Array):
   };
 }
 
-export function dimsOf(t: TensorProto): number[] {
+function dimsOf(t: TensorProto): number[] {
   return (t.dims ?? []).map(Number);
 }
 

@@ -19,7 +19,7 @@ export type QuantizePass = 'int8-matmul' | 'int8-conv';
 export const QUANTIZE_PASSES: readonly QuantizePass[] = ['int8-matmul', 'int8-conv'];
 
 /** Symmetric int8 per row of `rows` × `per` values: q = round(w / s), s = max|w| / 127. */
-export function quantizeRows(
+function quantizeRows(
   values: Float32Array,
   rows: number,
   per: number,
