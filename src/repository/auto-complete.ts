@@ -82,9 +82,7 @@ export function applyTuning(cfg: ModelConfig, tuning: BackendTuning, windowed: b
   } else if (db && out.max_batch_size > 1 && tuning.curve.length > 1) {
     const bound = db.max_queue_delay_microseconds;
     reasons.max_queue_delay_microseconds =
-      bound > 0
-        ? `config: the adaptive window's bound (${bound} µs); it waits only when the arrival rate is above what the free instances serve at the queued batch size`
-        : 'config: 0, no wait';
+      bound > 0 ? `config: a fixed wait of up to ${bound} µs for a batch (Triton's)` : 'config: 0, no wait';
   } else {
     delete reasons.max_queue_delay_microseconds;
   }

@@ -376,8 +376,10 @@ export class ModelManager {
       const db = cfg.dynamic_batching;
       await this.warmUp(name, version, backend, cfg, dir, concurrency);
       // With a calibration curve the queue delay is the bound of an adaptive window (batch-window.ts).
+      // Only when the config chose no batching of its own: an explicit max_queue_delay is Triton's
+      // fixed wait (explicit settings win; the adaptive window is the default, not an override).
       const adaptive =
-        tuning && tuning.curve.length > 1
+        tuning && tuning.curve.length > 1 && !hadScheduler
           ? { execMs: (rows: number) => execUs(tuning.curve, rows) / 1000, parallel: tuning.instances }
           : undefined;
       mv.metadata = backend.metadata;

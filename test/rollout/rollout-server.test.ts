@@ -394,11 +394,36 @@ describe('rollout replicas sharing PostgreSQL', { skip: pgUrl ? false : 'DATABAS
       body: JSON.stringify({ version: '2', percent: 100, policy: { min_samples: 5 } }),
     });
     assert.equal(res.status, 201, await res.text());
-    // B reads the canary within its reload: its requests fail on the broken candidate…
-    assert.ok(await until(async () => (await versionFrom(b, `b-${Math.random()}`)).status === 500));
+    // B reads the canary within its reload: its requests reach the broken candidate, fail there
+    // and are answered by production (counted as fallbacks)…
+    const fallbacks = async (s: RunningServer): Promise<number> => {
+      const text = await (await fetch(`${s.httpUrl}/metrics`)).text();
+      return Number(
+        /inferd_rollout_fallbacks_total\{model="broken",version="2"\} (\d+)/.exec(text)?.[1] ?? 0,
+      );
+    };
+    const phase = async (s: RunningServer): Promise<string> =>
+      (
+        (await (await fetch(`${s.httpUrl}/admin/rollouts/broken`, { headers: adminHeaders() })).json()) as {
+          phase: string;
+        }
+      ).phase;
+    assert.ok(
+      await until(async () => {
+        const r = await versionFrom(b, `b-${Math.random()}`);
+        assert.equal(r.status, 200, 'no client sees the candidate fail');
+        return (await fallbacks(b)) > 0;
+      }),
+    );
     // …until B has five candidate failures and rolls back; A follows from the store.
-    assert.ok(await until(async () => (await versionFrom(b, `b-${Math.random()}`)).version === '1'));
-    assert.ok(await until(async () => (await versionFrom(a, `a-${Math.random()}`)).version === '1'));
+    assert.ok(
+      await until(
+        async () =>
+          (await versionFrom(b, `b-${Math.random()}`)).status === 200 && (await phase(b)) === 'rolled_back',
+      ),
+    );
+    assert.ok(await until(async () => (await phase(a)) === 'rolled_back'));
+    assert.equal((await versionFrom(a, `a-${Math.random()}`)).version, '1');
     const state = (await (
       await fetch(`${a.httpUrl}/admin/rollouts/broken`, { headers: adminHeaders() })
     ).json()) as { phase: string; reason: string };
