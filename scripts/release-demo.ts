@@ -14,11 +14,11 @@
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildModel } from '../src/training/graph-builder.js';
+import { freePort } from '../src/loadgen/free-port.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -92,15 +92,6 @@ const shares = (): string =>
     .join(', ');
 
 // ---------- the pieces a user runs ----------
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 /** Runs `inferd …` to the end without blocking the load's event loop; returns its exit status and output. */
 function inferd(args: string[]): Promise<{ code: number | null; out: string }> {

@@ -29,11 +29,11 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { writeTritonExamplesRepository } from '../test/fixtures/triton-examples.js';
+import { freePort } from '../src/loadgen/free-port.js';
 
 type Protocol = 'http' | 'grpc';
 
@@ -113,16 +113,6 @@ interface Outcome {
 const PYTHON = process.env.TRITON_PYTHON ?? 'python3';
 const INFERD = resolve(process.env.TRITON_INFERD_BIN ?? 'bin/inferd.js');
 const EXAMPLE_TIMEOUT_MS = 180_000;
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 /** Triton's QA image is a photo; a 224×224 binary PPM (PIL reads it) serves the same purpose. */
 function writeImage(path: string): void {

@@ -17,6 +17,7 @@ import type { InferenceService } from '../service/inference-service.js';
 import { requireScope } from './auth.js';
 import { DEFAULT_PREDICTION_RETENTION_DAYS, type PlanSet } from './plans.js';
 import type { ApiKeyRecord, PredictionRecord, Store } from './store/types.js';
+import { GroupCommit } from './store/group-commit.js';
 import type { JsonObject } from './api/codec.js';
 import type { Signature } from './api/signature.js';
 import type { Answered } from './api/predict.js';
@@ -71,19 +72,27 @@ function loggedOutput(item: JsonObject): string {
 }
 
 /**
- * Writes predictions as the usage meter writes usage (metering.ts): those answered in the same
+ * Writes predictions as the usage meter writes usage (store/group-commit.ts): those answered in the same
  * turn of the event loop share one transaction, and each answer waits for its own commit, so
  * feedback sent as soon as the answer arrives finds the prediction, on any replica.
  */
 export class PredictionLog {
   private readonly now: () => number;
-  private pending: PredictionRecord[] = [];
-  private waiters: Array<() => void> = [];
-  private scheduled = false;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly commits: GroupCommit<PredictionRecord>;
 
   constructor(private readonly opts: PredictionLogOptions) {
     this.now = opts.now ?? Date.now;
+    this.commits = new GroupCommit((batch) =>
+      // A later prediction with the same request id replaces an earlier one: batches stay in order.
+      opts.store
+        .recordPredictions(batch)
+        .catch((err: unknown) =>
+          opts.logger.warn(
+            { err, predictions: batch.length },
+            'predictions not logged: the store write failed',
+          ),
+        ),
+    );
   }
 
   /** Logs one answered prediction; resolves once committed. A store failure is logged, never thrown. */
@@ -92,7 +101,7 @@ export class PredictionLog {
     const days = plan?.predictionRetentionDays ?? DEFAULT_PREDICTION_RETENTION_DAYS;
     const time = this.now();
     const label = typeof p.item['label'] === 'string' ? p.item['label'].slice(0, MAX_LABEL_CHARS) : null;
-    this.pending.push({
+    return this.commits.add({
       keyId: p.key.id,
       requestId: p.requestId,
       model: p.model,
@@ -103,36 +112,11 @@ export class PredictionLog {
       time,
       expiresAt: time + days * DAY_MS,
     });
-    const done = new Promise<void>((resolve) => this.waiters.push(resolve));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return done;
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    const waiters = this.waiters;
-    this.pending = [];
-    this.waiters = [];
-    // Batches stay in order: a later prediction with the same request id replaces an earlier one.
-    this.writing = this.writing
-      .then(() => this.opts.store.recordPredictions(batch))
-      .catch((err: unknown) =>
-        this.opts.logger.warn(
-          { err, predictions: batch.length },
-          'predictions not logged: the store write failed',
-        ),
-      )
-      .finally(() => waiters.forEach((w) => w()));
   }
 
   /** Waits for every prediction accepted so far (at shutdown, before the store closes). */
-  async drain(): Promise<void> {
-    if (this.scheduled) this.flush();
-    await this.writing;
+  drain(): Promise<void> {
+    return this.commits.drain();
   }
 
   /** Deletes expired predictions and their feedback; returns how many. */

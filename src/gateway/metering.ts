@@ -4,46 +4,24 @@
  * turn of the event loop are written in one transaction (group commit), so concurrent requests
  * share one disk sync instead of paying one each.
  */
+import { GroupCommit } from './store/group-commit.js';
 import type { Store, UsageRecord } from './store/types.js';
 
 export class UsageMeter {
-  private pending: UsageRecord[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  private scheduled = false;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly commits: GroupCommit<UsageRecord>;
 
-  constructor(private readonly store: Store) {}
+  constructor(store: Store) {
+    this.commits = new GroupCommit((batch) => store.recordUsage(batch));
+  }
 
   /** Resolves once the record is committed; rejects if the store write failed. */
   record(rec: UsageRecord): Promise<void> {
-    this.pending.push(rec);
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return p;
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    const waiters = this.waiters;
-    this.pending = [];
-    this.waiters = [];
-    // Writes stay in order: a batch starts after the previous one committed.
-    this.writing = this.writing.then(() =>
-      this.store.recordUsage(batch).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (err: unknown) => waiters.forEach((w) => w.reject(err)),
-      ),
-    );
+    return this.commits.add(rec);
   }
 
   /** Waits for every write accepted so far (used at shutdown). */
-  async drain(): Promise<void> {
-    if (this.scheduled) this.flush();
-    await this.writing;
+  drain(): Promise<void> {
+    return this.commits.drain();
   }
 }
 

@@ -4,7 +4,7 @@
  * folder. Ready when the model answers ready; a candidate the server refuses ends with the reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../free-port.js';
 
 export interface TuneServer {
   url: string;
@@ -13,16 +13,6 @@ export interface TuneServer {
 
 /** Longest wait for the model to load (ONNX session creation of a large model takes seconds). */
 const READY_TIMEOUT_MS = Number(process.env.INFERD_TUNE_READY_MS ?? 120_000);
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no free port'))));
-    });
-  });
-}
 
 function stopChild(proc: ChildProcess): Promise<void> {
   return new Promise((res) => {
