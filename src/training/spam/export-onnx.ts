@@ -1,5 +1,6 @@
 /**
- * Assembles the served ONNX model: featuriser nodes (featurizer-graph.ts) + the trained classifier
+ * Assembles the served ONNX model: tokeniser and shape features (featurizer-graph.ts), the word
+ * features and first layer computed sparsely (serving-head.ts), the rest of the trained classifier
  * + Platt calibration + evidence shrinkage (evidence.ts) + the validation-chosen threshold, in one file.
  *
  *   input  text         STRING [N]   one message per row (model text, see parse-mail.ts)
@@ -13,7 +14,8 @@ import { buildModel, type InitTensor, type NodeSpec } from '../graph-builder.js'
 import type { ClassifierParams } from './classifier.js';
 import type { Platt } from './calibrate.js';
 import { evidenceNodes, type Evidence } from './evidence.js';
-import { featurizerNodes, type Vocabulary } from './featurizer-graph.js';
+import { shapeFeatureNodes, tokenizerNodes, type Vocabulary } from './featurizer-graph.js';
+import { sparseHeadNodes } from './serving-head.js';
 
 /** Opset 20 for StringSplit/RegexFullMatch; ai.onnx.ml for LabelEncoder. */
 const OPSET = 20;
@@ -30,30 +32,25 @@ export interface ExportInput {
   metadata: Record<string, string>;
 }
 
-function classifierNodes(p: ClassifierParams): { nodes: NodeSpec[]; initializers: InitTensor[] } {
-  const D = p.inputs;
+/**
+ * The classifier after its first layer's product `c_first` = features · W (the sparse head computes
+ * that): bias, and for the MLP ReLU and the output layer; ends in `c_z1` [N, 1].
+ */
+function classifierTail(p: ClassifierParams): { nodes: NodeSpec[]; initializers: InitTensor[] } {
   if (p.hidden === 0) {
     return {
-      initializers: [
-        { name: 'c_w', type: 'FLOAT', dims: [D, 1], values: p.w2 },
-        { name: 'c_b', type: 'FLOAT', dims: [1], values: [p.b2] },
-      ],
-      nodes: [
-        { op: 'MatMul', inputs: ['features', 'c_w'], outputs: ['c_z0'] },
-        { op: 'Add', inputs: ['c_z0', 'c_b'], outputs: ['c_z1'] },
-      ],
+      initializers: [{ name: 'c_b', type: 'FLOAT', dims: [1], values: [p.b2] }],
+      nodes: [{ op: 'Add', inputs: ['c_first', 'c_b'], outputs: ['c_z1'] }],
     };
   }
   return {
     initializers: [
-      { name: 'c_w1', type: 'FLOAT', dims: [D, p.hidden], values: p.w1 },
       { name: 'c_b1', type: 'FLOAT', dims: [p.hidden], values: p.b1 },
       { name: 'c_w2', type: 'FLOAT', dims: [p.hidden, 1], values: p.w2 },
       { name: 'c_b2', type: 'FLOAT', dims: [1], values: [p.b2] },
     ],
     nodes: [
-      { op: 'MatMul', inputs: ['features', 'c_w1'], outputs: ['c_h0'] },
-      { op: 'Add', inputs: ['c_h0', 'c_b1'], outputs: ['c_h1'] },
+      { op: 'Add', inputs: ['c_first', 'c_b1'], outputs: ['c_h1'] },
       { op: 'Relu', inputs: ['c_h1'], outputs: ['c_h'] },
       { op: 'MatMul', inputs: ['c_h', 'c_w2'], outputs: ['c_z0'] },
       { op: 'Add', inputs: ['c_z0', 'c_b2'], outputs: ['c_z1'] },
@@ -63,11 +60,16 @@ function classifierNodes(p: ClassifierParams): { nodes: NodeSpec[]; initializers
 
 /** Builds the full model's bytes. */
 export function exportSpamModel(m: ExportInput): Uint8Array {
-  const feat = featurizerNodes(m.vocab, { known: m.evidence !== undefined });
-  const cls = classifierNodes(m.params);
+  const tok = tokenizerNodes();
+  const shape = shapeFeatureNodes();
+  const first = m.params.hidden === 0 ? m.params.w2 : m.params.w1;
+  const head = sparseHeadNodes(m.vocab, first, Math.max(1, m.params.hidden), 'c_first');
+  const cls = classifierTail(m.params);
   const shrink = m.evidence && evidenceNodes(m.evidence, 'o_zc', 'f_known', 'o_zs');
   const nodes: NodeSpec[] = [
-    ...feat.nodes,
+    ...tok.nodes,
+    ...shape.nodes,
+    ...head.nodes,
     ...cls.nodes,
     // [N, 1] -> [N]: Flatten to rank 1 is not a thing, so reshape with the known -1.
     { op: 'Reshape', inputs: ['c_z1', 'o_shape'], outputs: ['logit'] },
@@ -86,7 +88,9 @@ export function exportSpamModel(m: ExportInput): Uint8Array {
     },
   ];
   const initializers: InitTensor[] = [
-    ...feat.initializers,
+    ...tok.initializers,
+    ...shape.initializers,
+    ...head.initializers,
     ...cls.initializers,
     ...(shrink?.initializers ?? []),
     { name: 'o_shape', type: 'INT64', dims: [1], values: [-1] },

@@ -38,6 +38,8 @@ const SHAPE_FEATURES: readonly { name: string; pattern: string; cased: boolean }
   { name: 'words', pattern: '(?s).*\\S.*', cased: false },
 ];
 export const DENSE_FEATURES = SHAPE_FEATURES.map((f) => f.name);
+/** Floor of the word vector's L2 norm: a message with no known word divides by this, not by 0. */
+export const NORM_EPS = 1e-6;
 
 export interface Vocabulary {
   unigrams: string[];
@@ -104,34 +106,11 @@ function tfidfNode(input: string, output: string, n: 1 | 2, pool: string[], coun
 }
 
 /**
- * Nodes from `text` to `features` FLOAT [N, V + D]: L2-normalised log(1 + tf) * idf over the word
- * uni/bigram vocabulary, concatenated with D = DENSE_FEATURES.length features log(1 + count);
- * with `known`, also `f_known` FLOAT [N, 1], the count of in-vocabulary unigram occurrences.
+ * Nodes from the tokens to `f_dense` FLOAT [N, D]: D = DENSE_FEATURES.length token-shape features
+ * log(1 + count). Shared by the training featuriser and the served graph (serving-head.ts).
  */
-export function featurizerNodes(
-  vocab: Vocabulary,
-  opts: { known?: boolean } = {},
-): { nodes: NodeSpec[]; initializers: InitTensor[] } {
-  const tok = tokenizerNodes();
-  const nodes: NodeSpec[] = [...tok.nodes];
-  const initializers: InitTensor[] = [
-    ...tok.initializers,
-    int64('f_axis1', 1),
-    { name: 'f_one', type: 'FLOAT', dims: [], values: [1] },
-    { name: 'f_eps', type: 'FLOAT', dims: [], values: [1e-6] },
-    { name: 'f_idf', type: 'FLOAT', dims: [vocab.idf.length], values: vocab.idf },
-  ];
-  nodes.push(
-    tfidfNode('pieces', 'f_tf_uni', 1, vocab.unigrams, vocab.unigrams.length),
-    tfidfNode('words_lower', 'f_tf_bi', 2, vocab.bigrams.flat(), vocab.bigrams.length),
-    { op: 'Concat', inputs: ['f_tf_uni', 'f_tf_bi'], outputs: ['f_tf'], attrs: { axis: 1 } },
-    { op: 'Add', inputs: ['f_tf', 'f_one'], outputs: ['f_tf1'] },
-    { op: 'Log', inputs: ['f_tf1'], outputs: ['f_logtf'] },
-    { op: 'Mul', inputs: ['f_logtf', 'f_idf'], outputs: ['f_w'] },
-    { op: 'ReduceL2', inputs: ['f_w', 'f_axis1'], outputs: ['f_norm'], attrs: { keepdims: 1 } },
-    { op: 'Max', inputs: ['f_norm', 'f_eps'], outputs: ['f_norm_safe'] },
-    { op: 'Div', inputs: ['f_w', 'f_norm_safe'], outputs: ['f_words'] },
-  );
+export function shapeFeatureNodes(): { nodes: NodeSpec[]; initializers: InitTensor[] } {
+  const nodes: NodeSpec[] = [];
   const dense: string[] = [];
   SHAPE_FEATURES.forEach((f, i) => {
     const p = `f_shape${i}`;
@@ -151,6 +130,42 @@ export function featurizerNodes(
     { op: 'Concat', inputs: dense, outputs: ['f_dense_n'], attrs: { axis: 1 } },
     { op: 'Add', inputs: ['f_dense_n', 'f_one'], outputs: ['f_dense_n1'] },
     { op: 'Log', inputs: ['f_dense_n1'], outputs: ['f_dense'] },
+  );
+  return {
+    nodes,
+    initializers: [int64('f_axis1', 1), { name: 'f_one', type: 'FLOAT', dims: [], values: [1] }],
+  };
+}
+
+/**
+ * Nodes from `text` to `features` FLOAT [N, V + D]: L2-normalised log(1 + tf) * idf over the word
+ * uni/bigram vocabulary, concatenated with the D shape features; with `known`, also `f_known`
+ * FLOAT [N, 1], the count of in-vocabulary unigram occurrences. Dense over the vocabulary: what
+ * training reads; the served model computes the same scores sparsely (serving-head.ts).
+ */
+export function featurizerNodes(
+  vocab: Vocabulary,
+  opts: { known?: boolean } = {},
+): { nodes: NodeSpec[]; initializers: InitTensor[] } {
+  const tok = tokenizerNodes();
+  const shape = shapeFeatureNodes();
+  const nodes: NodeSpec[] = [...tok.nodes, ...shape.nodes];
+  const initializers: InitTensor[] = [
+    ...tok.initializers,
+    ...shape.initializers,
+    { name: 'f_eps', type: 'FLOAT', dims: [], values: [NORM_EPS] },
+    { name: 'f_idf', type: 'FLOAT', dims: [vocab.idf.length], values: vocab.idf },
+  ];
+  nodes.push(
+    tfidfNode('pieces', 'f_tf_uni', 1, vocab.unigrams, vocab.unigrams.length),
+    tfidfNode('words_lower', 'f_tf_bi', 2, vocab.bigrams.flat(), vocab.bigrams.length),
+    { op: 'Concat', inputs: ['f_tf_uni', 'f_tf_bi'], outputs: ['f_tf'], attrs: { axis: 1 } },
+    { op: 'Add', inputs: ['f_tf', 'f_one'], outputs: ['f_tf1'] },
+    { op: 'Log', inputs: ['f_tf1'], outputs: ['f_logtf'] },
+    { op: 'Mul', inputs: ['f_logtf', 'f_idf'], outputs: ['f_w'] },
+    { op: 'ReduceL2', inputs: ['f_w', 'f_axis1'], outputs: ['f_norm'], attrs: { keepdims: 1 } },
+    { op: 'Max', inputs: ['f_norm', 'f_eps'], outputs: ['f_norm_safe'] },
+    { op: 'Div', inputs: ['f_w', 'f_norm_safe'], outputs: ['f_words'] },
     { op: 'Concat', inputs: ['f_words', 'f_dense'], outputs: ['features'], attrs: { axis: 1 } },
   );
   if (opts.known) {
