@@ -74,6 +74,7 @@ export function applyTuning(cfg: ModelConfig, tuning: BackendTuning, windowed: b
     pipeline_depth: ort.pipeline_depth ?? tuning.pipelineDepth,
     thread_priority: ort.thread_priority ?? tuning.threadPriority,
     execution: ort.execution ?? (tuning.inline ? 'inline' : 'worker'),
+    idle_inline_rows: ort.idle_inline_rows ?? tuning.idleInlineRows,
   };
   const reasons = { ...tuning.reasons };
   const db = out.dynamic_batching;

@@ -52,6 +52,8 @@ export interface Backend {
    * in the config and, with the calibration curve, drives the adaptive batch window.
    */
   readonly tuning?: BackendTuning;
+  /** Executions so far by where they ran (ONNX: worker threads, or inline on the event loop). */
+  readonly placements?: { readonly worker: number; readonly inline: number };
   /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */
   readonly concurrency?: number;
   /** Releases sessions and workers. Idempotent. */

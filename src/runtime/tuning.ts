@@ -26,6 +26,7 @@ export interface TuningInput {
     maxBatchSize?: number;
     pipelineDepth?: number;
     execution?: 'worker' | 'inline';
+    idleInlineRows?: number;
   };
   /** Event-loop CPU per request (µs): decoding, scheduling, answering. */
   eventLoopUsPerRequest?: number;
@@ -41,6 +42,8 @@ export interface Tuned {
   pipelineDepth: number;
   /** Upper bound of the adaptive batch window (µs) when the config sets no queue delay. */
   maxQueueDelayUs: number;
+  /** Worker execution only: executions of up to this many rows run inline while the model is idle (0 = never). */
+  idleInlineRows: number;
   /** Field → why it has its value ("config" when the config set it). */
   reasons: Record<string, string>;
 }
@@ -66,6 +69,14 @@ const PIPELINE_MAX_US = 5000;
  * this long costs about what parsing one small JSON body does.
  */
 const INLINE_MAX_US = 100;
+/**
+ * A model served by worker threads still runs an execution this short inline when none of its
+ * executions is in flight (low load): at one request at a time the two thread hand-offs, not the
+ * model, were most of the latency (spam: p50 0.8 ms on workers, 0.46 ms inline, 0.41 ms for the
+ * naive server that runs ORT on its event loop; bench/results/fast-defaults.md). Under load the
+ * workers are busy and batches go to them; an idle execution blocks the event loop at most this long.
+ */
+const IDLE_INLINE_MAX_US = 200;
 /** The largest batch calibrated and chosen without a config (Triton's perf_analyzer range). */
 export const MAX_TUNED_BATCH = 64;
 
@@ -210,6 +221,28 @@ export function chooseDefaults(input: TuningInput): Tuned {
     reasons.pipeline_depth = `1: a full batch runs ${fmt(fullUs)}; queued requests stay cancelable`;
   }
 
+  let idleInlineRows = 0;
+  if (explicit.idleInlineRows !== undefined) {
+    idleInlineRows = inline ? 0 : explicit.idleInlineRows;
+    reasons.idle_inline = 'config';
+  } else if (inline) {
+    reasons.idle_inline = 'off: every execution runs inline';
+  } else if (explicit.execution !== undefined || explicit.instances !== undefined || !small) {
+    reasons.idle_inline = `off: ${
+      explicit.execution !== undefined || explicit.instances !== undefined
+        ? 'the config sets execution or instances'
+        : `one row takes ${fmt(t1)}`
+    }`;
+  } else {
+    const fits = curve.filter((p) => p.us <= IDLE_INLINE_MAX_US && p.rows <= Math.max(1, maxBatchSize));
+    idleInlineRows = fits.length > 0 ? fits[fits.length - 1]!.rows : 0;
+    reasons.idle_inline =
+      idleInlineRows > 0
+        ? `up to ${idleInlineRows} row(s) (${fmt(execUs(curve, idleInlineRows))}) run on the event loop ` +
+          `while no execution is in flight: at low load that saves two thread hand-offs`
+        : `off: one row takes ${fmt(t1)}, above the ${fmt(IDLE_INLINE_MAX_US)} the event loop may spend on one`;
+  }
+
   // Waiting longer than one full execution never pays: that time would have run a whole batch.
   const maxQueueDelayUs = maxBatchSize > 1 ? Math.min(1000, Math.max(50, Math.round(fullUs))) : 0;
   reasons.max_queue_delay_microseconds =
@@ -217,7 +250,16 @@ export function chooseDefaults(input: TuningInput): Tuned {
       ? `adaptive window up to ${fmt(maxQueueDelayUs)} (one full batch's execution, at most 1 ms); ` +
         'it waits only when the arrival rate is above what the free instances serve at the queued batch size'
       : 'no batching: no window';
-  return { inline, instances, threads, maxBatchSize, pipelineDepth, maxQueueDelayUs, reasons };
+  return {
+    inline,
+    instances,
+    threads,
+    maxBatchSize,
+    pipelineDepth,
+    maxQueueDelayUs,
+    idleInlineRows,
+    reasons,
+  };
 }
 
 /** What a backend chose at load and why; the model manager reports it and sizes the scheduler. */
@@ -231,6 +273,8 @@ export interface BackendTuning {
   maxBatchSize?: number;
   /** Upper bound of the adaptive window for a config without a queue delay (µs). */
   maxQueueDelayUs: number;
+  /** Executions of up to this many rows run inline while none is in flight (0 = never). */
+  idleInlineRows: number;
   /** Calibration; empty when it failed (the reasons say why). */
   curve: ExecPoint[];
   reasons: Record<string, string>;

@@ -82,6 +82,28 @@ describe('chooseDefaults', () => {
     assert.equal(free.instances, 2, free.reasons.instance_count);
   });
 
+  it('worker execution with short lone runs: small executions go inline while the model is idle', () => {
+    // Spam-like after the sparse head: 158 µs for 1 row, 402 µs for 64.
+    const curve = [1, 2, 4, 8, 16, 32, 64].map((rows) => ({ rows, us: 150 + 4 * rows }));
+    const t = chooseDefaults({ quota: 2, curve, canBatch: true, explicit: {} });
+    assert.equal(t.inline, false, t.reasons.execution);
+    // 150 + 4·8 = 182 µs fits the 200 µs bound; 16 rows (214 µs) does not.
+    assert.equal(t.idleInlineRows, 8, t.reasons.idle_inline);
+    assert.match(t.reasons.idle_inline!, /^up to 8 row/);
+    // A lone row above the bound, an explicit placement, or all-inline: no idle lane.
+    const slow = chooseDefaults({ quota: 2, curve: linear(300, 4), canBatch: true, explicit: {} });
+    assert.equal(slow.idleInlineRows, 0, slow.reasons.idle_inline);
+    const pinned = chooseDefaults({ quota: 2, curve, canBatch: true, explicit: { execution: 'worker' } });
+    assert.equal(pinned.idleInlineRows, 0);
+    assert.match(pinned.reasons.idle_inline!, /config sets/);
+    const inline = chooseDefaults({ quota: 2, curve: linear(8, 0.05), canBatch: true, explicit: {} });
+    assert.equal(inline.idleInlineRows, 0);
+    // A model that cannot batch: each execution is one request.
+    const single = chooseDefaults({ quota: 2, curve: [{ rows: 1, us: 150 }], canBatch: false, explicit: {} });
+    assert.equal(single.inline, false);
+    assert.equal(single.idleInlineRows, 1, single.reasons.idle_inline);
+  });
+
   it('a trivial graph with a configured instance count stays on worker threads', () => {
     const t = chooseDefaults({
       quota: 2,

@@ -109,7 +109,10 @@ test('the sparse head gives the dense first layer and known-word count for every
       const tol = 1e-5 * Math.max(1, Math.abs(da[i]!));
       assert.ok(Math.abs(da[i]! - db[i]!) <= tol, `row ${Math.floor(i / K)}: ${da[i]} vs ${db[i]}`);
     }
-    assert.deepEqual(Array.from(b['f_known']!.data as Float32Array), Array.from(a['f_known']!.data as Float32Array));
+    assert.deepEqual(
+      Array.from(b['f_known']!.data as Float32Array),
+      Array.from(a['f_known']!.data as Float32Array),
+    );
   }
   await dense.release();
   await sparse.release();

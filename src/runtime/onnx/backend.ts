@@ -77,10 +77,22 @@ function mergeSpecs(kind: 'input' | 'output', model: TensorSpec[], cfg: ModelCon
  */
 const DEFAULT_PIPELINE_DEPTH = 1;
 
+/** The inline session beside the workers, for executions while the model is idle (tuning.ts). */
+interface IdleLane {
+  instance: InlineInstance;
+  /** Largest execution (rows) it takes. */
+  maxRows: number;
+  /** Dim 0 is the batch dimension (else every execution counts as one row). */
+  batched: boolean;
+}
+
 class OnnxBackend implements Backend {
   private waiting: Array<{ resolve: (i: ModelInstance) => void; reject: (e: Error) => void }> = [];
   /** Executions handed to each instance and not yet released (reserved synchronously). */
   private readonly inUse = new Map<ModelInstance, number>();
+  /** Executions in flight on any instance or the idle lane. */
+  private inFlight = 0;
+  readonly placements = { worker: 0, inline: 0 };
 
   constructor(
     readonly metadata: BackendMetadata,
@@ -88,6 +100,7 @@ class OnnxBackend implements Backend {
     private readonly depth: number,
     private readonly modelName: string,
     readonly tuning?: BackendTuning,
+    private readonly idle?: IdleLane,
   ) {}
 
   /** ONNX Runtime's string tensors are JS strings: BYTES must be UTF-8 to reach it unaltered. */
@@ -101,19 +114,32 @@ class OnnxBackend implements Backend {
     const names = outputNames ?? this.metadata.outputs.map((o) => o.name);
     // Read before the run: the input buffers move to the worker thread.
     const shapes = inputs.map((t) => ({ name: t.name, shape: t.shape }));
-    const instance = await this.acquire();
+    const lane = this.idleLaneFor(inputs);
+    const instance = lane ?? (await this.acquire());
+    this.inFlight++;
+    if (lane || instance instanceof InlineInstance) this.placements.inline++;
+    else this.placements.worker++;
     try {
       const { outputs } = await instance.run(inputs.map(toWire), names);
       return outputs.map(fromWire);
     } catch (err) {
       throw runFailure(err, { model: this.modelName, inputs: shapes, declared: this.metadata.inputs });
     } finally {
-      this.release(instance);
+      this.inFlight--;
+      if (!lane) this.release(instance);
     }
   }
 
+  /** The idle lane when nothing of this model is in flight or waiting and the execution is small. */
+  private idleLaneFor(inputs: Tensor[]): InlineInstance | undefined {
+    const idle = this.idle;
+    if (!idle?.instance.alive || this.inFlight > 0 || this.waiting.length > 0) return undefined;
+    const rows = idle.batched ? (inputs[0]?.shape[0] ?? 1) : 1;
+    return rows <= idle.maxRows ? idle.instance : undefined;
+  }
+
   async unload(): Promise<void> {
-    await Promise.all(this.instances.map((i) => i.stop()));
+    await Promise.all([...this.instances, ...(this.idle ? [this.idle.instance] : [])].map((i) => i.stop()));
   }
 
   /** The least loaded live instance with room, reserved at once so that two callers in one tick never overfill one. */
@@ -195,6 +221,20 @@ async function startAll(settings: SessionSettings, count: number, file: string):
   return ok;
 }
 
+/** One single-threaded session on the event loop's thread for the idle lane; stops `started` if it fails. */
+async function startIdleLane(
+  base: Omit<SessionSettings, 'intraOpNumThreads'>,
+  file: string,
+  started: Started[],
+): Promise<InlineInstance> {
+  try {
+    return (await startInline({ ...base, intraOpNumThreads: 1 }, file)).instance as InlineInstance;
+  } catch (err) {
+    await Promise.all(started.map((s) => s.instance.stop()));
+    throw err;
+  }
+}
+
 /**
  * Instances, threads, batch size and pipelining the config leaves out, from the CPU quota and a
  * calibration run of one single-threaded instance (tuning.ts). Reuses that instance when the
@@ -205,7 +245,7 @@ async function loadTuned(
   base: Omit<SessionSettings, 'intraOpNumThreads'>,
   explicit: TuningInput['explicit'],
   file: string,
-): Promise<{ started: Started[]; tuning: BackendTuning }> {
+): Promise<{ started: Started[]; tuning: BackendTuning; idle?: IdleLane }> {
   const cfg = ctx.config;
   const [first] = await startAll({ ...base, intraOpNumThreads: explicit.threads ?? 1 }, 1, file);
   const declares = cfg.input !== undefined || cfg.output !== undefined;
@@ -238,6 +278,7 @@ async function loadTuned(
       maxBatchSize: explicit.maxBatchSize ?? 0,
       pipelineDepth: explicit.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
       maxQueueDelayUs: 0,
+      idleInlineRows: 0,
       reasons: {
         instance_count: explicit.instances !== undefined ? 'config' : why,
         intra_op_num_threads: explicit.threads !== undefined ? 'config' : why,
@@ -275,10 +316,14 @@ async function loadTuned(
       ? { maxBatchSize: tuned.maxBatchSize }
       : {}),
     maxQueueDelayUs: tuned.maxQueueDelayUs,
+    idleInlineRows: tuned.idleInlineRows,
     curve,
     reasons: { ...tuned.reasons, cpu_quota: String(quota) },
   };
-  return { started, tuning };
+  if (tuned.inline || tuned.idleInlineRows === 0) return { started, tuning };
+  const idle = await startIdleLane(base, file, started);
+  const batched = (tuning.maxBatchSize ?? explicit.maxBatchSize ?? 0) > 0;
+  return { started, tuning, idle: { instance: idle, maxRows: tuned.idleInlineRows, batched } };
 }
 
 /** The model's bytes after `onnxruntime.graph_rewrites`; a graph the passes cannot read fails the load. */
@@ -319,6 +364,7 @@ export const onnxBackend: BackendFactory = {
       maxBatchSize: maxBatchSizeGiven(cfg) ? cfg.max_batch_size : undefined,
       pipelineDepth: ortCfg.pipeline_depth,
       ...(ortCfg.execution ? { execution: ortCfg.execution } : {}),
+      ...(ortCfg.idle_inline_rows !== undefined ? { idleInlineRows: ortCfg.idle_inline_rows } : {}),
     };
     // Inline execution is only chosen for a model whose config made no scheduling choice: a
     // configured batching window or a thread priority below the event loop asks for batches and
@@ -340,10 +386,11 @@ export const onnxBackend: BackendFactory = {
     } as const;
     let started: Started[];
     let tuning: BackendTuning | undefined;
+    let idle: IdleLane | undefined;
     let depth: number;
-    const { execution: _execution, ...settled } = explicit;
+    const { execution: _execution, idleInlineRows: _idle, ...settled } = explicit;
     if (Object.values(settled).some((v) => v === undefined)) {
-      ({ started, tuning } = await loadTuned(ctx, base, explicit, file));
+      ({ started, tuning, idle } = await loadTuned(ctx, base, explicit, file));
       if (workerBecause) tuning.reasons.execution = `worker threads: ${workerBecause}`;
       depth = tuning.pipelineDepth;
     } else if (ortCfg.execution === 'inline') {
@@ -352,6 +399,10 @@ export const onnxBackend: BackendFactory = {
     } else {
       started = await startAll({ ...base, intraOpNumThreads: explicit.threads! }, explicit.instances!, file);
       depth = explicit.pipelineDepth!;
+      if (explicit.idleInlineRows) {
+        const lane = await startIdleLane(base, file, started);
+        idle = { instance: lane, maxRows: explicit.idleInlineRows, batched: cfg.max_batch_size > 0 };
+      }
     }
     const first = started[0]!;
     let metadata: BackendMetadata;
@@ -362,7 +413,9 @@ export const onnxBackend: BackendFactory = {
         outputs: mergeSpecs('output', first.outputs, cfg),
       };
     } catch (err) {
-      await Promise.all(started.map((s) => s.instance.stop()));
+      await Promise.all(
+        [...started.map((s) => s.instance), ...(idle ? [idle.instance] : [])].map((i) => i.stop()),
+      );
       throw err;
     }
     ctx.logger.info(
@@ -381,6 +434,7 @@ export const onnxBackend: BackendFactory = {
       depth,
       ctx.modelName,
       tuning,
+      idle,
     );
   },
 };

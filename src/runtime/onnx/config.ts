@@ -39,6 +39,12 @@ const onnxSectionSchema = z.object({
    * thread (one instance; only for models that run a batch in microseconds). Default: self-tuned.
    */
   execution: z.enum(['worker', 'inline']).optional(),
+  /**
+   * With worker execution: executions of up to this many rows run inline on the event loop while
+   * none of the model's executions is in flight (low load); 0 = never. Default: self-tuned from
+   * the calibration (runs of at most 200 µs; tuning.ts).
+   */
+  idle_inline_rows: z.number().int().min(0).max(1024).optional(),
 });
 
 export type OnnxSection = z.infer<typeof onnxSectionSchema>;

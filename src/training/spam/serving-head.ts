@@ -41,7 +41,8 @@ export function sparseHeadNodes(
   const U = vocab.unigrams.length;
   const V = U + vocab.bigrams.length;
   const D = w.length / k - V;
-  if (!Number.isInteger(D) || D < 0) throw new RangeError(`first layer of ${w.length} is not [${V} + D, ${k}]`);
+  if (!Number.isInteger(D) || D < 0)
+    throw new RangeError(`first layer of ${w.length} is not [${V} + D, ${k}]`);
   // An empty entry would match the tokens' padding; a pair word with a space would be ambiguous.
   if (vocab.unigrams.includes('')) throw new RangeError('the unigram vocabulary holds an empty string');
   for (const [a, b] of vocab.bigrams) {
@@ -96,7 +97,12 @@ export function sparseHeadNodes(
     { op: 'Slice', inputs: ['words_lower', 's_one', 's_end', 's_axes1'], outputs: ['s_right'] },
     { op: 'StringConcat', inputs: ['s_left', 's_space'], outputs: ['s_left_sp'] },
     { op: 'StringConcat', inputs: ['s_left_sp', 's_right'], outputs: ['s_pairs'] },
-    encoder('s_pairs', 's_bi', vocab.bigrams.map(([a, b]) => `${a} ${b}`), U),
+    encoder(
+      's_pairs',
+      's_bi',
+      vocab.bigrams.map(([a, b]) => `${a} ${b}`),
+      U,
+    ),
     { op: 'Concat', inputs: ['s_uni', 's_bi'], outputs: ['s_ids'], attrs: { axis: 1 } },
     // One key per (row, slot); Unique counts each message's occurrences of each n-gram.
     { op: 'Shape', inputs: ['s_ids'], outputs: ['s_shape'] },

@@ -1,0 +1,96 @@
+/**
+ * The ONNX backend's idle lane (tuning.ts `idle_inline_rows`): while none of the model's
+ * executions is in flight, a small execution runs inline on the event loop; anything larger, or
+ * arriving while another runs, goes to the worker threads. Answers are the same either way.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pino from 'pino';
+import { parseModelConfig } from '../../src/core/model-config.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import type { Backend } from '../../src/runtime/backend.js';
+import { onnxBackend } from '../../src/runtime/onnx/backend.js';
+import { buildModel } from '../../src/training/graph-builder.js';
+
+/** y = 2x + 1 over FP32 [N, 4]. */
+function affine(): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 4] }],
+    outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 4] }],
+    initializers: [
+      { name: 'two', type: 'FLOAT', dims: [], values: [2] },
+      { name: 'one', type: 'FLOAT', dims: [], values: [1] },
+    ],
+    nodes: [
+      { op: 'Mul', inputs: ['x', 'two'], outputs: ['x2'] },
+      { op: 'Add', inputs: ['x2', 'one'], outputs: ['y'] },
+    ],
+  });
+}
+
+async function load(onnxruntime: Record<string, unknown>): Promise<Backend> {
+  const dir = mkdtempSync(join(tmpdir(), 'inferd-idle-lane-'));
+  mkdirSync(join(dir, '1'));
+  writeFileSync(join(dir, '1', 'model.onnx'), affine());
+  const config = parseModelConfig(
+    {
+      max_batch_size: 8,
+      instance_group: [{ count: 1 }],
+      onnxruntime: { intra_op_num_threads: 1, pipeline_depth: 1, ...onnxruntime },
+    },
+    'affine',
+    [onnxBackend.configSection!],
+  );
+  return onnxBackend.load({
+    modelName: 'affine',
+    version: '1',
+    versionDir: join(dir, '1'),
+    config,
+    invoker: { infer: () => Promise.reject(new Error('no calls')) } as never,
+    logger: pino({ level: 'silent' }),
+  });
+}
+
+const rowsOf = (n: number, base: number): Tensor => ({
+  name: 'x',
+  datatype: 'FP32',
+  shape: [n, 4],
+  data: Float32Array.from({ length: n * 4 }, (_, i) => base + i),
+});
+
+async function check(b: Backend, n: number, base: number): Promise<void> {
+  const [y] = await b.infer([rowsOf(n, base)]);
+  assert.deepEqual(
+    Array.from(y!.data as Float32Array),
+    Array.from({ length: n * 4 }, (_, i) => 2 * (base + i) + 1),
+  );
+}
+
+test('idle lane: lone small executions run inline, larger or concurrent ones on workers', async () => {
+  const b = await load({ idle_inline_rows: 2 });
+  try {
+    await check(b, 1, 0);
+    await check(b, 2, 10);
+    assert.deepEqual({ ...b.placements }, { worker: 0, inline: 2 });
+    await check(b, 3, 20); // above idle_inline_rows
+    assert.deepEqual({ ...b.placements }, { worker: 1, inline: 2 });
+    // Started in one tick: the first finds the model idle, the rest find it busy.
+    await Promise.all([0, 1, 2, 3].map((i) => check(b, 1, 100 * i)));
+    assert.deepEqual({ ...b.placements }, { worker: 4, inline: 3 });
+  } finally {
+    await b.unload();
+  }
+});
+
+test('idle_inline_rows 0 keeps every execution on the workers', async () => {
+  const b = await load({ idle_inline_rows: 0 });
+  try {
+    await check(b, 1, 0);
+    assert.deepEqual({ ...b.placements }, { worker: 1, inline: 0 });
+  } finally {
+    await b.unload();
+  }
+});
