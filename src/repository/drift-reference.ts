@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { parseDriftReference, type DriftReferenceFile } from '../observability/drift-window.js';
+import { parseDriftReference, type DriftReferenceFile } from '../core/drift-reference.js';
 
 const DRIFT_REFERENCE_FILE = 'drift_reference.json';
 /** Reference files are a few hundred bytes; anything far larger is not one. */
