@@ -10,14 +10,14 @@ import { featureValue, type TextFeature } from './drift.js';
 import { imageSize } from './image-header.js';
 
 /** Size of an encoded image input, from its header: width × height, or the longer side, in pixels. */
-export interface ImageFeature {
+interface ImageFeature {
   name: string;
   kind: 'image_pixels' | 'image_long_side';
   edges: number[];
 }
 
 /** Number of elements of the answer's array `output` (e.g. `lines` of an OCR answer). */
-export interface OutputFeature {
+interface OutputFeature {
   name: string;
   kind: 'output_count';
   output: string;

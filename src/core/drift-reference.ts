@@ -13,7 +13,7 @@
  */
 import type { DriftFeature, PredictionSpec } from './drift-features.js';
 
-export const DRIFT_REFERENCE_V1 = 'inferd.drift-reference/v1';
+const DRIFT_REFERENCE_V1 = 'inferd.drift-reference/v1';
 export const DRIFT_REFERENCE_V2 = 'inferd.drift-reference/v2';
 
 /** Bin counts beside the definition: counts.length === edges.length + 1. */

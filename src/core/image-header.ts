@@ -11,7 +11,7 @@
  * the longer side, which are what drift measures.
  */
 
-export interface ImageSize {
+interface ImageSize {
   width: number;
   height: number;
 }

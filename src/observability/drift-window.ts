@@ -50,6 +50,8 @@ class RollingHistogram {
 export class DriftWindow {
   private readonly features: Array<{ f: DriftFeature; h: RollingHistogram }>;
   private readonly prediction?: RollingHistogram;
+  /** The answer outputs the features and the prediction read (for the caller to put in `Answer`). */
+  readonly outputs: readonly string[];
 
   constructor(
     readonly reference: DriftReferenceFile,
@@ -59,18 +61,13 @@ export class DriftWindow {
     this.features = reference.features.map((f) => ({ f, h: new RollingHistogram(f.edges, f.counts, size) }));
     const p = reference.prediction;
     if (p) this.prediction = new RollingHistogram(p.edges, p.counts, size);
+    const names = reference.features.flatMap((f) => (f.kind === 'output_count' ? [f.output] : []));
+    this.outputs = [...new Set(p ? [...names, p.output] : names)];
   }
 
   /** The input field the features are computed on. */
   get input(): string {
     return this.reference.input;
-  }
-
-  /** The answer outputs the features and the prediction read (for the caller to put in `Answer`). */
-  get outputs(): string[] {
-    const names = this.reference.features.flatMap((f) => (f.kind === 'output_count' ? [f.output] : []));
-    const p = this.reference.prediction;
-    return [...new Set(p ? [...names, p.output] : names)];
   }
 
   /**
