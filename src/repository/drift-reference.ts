@@ -1,5 +1,6 @@
 /**
- * A version's optional drift_reference.json (written by training, src/training/spam/drift-reference.ts),
+ * A version's optional drift_reference.json (format: core/drift-reference.ts; written by spam's
+ * training, src/training/spam/drift-reference.ts, and for OCR by scripts/ocr-drift-reference.ts),
  * read at load. A missing file means no drift monitoring; an unreadable or malformed one is logged
  * and ignored, since drift is a report about the version and never a reason not to serve it.
  */
