@@ -17,7 +17,8 @@ import { DEFAULT_PLANS, type PlanSet } from '../../src/gateway/plans.js';
 import { PostgresStore } from '../../src/gateway/store/postgres.js';
 import { SqliteStore } from '../../src/gateway/store/sqlite.js';
 import type { Store } from '../../src/gateway/store/types.js';
-import { DriftWindow, parseDriftReference } from '../../src/observability/drift-window.js';
+import { parseDriftReference } from '../../src/core/drift-reference.js';
+import { DriftWindow } from '../../src/observability/drift-window.js';
 import type { Signature } from '../../src/gateway/api/signature.js';
 
 const { values } = parseArgs({
@@ -100,7 +101,7 @@ console.log(`calls per round ${CALLS}, rounds ${ROUNDS}; µs per call\n`);
 console.log('| what | median µs/call | rounds |\n|---|---|---|');
 const ref = parseDriftReference(JSON.parse(readFileSync('models/spam/1/drift_reference.json', 'utf8')));
 const w = new DriftWindow(ref);
-await rounds('drift observe (2 features + score)', (i) => w.observe(TEXTS[i % 3]!, 0.01));
+await rounds('drift observe (2 features + score)', (i) => w.observe(TEXTS[i % 3]!, { probability: 0.01 }));
 const t = performance.now();
 for (let i = 0; i < 1000; i++) w.psi();
 console.log(

@@ -1,52 +1,21 @@
 /**
  * Live drift of one model version (docs/lifecycle.md#feedback-and-drift): a rolling window of the
  * last `size` answered items, binned with the version's training reference (drift_reference.json,
- * same feature definitions and edges), and the population stability index of each feature and of
- * the prediction against the reference. Observing costs a bin lookup per feature and item; PSI is
- * computed only when asked (on a /metrics scrape). Memory is bounded: one byte per item and feature.
+ * same feature definitions and edges, core/drift-reference.ts), and the population stability index
+ * of each feature and of the prediction against the reference. Each feature keeps its own window:
+ * an item without a value for it (an image header that cannot be read, a page with no lines for
+ * the mean confidence) is left out of that feature only. Observing costs a bin lookup per feature
+ * and item (and a header read of at most 1 MiB for image features); PSI is computed only when asked
+ * (on a /metrics scrape). Memory is bounded: one byte per item and feature.
  */
-import { binOf, featureValue, psi, type TextFeature } from '../core/drift.js';
+import { binOf, psi } from '../core/drift.js';
+import { itemValue, predictionValue, type Answer, type DriftFeature } from '../core/drift-features.js';
+import type { DriftReferenceFile } from '../core/drift-reference.js';
 
 /** Items kept per window: enough for a stable PSI over ~10 bins, a few hours of moderate traffic. */
 const DRIFT_WINDOW_ITEMS = 10_000;
 /** PSI is reported only from this many items on: fewer give a noisy index that alerts on chance. */
 const DRIFT_MIN_ITEMS = 100;
-
-/** The reference file's content, as far as the server reads it (training writes more). */
-export interface DriftReferenceFile {
-  schema: 'inferd.drift-reference/v1';
-  /** The text input field (signature field or tensor name). */
-  input: string;
-  features: Array<TextFeature & { counts: number[] }>;
-  /** The numeric output (signature field or tensor name) and its reference histogram. */
-  prediction?: { output: string; edges: number[]; counts: number[] };
-}
-
-/** Validates a parsed drift_reference.json; throws a plain Error naming what is wrong. */
-export function parseDriftReference(v: unknown): DriftReferenceFile {
-  const r = v as Partial<DriftReferenceFile> | null;
-  const okHist = (h: { edges?: unknown; counts?: unknown } | undefined): boolean =>
-    !!h &&
-    Array.isArray(h.edges) &&
-    Array.isArray(h.counts) &&
-    h.edges.length < 255 &&
-    h.counts.length === h.edges.length + 1 &&
-    h.edges.every((x) => typeof x === 'number') &&
-    h.counts.every((x) => typeof x === 'number' && x >= 0);
-  if (
-    !r ||
-    r.schema !== 'inferd.drift-reference/v1' ||
-    typeof r.input !== 'string' ||
-    !Array.isArray(r.features) ||
-    !r.features.every(
-      (f) => typeof f.name === 'string' && (f.kind === 'length' || f.kind === 'count') && okHist(f),
-    ) ||
-    (r.prediction !== undefined && (typeof r.prediction.output !== 'string' || !okHist(r.prediction)))
-  ) {
-    throw new Error('not an inferd.drift-reference/v1 file with features and bin counts');
-  }
-  return r as DriftReferenceFile;
-}
 
 /** A ring of bin indices with running counts per bin. */
 class RollingHistogram {
@@ -79,8 +48,10 @@ class RollingHistogram {
 }
 
 export class DriftWindow {
-  private readonly features: Array<{ f: TextFeature; h: RollingHistogram }>;
+  private readonly features: Array<{ f: DriftFeature; h: RollingHistogram }>;
   private readonly prediction?: RollingHistogram;
+  /** The answer outputs the features and the prediction read (for the caller to put in `Answer`). */
+  readonly outputs: readonly string[];
 
   constructor(
     readonly reference: DriftReferenceFile,
@@ -90,6 +61,8 @@ export class DriftWindow {
     this.features = reference.features.map((f) => ({ f, h: new RollingHistogram(f.edges, f.counts, size) }));
     const p = reference.prediction;
     if (p) this.prediction = new RollingHistogram(p.edges, p.counts, size);
+    const names = reference.features.flatMap((f) => (f.kind === 'output_count' ? [f.output] : []));
+    this.outputs = [...new Set(p ? [...names, p.output] : names)];
   }
 
   /** The input field the features are computed on. */
@@ -97,18 +70,21 @@ export class DriftWindow {
     return this.reference.input;
   }
 
-  /** The prediction output the reference binned, if any. */
-  get output(): string | undefined {
-    return this.reference.prediction?.output;
+  /**
+   * One answered item: the value of its input (text, or the encoded image's bytes) and its answer,
+   * holding at least the outputs named by `outputs`.
+   */
+  observe(input: unknown, answer: Answer): void {
+    for (const { f, h } of this.features) {
+      const v = itemValue(f, input, answer);
+      if (v !== undefined && Number.isFinite(v)) h.add(v);
+    }
+    const p = this.reference.prediction;
+    const score = p && this.prediction ? predictionValue(p, answer) : undefined;
+    if (score !== undefined) this.prediction!.add(score);
   }
 
-  /** One answered item: its input text and, when the model answers one, its predicted score. */
-  observe(text: string, score?: number): void {
-    for (const { f, h } of this.features) h.add(featureValue(f, text));
-    if (this.prediction && typeof score === 'number' && Number.isFinite(score)) this.prediction.add(score);
-  }
-
-  /** Items in the window (of the input features). */
+  /** Items in the window (of the first feature). */
   get items(): number {
     return this.features[0]?.h.items ?? 0;
   }

@@ -1,12 +1,13 @@
 /**
- * A version's optional drift_reference.json (written by training, src/training/spam/drift-reference.ts),
+ * A version's optional drift_reference.json (format: core/drift-reference.ts; written by spam's
+ * training, src/training/spam/drift-reference.ts, and for OCR by scripts/ocr-drift-reference.ts),
  * read at load. A missing file means no drift monitoring; an unreadable or malformed one is logged
  * and ignored, since drift is a report about the version and never a reason not to serve it.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { parseDriftReference, type DriftReferenceFile } from '../observability/drift-window.js';
+import { parseDriftReference, type DriftReferenceFile } from '../core/drift-reference.js';
 
 const DRIFT_REFERENCE_FILE = 'drift_reference.json';
 /** Reference files are a few hundred bytes; anything far larger is not one. */

@@ -12,8 +12,9 @@ import { clientGone } from '../../protocol/http/client-gone.js';
 import { payloadTooLarge } from '../../protocol/http/errors.js';
 import { assertJsonFits } from '../../protocol/http/json-size.js';
 import { ENVELOPE_VALUES, parseJsonBody } from '../../protocol/http/json-body.js';
-import type { Admitted, InferenceService } from '../../service/inference-service.js';
+import type { InferenceService } from '../../service/inference-service.js';
 import { decodeInputs, encodeOutputs, type JsonObject } from './codec.js';
+import { observeDrift } from './observe-drift.js';
 import { signatureOf, type Signature } from './signature.js';
 import { UploadBudget } from './upload-budget.js';
 
@@ -45,31 +46,6 @@ export interface Answered {
   sig: Signature;
   body: Record<string, unknown>;
   item: JsonObject;
-}
-
-/**
- * Feeds the version's drift window (drift-window.ts) with each answered item: the text of the
- * reference's input field and the score of its prediction output (signature field or tensor name).
- */
-function observeDrift(
-  admitted: Admitted,
-  sig: Signature,
-  body: Record<string, unknown>,
-  items: readonly JsonObject[],
-  batched: boolean,
-): void {
-  const w = admitted.drift;
-  if (!w) return;
-  const input = sig.inputs.find((i) => i.field === w.input || i.tensor === w.input);
-  if (!input) return;
-  const raw = batched ? body[input.batch_field ?? ''] : [body[input.field]];
-  if (!Array.isArray(raw)) return;
-  const out = w.output && sig.outputs.find((o) => o.field === w.output || o.tensor === w.output);
-  raw.forEach((text, i) => {
-    if (typeof text !== 'string') return;
-    const score = out ? items[i]?.[out.field] : undefined;
-    w.observe(text, typeof score === 'number' ? score : undefined);
-  });
 }
 
 interface PredictParams {
