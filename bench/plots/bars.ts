@@ -10,6 +10,8 @@ export interface BarSeries {
   name: string;
   /** One per category; undefined = not measured (no bar, "n/a" written instead). */
   values: ReadonlyArray<number | undefined>;
+  /** How each value is written on its bar (as its results file wrote it: `36.0`, `6,614`); default: the value. */
+  texts?: ReadonlyArray<string | undefined>;
 }
 
 export interface BarChart {
@@ -71,11 +73,14 @@ export function barSvg(c: BarChart): string {
         return;
       }
       const top = y(v);
+      const text = s.texts?.[i] ?? show(v);
       parts.push(
         `<rect x="${px(bx + 1)}" y="${px(top)}" width="${px(bar - 2)}" height="${px(bottom - top)}" fill="${COLORS[k % COLORS.length]}">` +
-          `<title>${esc(`${s.name}, ${cat}: ${show(v)}`)}</title></rect>`,
+          `<title>${esc(`${s.name}, ${cat}: ${text}`)}</title></rect>`,
       );
-      parts.push(`<text x="${mid}" y="${px(top - 4)}" text-anchor="middle" font-size="11">${show(v)}</text>`);
+      parts.push(
+        `<text x="${mid}" y="${px(top - 4)}" text-anchor="middle" font-size="11">${esc(text)}</text>`,
+      );
     });
   });
   parts.push(

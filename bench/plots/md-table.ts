@@ -69,18 +69,29 @@ export function findTable(
   return t;
 }
 
-/**
- * The numbers in a cell, in order: `6,614` → [6614]; `**0.62** / 6.6` → [0.62, 6.6];
- * `8,142 (10,117 / 6,880 / 8,142)` → [8142, 10117, 6880, 8142]; `0.34%` → [0.34]; `-` → [].
- * Signs are not read (an en dash or a hyphen joins ranges in these files).
- */
-export function numbers(cell: string): number[] {
-  return [...cell.replace(/(\d),(?=\d{3}\b)/g, '$1').matchAll(/\d+(?:\.\d+)?/g)].map((m) => Number(m[0]));
+/** A number as a results file wrote it (`6,614`, `36.0`) and its value. */
+export interface Figure {
+  value: number;
+  text: string;
 }
 
+/**
+ * The numbers in a cell, in order: `6,614` → 6614; `**0.62** / 6.6` → 0.62, 6.6;
+ * `8,142 (10,117 / 6,880 / 8,142)` → 8142, 10117, 6880, 8142; `0.34%` → 0.34; `-` → none.
+ * Signs are not read (an en dash or a hyphen joins ranges in these files).
+ */
+export function figures(cell: string): Figure[] {
+  return [...cell.matchAll(/\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?/g)].map((m) => ({
+    value: Number(m[0].replace(/,/g, '')),
+    text: m[0],
+  }));
+}
+
+export const numbers = (cell: string): number[] => figures(cell).map((f) => f.value);
+
 /** The `index`-th number of a cell; throws when the cell has none there (a dash, a typo). */
-export function numberAt(cell: string, index = 0): number {
-  const n = numbers(cell)[index];
-  if (n === undefined) throw new Error(`no number #${index + 1} in the cell "${cell}"`);
-  return n;
+export function figureAt(cell: string, index = 0): Figure {
+  const f = figures(cell)[index];
+  if (f === undefined) throw new Error(`no number #${index + 1} in the cell "${cell}"`);
+  return f;
 }

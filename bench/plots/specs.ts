@@ -4,8 +4,8 @@
  * docs/images/optimization-<name>.svg by bench/plots.ts. A plot only ever shows numbers that are in
  * its results file; change the file and rerun `npm run bench:plots`.
  */
-import type { BarChart } from './bars.js';
-import { findTable, numberAt, readTables, type MdTable } from './md-table.js';
+import type { BarChart, BarSeries } from './bars.js';
+import { figureAt, findTable, readTables, type Figure, type MdTable } from './md-table.js';
 
 export interface PlotSpec {
   /** docs/images/optimization-<name>.svg */
@@ -23,6 +23,13 @@ export function rowOf(t: MdTable, column: string, key: string): Record<string, s
   }
   return hits[0]!;
 }
+
+/** A series from figures as the results file wrote them. */
+const bar = (name: string, figs: readonly Figure[]): BarSeries => ({
+  name,
+  values: figs.map((f) => f.value),
+  texts: figs.map((f) => f.text),
+});
 
 const table = (md: string, source: string, heading: RegExp, columns: string[]): MdTable =>
   findTable(readTables(md), heading, columns, source);
@@ -48,16 +55,13 @@ export const PLOTS: readonly PlotSpec[] = [
         yLabel: 'req/s',
         xLabel: 'server',
         categories: ['FastAPI + PyTorch', 'inferd, no config', 'inferd before #19', 'HTTP ceiling'],
-        series: ['wrk', 'autocannon'].map((client) => ({
-          name: client,
-          values: servers.map((s) =>
-            numberAt(
-              rowOf({ ...t, rows: t.rows.filter((r) => r.client === client) }, 'server', s)[
-                'req/s (median)'
-              ]!,
-            ),
-          ),
-        })),
+        series: ['wrk', 'autocannon'].map((client) => {
+          const rows = { ...t, rows: t.rows.filter((r) => r.client === client) };
+          return bar(
+            client,
+            servers.map((s) => figureAt(rowOf(rows, 'server', s)['req/s (median)']!)),
+          );
+        }),
       };
     },
   },
@@ -87,7 +91,10 @@ export const PLOTS: readonly PlotSpec[] = [
           ['fixed 500 µs', 'fixed'],
         ].map(([name, key]) => {
           const r = rowOf(t, 'window', key!);
-          return { name: name!, values: cols.map(([, col, i]) => numberAt(r[col]!, i)) };
+          return bar(
+            name!,
+            cols.map(([, col, i]) => figureAt(r[col]!, i)),
+          );
         }),
       };
     },
@@ -108,7 +115,7 @@ export const PLOTS: readonly PlotSpec[] = [
           ['idle (SCHED_IDLE, the old default)', 'idle'],
         ].map(([name, key]) => {
           const r = rowOf(t, 'priority', key!);
-          return { name: name!, values: [numberAt(r['c=64 req/s']!), numberAt(r['c=1 req/s']!)] };
+          return bar(name!, [figureAt(r['c=64 req/s']!), figureAt(r['c=1 req/s']!)]);
         }),
       };
     },
@@ -132,7 +139,10 @@ export const PLOTS: readonly PlotSpec[] = [
         categories: cols.map(([c]) => c),
         series: ['off', 'on'].map((key) => {
           const r = rowOf(t, 'synthetic warm-up', key);
-          return { name: `warm-up ${key}`, values: cols.map(([, col]) => numberAt(r[col]!)) };
+          return bar(
+            `warm-up ${key}`,
+            cols.map(([, col]) => figureAt(r[col]!)),
+          );
         }),
       };
     },
@@ -153,8 +163,14 @@ export const PLOTS: readonly PlotSpec[] = [
         xLabel: 'workload',
         categories: ['the same message', '20 messages in turn'],
         series: [
-          { name: 'plain', values: rows.map((r) => numberAt(r['plain, median ms']!)) },
-          { name: 'response_cache on', values: rows.map((r) => numberAt(r['cached, median ms']!)) },
+          bar(
+            'plain',
+            rows.map((r) => figureAt(r['plain, median ms']!)),
+          ),
+          bar(
+            'response_cache on',
+            rows.map((r) => figureAt(r['cached, median ms']!)),
+          ),
         ],
       };
     },
@@ -180,7 +196,12 @@ export const PLOTS: readonly PlotSpec[] = [
           ['before (shipped models, classifier on every line)', 'before'],
           ['after, in-process', 'after'],
           ['after, served', 'served'],
-        ].map(([name, col]) => ({ name: name!, values: rows.map((r) => numberAt(r[col!]!)) })),
+        ].map(([name, col]) =>
+          bar(
+            name!,
+            rows.map((r) => figureAt(r[col!]!)),
+          ),
+        ),
       };
     },
   },
@@ -200,12 +221,14 @@ export const PLOTS: readonly PlotSpec[] = [
           ['shipped', 'shipped'],
           ['float, rewritten (used)', 'float, rewritten'],
           ['int8 dynamic', 'int8'],
-        ].map(([name, key]) => ({
-          name: name!,
-          values: models.map((m) =>
-            numberAt(rowOf({ ...t, rows: t.rows.filter((r) => r.model === m) }, 'variant', key!)[col]!),
+        ].map(([name, key]) =>
+          bar(
+            name!,
+            models.map((m) =>
+              figureAt(rowOf({ ...t, rows: t.rows.filter((r) => r.model === m) }, 'variant', key!)[col]!),
+            ),
           ),
-        })),
+        ),
       };
     },
   })),
@@ -220,7 +243,12 @@ export const PLOTS: readonly PlotSpec[] = [
         yLabel: col === 'peak RSS MiB' ? 'peak RSS (MiB)' : 'req/s',
         xLabel: 'server',
         categories: SCHED_SERVERS,
-        series: [{ name: col, values: SCHED_SERVERS.map((s) => numberAt(rowOf(t, 'server', s)[col]!)) }],
+        series: [
+          bar(
+            col,
+            SCHED_SERVERS.map((s) => figureAt(rowOf(t, 'server', s)[col]!)),
+          ),
+        ],
       };
     },
   })),

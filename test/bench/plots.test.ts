@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { barSvg } from '../../bench/plots/bars.js';
-import { findTable, numberAt, numbers, readTables } from '../../bench/plots/md-table.js';
+import { figureAt, figures, findTable, numbers, readTables } from '../../bench/plots/md-table.js';
 import { PLOTS, rowOf } from '../../bench/plots/specs.js';
 
 /** Throws unless `svg` is well-formed XML of the simple kind the charts write. */
@@ -77,8 +77,12 @@ describe('results tables', () => {
     assert.deepEqual(numbers('8,142 (10,117 / 6,880)'), [8142, 10117, 6880]);
     assert.deepEqual(numbers('1,234,567'), [1234567]);
     assert.deepEqual(numbers('0.93–1.06×'), [0.93, 1.06]);
-    assert.equal(numberAt('**0.62** / 6.6', 1), 6.6);
-    assert.throws(() => numberAt('-'), /no number #1/);
+    assert.deepEqual(figureAt('**0.62** / 6.6', 1), { value: 6.6, text: '6.6' });
+    assert.deepEqual(figures('36.0 and 10,117'), [
+      { value: 36, text: '36.0' },
+      { value: 10117, text: '10,117' },
+    ]);
+    assert.throws(() => figureAt('-'), /no number #1/);
   });
 
   it('rows are picked by the start of a cell, exactly one', () => {
@@ -135,7 +139,7 @@ describe('bar chart', () => {
     assert.ok(tick);
     assert.ok(Math.abs(Number(tick[1]) - 4 - twenty[1]!) < 0.11);
     assert.match(svg, />n\/a</);
-    assert.match(svg, />20</);
+    assert.match(svg, /font-size="11">20</);
   });
 
   it('refuses a series whose values do not match the categories', () => {
@@ -155,14 +159,20 @@ describe('bar chart', () => {
 
 describe('the report plots, from the committed results', () => {
   for (const spec of PLOTS) {
-    it(`${spec.name} draws only numbers that are in ${spec.source}`, () => {
+    it(`${spec.name} draws only numbers that are in ${spec.source}, written as there`, () => {
       const md = readFileSync(spec.source, 'utf8');
       const chart = spec.build(md);
-      const inFile = new Set(numbers(md));
+      const inFile = new Set(figures(md).map((f) => `${f.value} ${f.text}`));
       for (const s of chart.series) {
-        for (const v of s.values) if (v !== undefined) assert.ok(inFile.has(v), `${s.name}: ${v}`);
+        s.values.forEach((v, i) => {
+          const text = s.texts?.[i];
+          if (v !== undefined) assert.ok(inFile.has(`${v} ${text}`), `${s.name}: ${v} written ${text}`);
+        });
       }
-      assertWellFormed(barSvg(chart));
+      const svg = barSvg(chart);
+      assertWellFormed(svg);
+      for (const s of chart.series)
+        for (const t of s.texts ?? []) if (t) assert.ok(svg.includes(`>${t}<`), t);
     });
   }
 });

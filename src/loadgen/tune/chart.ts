@@ -13,7 +13,7 @@ export const esc = (s: string): string =>
 export const px = (v: number): string => v.toFixed(1);
 
 /** 1, 2 or 5 times a power of ten, about `n` steps over [0, max]. */
-export function ticks(max: number, n = 5): number[] {
+function ticks(max: number, n = 5): number[] {
   if (!(max > 0)) return [0];
   const raw = max / n;
   const pow = 10 ** Math.floor(Math.log10(raw));
