@@ -112,6 +112,9 @@ function rolloutRoutes(admin: FastifyInstance, opts: RolloutAdminOptions): void 
   admin.post('/rollouts/:model', async (req, reply) => {
     const model = modelOf(req.params);
     const b = jsonBody(startBody, req.body);
+    // Production defaults to what the stored rollout settled on: read it first, as another replica
+    // may have rolled back or promoted since this one last read it.
+    await controller().refresh();
     // Both versions must be READY now: a canary of a version that cannot answer fails everyone.
     const candidate = service.readyVersion(model, b.version);
     const production =

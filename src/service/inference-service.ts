@@ -190,7 +190,10 @@ export class InferenceService implements ModelInvoker {
     if (!this.info.strictReadiness) return true;
     return this.models
       .all()
-      .every((e) => e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready)));
+      .every(
+        (e) =>
+          e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready || v.retired)),
+      );
   }
 
   markStarted(): void {
@@ -351,11 +354,13 @@ export class InferenceService implements ModelInvoker {
     const held = admitted && TARGETS.get(admitted);
     const stickyKey = opts.requestKey ?? req.id;
     const rollout = internal ? undefined : this.rollout;
-    const mv = held?.ready
-      ? held
-      : rollout
-        ? this.pick(req.modelName, req.modelVersion, stickyKey)
-        : this.router.resolve(req.modelName, req.modelVersion);
+    // Admitted while READY: runs there even if the version started unloading since (it drains).
+    const mv =
+      held && (held.ready || held.draining)
+        ? held
+        : rollout
+          ? this.pick(req.modelName, req.modelVersion, stickyKey)
+          : this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     let retry: { version: string; req: InferenceRequest } | undefined;
     this.inflight += 1;
