@@ -16,7 +16,7 @@ import type { ModelConfig } from '../../core/model-config.js';
 import type { RolloutState } from './state.js';
 
 /** What the end of retention means for the previous version of one promoted rollout. */
-export type Retention =
+type Retention =
   { retire: true; version: string; reason: string } | { retire: false; version: string; why: string };
 
 /**
