@@ -136,6 +136,10 @@ describe('a promote retires the previous version when its rollback window ends',
       assert.match(String(named.json.error), /version 1 is UNAVAILABLE: retired after promote of version 2/);
       const plain = await infer(s, 'm', undefined, 'plain');
       assert.deepEqual([plain.status, plain.version], [200, '2']);
+      // The loaded config still says production is 1 (config.json moved, the model not reloaded):
+      // the alias follows the rollout, not the retired version.
+      const alias = await infer(s, 'm', 'production');
+      assert.deepEqual([alias.status, alias.version], [200, '2']);
     }
     // The window is over: a rollback is refused (the version it would return to is gone).
     const late = await admin(a, 'm/rollback', {});
