@@ -11,8 +11,13 @@
 import type { ModelConfig } from '../core/model-config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ModelObserver } from '../observability/model-observer.js';
-import type { ModelManager } from './model-manager.js';
 import { ModelVersion } from './model-version.js';
+
+/** What retiring needs of the model manager: its models' versions and its per-model lock. */
+interface Models {
+  get(name: string): { versions: ReadonlyMap<string, ModelVersion> } | undefined;
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
 
 /**
  * Retires `version` of `name` if it is READY: new requests are refused with `reason` at once,
@@ -21,7 +26,7 @@ import { ModelVersion } from './model-version.js';
  * anything was unloaded (false: no such version, or it was not READY).
  */
 export function retireVersion(
-  models: ModelManager,
+  models: Models,
   name: string,
   version: string,
   reason: string,
