@@ -69,7 +69,7 @@ export class ModelVersion {
 
   /**
    * Leaving (UNLOADING) with its scheduler still open: a request admitted while the version was
-   * READY still runs on it (retire() waits for it), so an unload never fails a request in flight.
+   * READY whose body arrives now still runs on it (retire() drains until nothing is pending).
    */
   get draining(): boolean {
     return this.state === 'UNLOADING' && this.scheduler?.closed === false;
