@@ -141,6 +141,11 @@ describe('a promote retires the previous version when its rollback window ends',
       const alias = await infer(s, 'm', 'production');
       assert.deepEqual([alias.status, alias.version], [200, '2']);
     }
+    // The status says so too, per replica.
+    const status = await fetch(`${a.httpUrl}/admin/rollouts/m`, { headers: adminHeaders() });
+    const previous = ((await status.json()) as { previous: IndexRow }).previous;
+    assert.deepEqual([previous.version, previous.state], ['1', 'UNAVAILABLE']);
+    assert.match(previous.reason, /^retired after promote of version 2/);
     // The window is over: a rollback is refused (the version it would return to is gone).
     const late = await admin(a, 'm/rollback', {});
     assert.equal(late.status, 409);
