@@ -146,7 +146,7 @@ export const settingsSchema = z.object({
    * refuse at once (platforms that remove the endpoint before SIGTERM: Cloud Run, SageMaker).
    */
   drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
-  /** After a rollout's promote, the previous version can be rolled back to for this long (docs/lifecycle.md#rollout). */
+  /** After a rollout's promote, the previous version can be rolled back to for this long, then leaves (docs/lifecycle.md#rollout). */
   rolloutRetainMs: z.coerce
     .number()
     .int()
@@ -370,7 +370,7 @@ export const SETTING_HELP: Record<keyof Settings, { arg?: string; help: string; 
   },
   rolloutRetainMs: {
     arg: 'ms',
-    help: 'after a rollout promote, the previous version stays available for instant rollback this long (default 600000)',
+    help: 'after a rollout promote, the previous version stays loaded for instant rollback this long, then is unloaded unless its version policy or another alias keeps it (default 600000)',
   },
   rolloutReloadMs: {
     arg: 'ms',

@@ -30,6 +30,8 @@ import { ocrSteps } from './steps/ocr/steps.js';
 import { tensorSteps } from './steps/tensor/identity.js';
 import { VERSION } from './version.js';
 import { RolloutController } from './service/rollout/controller.js';
+import { RetentionWatcher, retentionOf } from './service/rollout/retention.js';
+import { retireVersion } from './repository/version-retire.js';
 import { moveAlias } from './repository/registry.js';
 import type { Store } from './gateway/store/types.js';
 
@@ -86,6 +88,9 @@ export async function startServer(
     },
   };
   const source = await openRepository(settings);
+  // Set once rollouts start (they need the store, read before any model loads): a version whose
+  // promote's rollback window is over stays unloaded across reloads and restarts.
+  const retention: { controller?: RolloutController } = {};
   const models = new ModelManager({
     source,
     backends: BACKENDS,
@@ -95,6 +100,10 @@ export async function startServer(
     configSections: CONFIG_SECTIONS,
     defaultMaxBatchSize: settings.defaultMaxBatchSize,
     syntheticWarmup: settings.syntheticWarmup,
+    retiredVersion: (model, version, config) => {
+      const r = retentionOf(retention.controller?.state(model), Date.now(), config);
+      return r?.retire && r.version === version ? r.reason : undefined;
+    },
   });
   const control = new ModelControl(models, {
     mode: settings.modelControlMode,
@@ -137,7 +146,10 @@ export async function startServer(
   });
   // Rollouts live in the gateway's store (shared by replicas); without a store there are none.
   const rollouts = gateway.store && startRollouts(gateway.store, service, metrics, logger, settings);
-  if (rollouts) await rollouts.start();
+  if (rollouts) {
+    retention.controller = rollouts.controller;
+    await rollouts.controller.start();
+  }
   // SageMaker's and Vertex AI's contracts (docs/deploy/), beside /v2 on the same port.
   const platforms = platformRoutes(service, logger, settings);
   const app = createRestApp({
@@ -221,7 +233,8 @@ export async function startServer(
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs).unref());
       await Promise.race([service.idle(), timeout]);
       await Promise.race([Promise.all([app.close(), grpc.close(settings.shutdownTimeoutMs)]), timeout]);
-      rollouts?.stop();
+      rollouts?.controller.stop();
+      rollouts?.retention.stop();
       await gateway.close();
       await control.stop();
       await models.unloadAll();
@@ -238,15 +251,30 @@ function isLocalRepository(location: string): boolean {
   return isAbsolute(location) && !location.includes('://');
 }
 
-/** The rollout controller over the store, its metrics and log lines, attached to the service. */
+/**
+ * The rollout controller over the store, its metrics and log lines, attached to the service, and
+ * the watcher that unloads a promote's previous version when its rollback window ends.
+ */
 function startRollouts(
   store: Store,
   service: InferenceService,
   metrics: Metrics,
   logger: Logger,
   settings: Settings,
-): RolloutController {
+): { controller: RolloutController; retention: RetentionWatcher } {
   const m = metrics.rollout;
+  const retention = new RetentionWatcher({
+    reread: async (model) => {
+      await controller.refresh();
+      return controller.state(model);
+    },
+    configOf: (model) => service.models.get(model)?.config,
+    retire: (model, version, reason) => retireVersion(service.models, model, version, reason),
+    retired: (model, version, reason) => logger.info({ model, version, reason }, 'rollout: version retired'),
+    kept: (model, version, why) =>
+      logger.info({ model, version, why }, 'rollout: rollback window ended; the version stays loaded'),
+    failed: (model, err) => logger.error({ model, err }, 'rollout: retiring the previous version failed'),
+  });
   const controller = new RolloutController({
     store,
     retainMs: settings.rolloutRetainMs,
@@ -254,6 +282,7 @@ function startRollouts(
     events: {
       routed: (model, version, arm) => m.routedTo(model, version, arm),
       changed: (s, prev) => {
+        retention.adopted(s);
         m.state(s.model, s.phase, s.candidate, s.percent, prev?.candidate);
         if (prev?.phase !== s.phase || prev.candidate !== s.candidate) {
           const { model, phase, production, candidate, percent, reason } = s;
@@ -274,5 +303,5 @@ function startRollouts(
     shadow: (r) => m.shadowSink(r),
     fallback: (model, from) => m.fellBack(model, from),
   });
-  return controller;
+  return { controller, retention };
 }

@@ -1,7 +1,8 @@
 /**
  * The rollout commands of the admin API (admin token, like every /admin route; docs/lifecycle.md):
  *   GET  /admin/rollouts                  every model's rollout
- *   GET  /admin/rollouts/:model           one, with both versions' live windows on this replica
+ *   GET  /admin/rollouts/:model           one, with both versions' live windows on this replica and,
+ *                                         after promote, the previous version's state here
  *   POST /admin/rollouts/:model           start a canary or change its shares {version, percent, …}
  *   POST /admin/rollouts/:model/promote   production := the candidate
  *   POST /admin/rollouts/:model/rollback  traffic back to production {reason?}
@@ -107,11 +108,18 @@ function rolloutRoutes(admin: FastifyInstance, opts: RolloutAdminOptions): void 
     await controller().refresh();
     const s = controller().state(model);
     if (!s) throw new InferdError('not_found', `model '${model}' has no rollout`);
-    return { ...publicRollout(s), windows: controller().windowsOf(model) ?? null };
+    return {
+      ...publicRollout(s),
+      windows: controller().windowsOf(model) ?? null,
+      previous: previousHere(service, s),
+    };
   });
   admin.post('/rollouts/:model', async (req, reply) => {
     const model = modelOf(req.params);
     const b = jsonBody(startBody, req.body);
+    // Production defaults to what the stored rollout settled on: read it first, as another replica
+    // may have rolled back or promoted since this one last read it.
+    await controller().refresh();
     // Both versions must be READY now: a canary of a version that cannot answer fails everyone.
     const candidate = service.readyVersion(model, b.version);
     const production =
@@ -157,6 +165,16 @@ function rolloutRoutes(admin: FastifyInstance, opts: RolloutAdminOptions): void 
       before?.phase === 'promoted' ? aliasMoved(opts, model, s.production, by, s.reason) : undefined;
     return { ...publicRollout(s), ...(alias ? { alias } : {}) };
   });
+}
+
+/**
+ * After a promote, the previous version as this replica has it: READY while retained, then
+ * UNLOADING / UNAVAILABLE with the reason once retired (service/rollout/retention.ts).
+ */
+function previousHere(service: InferenceService, s: RolloutState): Record<string, string> | null {
+  if (s.phase !== 'promoted') return null;
+  const v = service.models.get(s.model)?.versions.get(s.production);
+  return v ? { version: v.version, state: v.state, reason: v.reason } : null;
 }
 
 /**

@@ -23,6 +23,7 @@ import { applyTuning, autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-comple
 import { execUs } from '../runtime/tuning.js';
 import { readOutputLabels } from './labels.js';
 import { runWarmup, warmupSamples } from './warmup.js';
+import { placeRetired, retiredAmong } from './version-retire.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
 export interface ModelEntry {
@@ -56,6 +57,11 @@ export interface ManagerOptions {
   defaultMaxBatchSize?: number;
   /** Warm models without `model_warmup` with one synthetic request (warmup.ts); default true. */
   syntheticWarmup?: boolean;
+  /**
+   * Why a version the policy selects stays unloaded (a finished rollout retired it:
+   * version-retire.ts), or undefined to load it. Asked at every load and reload.
+   */
+  retiredVersion?: (model: string, version: string, config: ModelConfig) => string | undefined;
 }
 
 /**
@@ -205,7 +211,7 @@ export class ModelManager {
    * reason (loaded(): false); it throws only for what is not the model's own fault.
    */
   load(name: string, override?: ModelSnapshot): Promise<void> {
-    return this.serialise(name, () => this.doLoad(name, override));
+    return this.exclusive(name, () => this.doLoad(name, override));
   }
 
   /** Whether a version of the model serves; else the reason its last load failed. */
@@ -220,14 +226,15 @@ export class ModelManager {
   }
 
   unload(name: string): Promise<void> {
-    return this.serialise(name, () => this.doUnload(name));
+    return this.exclusive(name, () => this.doUnload(name));
   }
 
   async unloadAll(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => this.unload(n)));
   }
 
-  private async serialise<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` after every earlier load, unload or retirement of the model has finished. */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(name) ?? Promise.resolve();
     const next = prev.then(fn, fn);
     this.locks.set(
@@ -274,9 +281,12 @@ export class ModelManager {
       const code = err instanceof InferdError ? err.code : 'invalid_config';
       throw new InferdError(code, entry.error, { cause: err });
     }
+    const retired = retiredAmong(versions, (v) => this.opts.retiredVersion?.(name, v, cfg));
     // Load every selected version before touching the ones that serve now.
     const fresh = await Promise.all(
-      versions.map((v) => this.loadVersion(name, String(v), () => snapshot.fetchVersion(v), cfg)),
+      versions
+        .filter((v) => !retired.has(String(v)))
+        .map((v) => this.loadVersion(name, String(v), () => snapshot.fetchVersion(v), cfg)),
     );
     // From here to the swap nothing awaits: the check of calls and the swap are one step, so two
     // pipelines that load at once cannot both pass it and close a cycle between them.
@@ -317,13 +327,19 @@ export class ModelManager {
         retiring.push(old);
       }
     }
+    const metrics = this.opts.metrics;
+    const retireAfter = placeRetired(retired, entry.versions, next, { name, config: cfg, metrics });
     for (const [version, old] of entry.versions) if (!next.has(version)) retiring.push(old);
     entry.config = cfg;
     entry.error =
       fresh.every((v) => !v.ready) && !keepServing ? fresh.map((v) => v.reason).join('; ') : undefined;
     entry.unloaded = false;
     entry.versions = next; // the swap: new requests now resolve to the new versions
-    await Promise.all([...refused, ...retiring.map((v) => v.retire('replaced by a reload'))]);
+    await Promise.all([
+      ...refused,
+      ...retiring.map((v) => v.retire('replaced by a reload')),
+      ...retireAfter.map((retire) => retire()),
+    ]);
   }
 
   private async loadVersion(

@@ -35,6 +35,11 @@ export class ModelVersion {
   drift: DriftWindow | undefined;
   /** Classification labels per output name (labels.ts), for the classification extension. */
   outputLabels: ReadonlyMap<string, readonly string[]> | undefined;
+  /**
+   * Unloaded on purpose while the model serves on (a finished rollout retired it: version-retire.ts):
+   * not a failure, so strict readiness does not wait for it.
+   */
+  retired = false;
   /** False once a newer load of the same version owns the (model, version) metric labels. */
   private reportsState = true;
 
@@ -63,6 +68,14 @@ export class ModelVersion {
   }
 
   /**
+   * Leaving (UNLOADING) with its scheduler still open: a request admitted while the version was
+   * READY whose body arrives now still runs on it (retire() drains until nothing is pending).
+   */
+  get draining(): boolean {
+    return this.state === 'UNLOADING' && this.scheduler?.closed === false;
+  }
+
+  /**
    * Refuses a version that loaded but must not serve (e.g. it closes a call cycle): UNAVAILABLE at
    * once, then its backend is released. It never took a request.
    */
@@ -78,8 +91,9 @@ export class ModelVersion {
   async retire(reason: string): Promise<void> {
     if (this.state === 'UNAVAILABLE' || this.state === 'UNLOADING') return;
     this.setState('UNLOADING', reason);
-    if (this.scheduler) await this.scheduler.idle();
-    this.scheduler?.close(`model '${this.name}' version ${this.version} is unloaded`);
+    // Until nothing is queued or running: a request admitted while READY may still arrive (draining).
+    while (this.scheduler && this.scheduler.pending > 0) await this.scheduler.idle();
+    this.scheduler?.close(`model '${this.name}' version ${this.version} is unloaded: ${reason}`);
     await this.backend?.unload();
     this.backend = undefined;
     this.setState('UNAVAILABLE', reason);

@@ -119,6 +119,11 @@ export class Scheduler {
   }
   private inFlightRequests = 0;
 
+  /** True once close() was called: enqueue refuses. */
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
   /**
    * True when `enqueue` would refuse with `queue_full` right now. Transports check it before reading
    * a request body, so that shedding load costs no body parsing (a 20 KB JSON body of 1024 floats

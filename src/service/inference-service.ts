@@ -25,7 +25,7 @@ import { toJob } from './job.js';
 import { classCounts, classify } from './classification.js';
 import type { ResponseCache } from './response-cache.js';
 import type { RolloutController } from './rollout/controller.js';
-import { settledVersion } from './rollout/state.js';
+import { productionNow, settledVersion } from './rollout/state.js';
 import { copyInputs, runShadow, type ShadowSink } from './shadow.js';
 
 /** Per-request timing, for logs and transports. */
@@ -148,8 +148,8 @@ export class InferenceService implements ModelInvoker {
   /**
    * The version a request runs on. An unversioned request to a model in a rollout goes where the
    * rollout sends it (the canary arm by `stickyKey`, or the promoted / rolled-back-to version),
-   * falling back to the router's default when that version cannot serve; a named version or alias
-   * bypasses the rollout.
+   * falling back to the router's default when that version cannot serve; the `production` alias is
+   * the rollout's production; any other alias or a version number bypasses the rollout.
    */
   private pick(name: string, version: string | undefined, stickyKey: string | undefined): ReadyVersion {
     const r = this.rollout?.controller;
@@ -160,6 +160,13 @@ export class InferenceService implements ModelInvoker {
         const v = this.router.entry(name).versions.get(routed);
         if (v && isReady(v)) return v;
       }
+    }
+    // The `production` alias named in a request follows the rollout too: promote and rollback move
+    // it in config.json, but the loaded config keeps the old one until the model is reloaded (and
+    // a promote's previous version is unloaded once its window ends).
+    if (r && version === 'production' && r.state(name)) {
+      const v = this.router.entry(name).versions.get(productionNow(r.state(name)) ?? '');
+      if (v && isReady(v)) return v;
     }
     return this.router.resolve(name, version);
   }
@@ -190,7 +197,10 @@ export class InferenceService implements ModelInvoker {
     if (!this.info.strictReadiness) return true;
     return this.models
       .all()
-      .every((e) => e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready)));
+      .every(
+        (e) =>
+          e.unloaded || (e.versions.size > 0 && [...e.versions.values()].every((v) => v.ready || v.retired)),
+      );
   }
 
   markStarted(): void {
@@ -351,11 +361,13 @@ export class InferenceService implements ModelInvoker {
     const held = admitted && TARGETS.get(admitted);
     const stickyKey = opts.requestKey ?? req.id;
     const rollout = internal ? undefined : this.rollout;
-    const mv = held?.ready
-      ? held
-      : rollout
-        ? this.pick(req.modelName, req.modelVersion, stickyKey)
-        : this.router.resolve(req.modelName, req.modelVersion);
+    // Admitted while READY: runs there even if the version started unloading since (it drains).
+    const mv =
+      held && (held.ready || held.draining)
+        ? held
+        : rollout
+          ? this.pick(req.modelName, req.modelVersion, stickyKey)
+          : this.router.resolve(req.modelName, req.modelVersion);
     const started = performance.now();
     let retry: { version: string; req: InferenceRequest } | undefined;
     this.inflight += 1;

@@ -60,6 +60,13 @@ async function call(
   return json;
 }
 
+/** The previous version's state on the server asked (status after a promote), if it sent one. */
+function previousLine(p: unknown): string {
+  if (!p || typeof p !== 'object') return '';
+  const { version, state, reason } = p as Record<string, unknown>;
+  return `\n  previous version ${String(version)} on this server: ${String(state)}${reason ? ` (${String(reason)})` : ''}`;
+}
+
 /** One line per rollout: what a person reads; --json for scripts. */
 function print(f: ServerFlags, r: Record<string, unknown>): void {
   if (f.json) {
@@ -71,6 +78,7 @@ function print(f: ServerFlags, r: Record<string, unknown>): void {
       `canary=${String(r.percent)}% shadow=${String(r.shadow_percent)}% revision=${String(r.revision)}\n` +
       `  ${String(r.reason)} (by ${String(r.by)}, ${String(r.updated_at)})` +
       (r.retain_until ? `\n  previous version retained until ${String(r.retain_until)}` : '') +
+      previousLine(r.previous) +
       (r.alias ? `\n  alias: ${String(r.alias)}` : '') +
       '\n',
   );

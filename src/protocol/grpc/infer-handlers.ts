@@ -11,7 +11,9 @@
  * With API keys required on /v2 inference (access policy), each request (each message on a
  * stream) passes the customer gate: key from the `authorization` metadata, scope, plan limits with
  * the plan's payload limit on the message's size on the wire, and a usage record committed before
- * the answer. Unary answers carry the rate-limit headers as trailing metadata.
+ * the answer. Unary answers carry the rate-limit headers as trailing metadata, and the version that
+ * answered in `x-model-version` (initial and trailing metadata; a stream's answers name it in their
+ * messages' model_version, as a stream's metadata is one for all its requests).
  *
  * Backpressure: a stream stops taking requests (HTTP/2 flow control then holds the client back)
  * while MAX_STREAM_INFLIGHT of its requests are running, and while its responses are not being
@@ -130,6 +132,25 @@ function trailerOf(headers: Record<string, string>): grpc.Metadata {
   return md;
 }
 
+/** The metadata key naming the version that answered, as the REST header (canary visibility). */
+const VERSION_KEY = 'x-model-version';
+
+/**
+ * A unary answer with the version that computed it in `x-model-version`, in the initial metadata
+ * (sent with the response) and in the trailers (beside the rate-limit headers), as REST sends it
+ * as a header: a client sees its canary arm without decoding the message.
+ */
+function answer(
+  call: grpc.ServerUnaryCall<WireInferRequest, WireInferResponse>,
+  callback: grpc.sendUnaryData<WireInferResponse>,
+  res: WireInferResponse,
+  headers: Record<string, string> = {},
+): void {
+  const version: Record<string, string> = res.model_version ? { [VERSION_KEY]: res.model_version } : {};
+  if (!call.cancelled) call.sendMetadata(trailerOf(version));
+  callback(null, res, trailerOf({ ...headers, ...version }));
+}
+
 async function runOne(
   service: InferenceService,
   wire: WireInferRequest,
@@ -206,13 +227,13 @@ export function inferHandlers(
   ): void => {
     if (!gate) {
       runOne(service, call.request, callContext(call), log('ModelInfer')).then(
-        (res) => callback(null, res),
+        (res) => answer(call, callback, res),
         (err: unknown) => callback(toServiceError(err, logger)),
       );
       return;
     }
     serve(call.request, call.metadata, callContext(call), log('ModelInfer')).then((o) => {
-      if (o.error === undefined) callback(null, o.response, trailerOf(o.headers));
+      if (o.error === undefined) answer(call, callback, o.response!, o.headers);
       else callback(toServiceError(o.error, logger, o.headers));
     });
   };

@@ -71,3 +71,11 @@ export function settledVersion(s: RolloutState | undefined): string | undefined 
   if (s.phase === 'rolled_back') return s.production;
   return undefined;
 }
+
+/**
+ * The version the rollout holds to be `production` now: the canary's production, the promoted
+ * candidate, or the version a rollback returned to. undefined = no rollout.
+ */
+export function productionNow(s: RolloutState | undefined): string | undefined {
+  return s?.phase === 'canary' ? s.production : settledVersion(s);
+}
