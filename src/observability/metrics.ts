@@ -4,6 +4,7 @@
  */
 import client from 'prom-client';
 import { TritonMetrics } from './triton-metrics.js';
+import { CounterFamily, HistogramFamily } from './fast-family.js';
 import { RolloutMetrics } from './rollout-metrics.js';
 import type { ModelLabels, PendingCell } from './metric-cells.js';
 import type { DriftWindow } from './drift-window.js';
@@ -20,7 +21,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 export class Metrics {
   readonly registry = new client.Registry();
 
-  readonly requestSuccess = new client.Counter<ModelLabels>({
+  readonly requestSuccess = new CounterFamily<ModelLabels>({
     name: 'inferd_request_success_total',
     help: 'Inference requests that succeeded',
     labelNames: ['model', 'version'],
@@ -34,7 +35,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly requestDuration = new client.Histogram<ModelLabels>({
+  readonly requestDuration = new HistogramFamily<ModelLabels>({
     name: 'inferd_request_duration_seconds',
     help: 'End-to-end inference request duration inside the server',
     labelNames: ['model', 'version'],
@@ -42,7 +43,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly queueDuration = new client.Histogram<ModelLabels>({
+  readonly queueDuration = new HistogramFamily<ModelLabels>({
     name: 'inferd_queue_duration_seconds',
     help: 'Time a request waited in the scheduler queue',
     labelNames: ['model', 'version'],
@@ -50,7 +51,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly computeDuration = new client.Histogram<ModelLabels>({
+  readonly computeDuration = new HistogramFamily<ModelLabels>({
     name: 'inferd_compute_duration_seconds',
     help: 'Time of one model execution (batch), including moving tensors to and from the worker',
     labelNames: ['model', 'version'],
@@ -58,7 +59,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly batchSize = new client.Histogram<ModelLabels>({
+  readonly batchSize = new HistogramFamily<ModelLabels>({
     name: 'inferd_batch_size',
     help: 'Batch rows per model execution',
     labelNames: ['model', 'version'],
@@ -66,14 +67,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly inferenceCount = new client.Counter<ModelLabels>({
+  readonly inferenceCount = new CounterFamily<ModelLabels>({
     name: 'inferd_inference_count_total',
     help: 'Batch rows inferred (Triton inference_count)',
     labelNames: ['model', 'version'],
     registers: [this.registry],
   });
 
-  readonly executionCount = new client.Counter<ModelLabels>({
+  readonly executionCount = new CounterFamily<ModelLabels>({
     name: 'inferd_execution_count_total',
     help: 'Model executions (Triton execution_count); inference/execution = average batch',
     labelNames: ['model', 'version'],

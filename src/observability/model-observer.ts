@@ -4,6 +4,7 @@ import type { FailureReason, SchedulerObserver } from '../scheduler/observer.js'
 import { VersionStats } from './stats.js';
 import type { Metrics } from './metrics.js';
 import type { PendingCell } from './metric-cells.js';
+import type { CounterCell, HistogramCell } from './fast-family.js';
 import type { TritonVersionMetrics } from './triton-metrics.js';
 
 const NS_PER_S = 1e9;
@@ -14,6 +15,16 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
   private readonly pending: PendingCell;
   /** Triton's names, when /metrics exposes them. */
   private readonly triton?: TritonVersionMetrics;
+  /** This version's cells of the per-request families, bound once (fast-family.ts). */
+  private readonly cells: {
+    batchSize: HistogramCell;
+    inferenceCount: CounterCell;
+    executionCount: CounterCell;
+    computeDuration: HistogramCell;
+    queueDuration: HistogramCell;
+    requestSuccess: CounterCell;
+    requestDuration: HistogramCell;
+  };
 
   constructor(
     private readonly metrics: Metrics,
@@ -24,6 +35,16 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
     this.labels = { model, version };
     this.pending = metrics.pendingCell(this.labels);
     this.triton = metrics.triton?.forVersion(this.labels);
+    const l = this.labels;
+    this.cells = {
+      batchSize: metrics.batchSize.cell(l),
+      inferenceCount: metrics.inferenceCount.cell(l),
+      executionCount: metrics.executionCount.cell(l),
+      computeDuration: metrics.computeDuration.cell(l),
+      queueDuration: metrics.queueDuration.cell(l),
+      requestSuccess: metrics.requestSuccess.cell(l),
+      requestDuration: metrics.requestDuration.cell(l),
+    };
   }
 
   pendingChanged(pending: number): void {
@@ -32,23 +53,24 @@ export class ModelObserver implements SchedulerObserver, BackendEvents {
 
   executed(rows: number, requests: number, inputNs: number, inferNs: number, outputNs: number): void {
     this.stats.recordExecution(rows, requests, inputNs, inferNs, outputNs);
-    this.metrics.batchSize.observe(this.labels, rows);
-    this.metrics.inferenceCount.inc(this.labels, rows);
-    this.metrics.executionCount.inc(this.labels);
-    this.metrics.computeDuration.observe(this.labels, (inputNs + inferNs + outputNs) / NS_PER_S);
+    const c = this.cells;
+    c.batchSize.observe(rows);
+    c.inferenceCount.value += rows;
+    c.executionCount.value += 1;
+    c.computeDuration.observe((inputNs + inferNs + outputNs) / NS_PER_S);
     this.triton?.executed(rows, requests, inputNs, inferNs, outputNs);
   }
 
   dequeued(queueNs: number): void {
     this.stats.recordQueue(queueNs);
-    this.metrics.queueDuration.observe(this.labels, queueNs / NS_PER_S);
+    this.cells.queueDuration.observe(queueNs / NS_PER_S);
     this.triton?.dequeued(queueNs);
   }
 
   succeeded(totalNs: number): void {
     this.stats.recordRequest(true, totalNs);
-    this.metrics.requestSuccess.inc(this.labels);
-    this.metrics.requestDuration.observe(this.labels, totalNs / NS_PER_S);
+    this.cells.requestSuccess.value += 1;
+    this.cells.requestDuration.observe(totalNs / NS_PER_S);
     this.triton?.succeeded(totalNs);
   }
 
