@@ -7,7 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { maxBatchSizeGiven } from '../../src/core/model-config.js';
 import { parseConfigFile } from '../../src/repository/config-file.js';
+import { MAX_TUNED_BATCH } from '../../src/runtime/tuning.js';
 
 /** The CPU limit every inferd pod runs with (the KServe runtime's; the plain Deployment matches it). */
 function podCpuLimit(): number {
@@ -23,10 +25,14 @@ export function pendingTarget(model: string): number {
     { name: 'config.json', text: readFileSync(`models/${model}/config.json`, 'utf8') },
     model,
   );
-  if (cfg.max_batch_size === 0) return podCpuLimit();
+  // A config without max_batch_size is self-tuned at load (src/runtime/tuning.ts): the largest
+  // calibrated batch within the budget, at most MAX_TUNED_BATCH; spam on 2 vCPUs calibrates to 64
+  // rows and one instance (bench/results/spam-defaults.md).
+  const maxBatch = maxBatchSizeGiven(cfg) ? cfg.max_batch_size : MAX_TUNED_BATCH;
+  if (maxBatch === 0) return podCpuLimit();
   // No instance_group: one execution at a time (src/core/model-config.ts).
   const instances = (cfg.instance_group ?? [{ count: 1 }]).reduce((n, g) => n + g.count, 0);
-  return (cfg.max_batch_size * instances) / 2;
+  return (maxBatch * instances) / 2;
 }
 
 /** The metric every autoscaler here reads. */
