@@ -48,31 +48,38 @@ describe('scheduler', () => {
   };
 
   it('batches form and every response equals the unbatched result', async () => {
-    const before = stats('add');
     const n = 16;
-    const responses = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        fetch(server.httpUrl + '/v2/models/add/infer', {
-          method: 'POST',
-          headers: json,
-          body: JSON.stringify({
-            inputs: [
-              { name: 'a', shape: [1, 4], datatype: 'FP32', data: [i, i, i, i] },
-              { name: 'b', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] },
-            ],
-          }),
-        }).then((r) => r.json() as Promise<{ outputs: Array<{ name: string; data: number[] }> }>),
-      ),
-    );
-    responses.forEach((r, i) => {
-      assert.deepEqual(r.outputs.find((o) => o.name === 'sum')!.data, [i + 1, i + 2, i + 3, i + 4]);
-      assert.deepEqual(r.outputs.find((o) => o.name === 'diff')!.data, [i - 1, i - 2, i - 3, i - 4]);
-    });
-    const after = stats('add');
-    const executions = after.execution_count - before.execution_count;
-    assert.equal(after.inference_count - before.inference_count, n);
+    // A burst of n requests: every answer must equal the unbatched result. Whether they arrive
+    // within the 2 ms window depends on the machine's load (a busy CI host spread one burst over
+    // more than that), so up to three bursts are sent until one forms a batch.
+    const burst = async (): Promise<number> => {
+      const before = stats('add');
+      const responses = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          fetch(server.httpUrl + '/v2/models/add/infer', {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({
+              inputs: [
+                { name: 'a', shape: [1, 4], datatype: 'FP32', data: [i, i, i, i] },
+                { name: 'b', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] },
+              ],
+            }),
+          }).then((r) => r.json() as Promise<{ outputs: Array<{ name: string; data: number[] }> }>),
+        ),
+      );
+      responses.forEach((r, i) => {
+        assert.deepEqual(r.outputs.find((o) => o.name === 'sum')!.data, [i + 1, i + 2, i + 3, i + 4]);
+        assert.deepEqual(r.outputs.find((o) => o.name === 'diff')!.data, [i - 1, i - 2, i - 3, i - 4]);
+      });
+      const after = stats('add');
+      assert.equal(after.inference_count - before.inference_count, n);
+      return after.execution_count - before.execution_count;
+    };
+    let executions = n;
+    for (let attempt = 0; attempt < 3 && executions >= n; attempt++) executions = await burst();
     assert.ok(executions < n, `expected fewer executions than ${n} requests, got ${executions}`);
-    assert.ok(after.batch_stats.some((b) => b.batch_size > 1));
+    assert.ok(stats('add').batch_stats.some((b) => b.batch_size > 1));
   });
 
   it('a full queue refuses at once with 503 queue_full and Retry-After', async () => {
