@@ -7,7 +7,7 @@
  * Writes bench/results/rollout-shadow-<share>.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { slowModel, writeModel } from '../../test/fixtures/repository.js';
@@ -123,7 +123,7 @@ try {
 
 Issue #17's acceptance line: "shadow adds no more than 5% to the primary p50 at moderate load".
 
-- Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'} (shared with other sessions), Node ${process.version}
+- Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'} (load average at the end ${loadavg()[0]!.toFixed(2)}), Node ${process.version}
 - Model: \`slowModel(1, ${ROWS})\` from test/fixtures/repository.ts (Expand to ${ROWS}×1024, one 1024×1024 MatMul), versions 1 and 2 identical, both loaded
 - Load: open loop, ${RATE} req/s for ${SECONDS} s per phase, REST JSON, one server process (\`inferd serve --auth off --admin-token …\`), the client in another process
 - Phases alternate in one run: off (no rollout) and shadow ${SHADOW}% (\`percent 0, shadow_percent ${SHADOW}\`: that share of requests is mirrored to version 2), ${ROUNDS} rounds after a warm-up phase
@@ -135,7 +135,7 @@ ${rows.join('\n')}
 
 **Median p50: off ${median(off).toFixed(2)} ms, ${MODE} ${median(on).toFixed(2)} ms, ratio ${ratio.toFixed(3)}** (${((ratio - 1) * 100).toFixed(1)}%).
 
-Mirrors over the run: ${mirrors || 'none'} (a mirror is shed when another request is in flight or the candidate has anything queued or running).
+Mirrors over the run: ${mirrors || 'none'} (a mirror is shed when another request is in flight, the candidate has anything queued or running, or its background lane is busy or still starting; on ONNX it computes at SCHED_IDLE on one thread).
 `;
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/rollout-shadow-${CONTROL ? 'control' : SHADOW}.md`, md);

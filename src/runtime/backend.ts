@@ -54,6 +54,12 @@ export interface Backend {
   readonly tuning?: BackendTuning;
   /** Executions so far by where they ran (ONNX: worker threads, or inline on the event loop). */
   readonly placements?: { readonly worker: number; readonly inline: number };
+  /**
+   * Runs an execution nobody waits for (a shadow mirror) where it cannot slow the real ones, or
+   * returns undefined when it cannot now (the caller drops it). Absent = no such place: callers
+   * use the scheduler. Inputs as for `infer`.
+   */
+  background?(inputs: Tensor[], outputNames?: string[]): Promise<Tensor[]> | undefined;
   /** Executions that may run at once (instances); the scheduler never exceeds it. Default: the config's instance count. */
   readonly concurrency?: number;
   /** Releases sessions and workers. Idempotent. */

@@ -1,8 +1,10 @@
 /**
  * Shadow requests: a copy of a request production answers, run on the candidate after the primary
  * answer is written, never awaited by it and never returned. Shed first: when any other request is
- * in flight or the candidate's scheduler has anything queued or running, the mirror is dropped
- * (counted) rather than queued, so shadow work never waits in front of, or beside, real traffic.
+ * in flight, the candidate's scheduler has anything queued or running, or its background lane is
+ * busy or still starting, the mirror is dropped (counted) rather than queued, so shadow work never
+ * waits in front of real traffic; on the ONNX backend it computes at idle priority, so a request
+ * arriving while it runs gets the cores.
  */
 import { BytesData } from '../core/bytes-data.js';
 import type { InferenceRequest, Tensor } from '../core/tensor.js';
@@ -73,12 +75,28 @@ export function runShadow(
       sink({ ...base, outcome: 'failed' });
       return;
     }
-    candidate.scheduler.enqueue(job).then(
-      (result) =>
+    // A backend with a background lane (ONNX: an idle-priority session) runs the mirror beside the
+    // scheduler, where it cannot take a core from real requests; others queue it on the scheduler.
+    let run: Promise<readonly Tensor[]> | undefined;
+    if (candidate.backend?.background) {
+      try {
+        run = candidate.backend.background(job.inputs, job.outputNames);
+      } catch {
+        run = Promise.reject(new Error('background run failed'));
+      }
+      if (!run) {
+        sink({ ...base, outcome: 'shed' });
+        return;
+      }
+    } else {
+      run = candidate.scheduler.enqueue(job).then((r) => r.outputs);
+    }
+    run.then(
+      (outputs) =>
         sink({
           ...base,
           outcome: 'compared',
-          agreement: compareOutputs(primaryOutputs, result.outputs),
+          agreement: compareOutputs(primaryOutputs, outputs),
           latencyMs: performance.now() - started,
         }),
       () => sink({ ...base, outcome: 'failed', latencyMs: performance.now() - started }),

@@ -226,7 +226,19 @@ describe('Triton repository: config.pbtxt and config.json serve the same', () =>
   });
 
   it('both forms behave and report identically', () => {
-    assert.deepEqual(seen.pbtxt, seen.json);
+    // The no-config model's batch window is calibrated from timings taken at each load, so the
+    // two loads agree only on its presence; everything else must match exactly.
+    const calibrated = (s: Record<string, unknown>) => {
+      const cfg = structuredClone(s);
+      const db = (cfg.autoConfig as { body: { dynamic_batching?: Record<string, unknown> } }).body
+        .dynamic_batching;
+      assert.ok(
+        db && typeof db.max_queue_delay_microseconds === 'number' && db.max_queue_delay_microseconds > 0,
+      );
+      delete db.max_queue_delay_microseconds;
+      return cfg;
+    };
+    assert.deepEqual(calibrated(seen.pbtxt!), calibrated(seen.json!));
   });
 
   it('the config is served in Triton JSON shape', () => {

@@ -24,6 +24,7 @@ import type { SessionSettings } from './protocol.js';
 import { fromWire, toWire } from './convert.js';
 import { OnnxInstance } from './instance.js';
 import { InlineInstance } from './inline.js';
+import { BackgroundLane } from './background-lane.js';
 
 /** A worker-thread instance or the inline one: what the backend hands executions to. */
 type ModelInstance = OnnxInstance | InlineInstance;
@@ -101,7 +102,16 @@ class OnnxBackend implements Backend {
     private readonly modelName: string,
     readonly tuning?: BackendTuning,
     private readonly idle?: IdleLane,
+    private readonly lane?: BackgroundLane,
   ) {}
+
+  background(inputs: Tensor[], outputNames?: string[]): Promise<Tensor[]> | undefined {
+    const names = outputNames ?? this.metadata.outputs.map((o) => o.name);
+    const shapes = inputs.map((t) => ({ name: t.name, shape: t.shape }));
+    return this.lane?.run(inputs, names)?.catch((err: unknown) => {
+      throw runFailure(err, { model: this.modelName, inputs: shapes, declared: this.metadata.inputs });
+    });
+  }
 
   /** ONNX Runtime's string tensors are JS strings: BYTES must be UTF-8 to reach it unaltered. */
   readonly bytesAsText = true;
@@ -139,7 +149,10 @@ class OnnxBackend implements Backend {
   }
 
   async unload(): Promise<void> {
-    await Promise.all([...this.instances, ...(this.idle ? [this.idle.instance] : [])].map((i) => i.stop()));
+    await Promise.all([
+      ...[...this.instances, ...(this.idle ? [this.idle.instance] : [])].map((i) => i.stop()),
+      this.lane?.stop(),
+    ]);
   }
 
   /** The least loaded live instance with room, reserved at once so that two callers in one tick never overfill one. */
@@ -435,6 +448,12 @@ export const onnxBackend: BackendFactory = {
       ctx.modelName,
       tuning,
       idle,
+      // Not for CUDA: a second device session is not the cheap idle-priority copy this is.
+      base.executionProvider === 'cpu'
+        ? new BackgroundLane(base, (reason) =>
+            ctx.logger.warn({ model: ctx.modelName, version: ctx.version, reason }, 'background lane failed'),
+          )
+        : undefined,
     );
   },
 };

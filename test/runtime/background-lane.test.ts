@@ -1,0 +1,101 @@
+/**
+ * The ONNX backend's background lane (shadow mirrors): started on first use, it declines while it
+ * starts and while it computes, answers as the model does, runs on a SCHED_IDLE thread, and never
+ * touches the instances real requests use.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pino from 'pino';
+import { parseModelConfig } from '../../src/core/model-config.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { onnxBackend } from '../../src/runtime/onnx/backend.js';
+import { buildModel } from '../../src/training/graph-builder.js';
+
+/** y = 3x − 1 over FP32 [N, 4]. */
+function affine(): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 4] }],
+    outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 4] }],
+    initializers: [
+      { name: 'three', type: 'FLOAT', dims: [], values: [3] },
+      { name: 'one', type: 'FLOAT', dims: [], values: [1] },
+    ],
+    nodes: [
+      { op: 'Mul', inputs: ['x', 'three'], outputs: ['x3'] },
+      { op: 'Sub', inputs: ['x3', 'one'], outputs: ['y'] },
+    ],
+  });
+}
+
+const rows = (n: number): Tensor => ({
+  name: 'x',
+  datatype: 'FP32',
+  shape: [n, 4],
+  data: Float32Array.from({ length: n * 4 }, (_, i) => i),
+});
+
+/** Threads of this process whose scheduling policy is SCHED_IDLE (5), from /proc (Linux only). */
+function idleThreads(): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (/^policy\s*:\s*5$/m.test(readFileSync(`/proc/self/task/${tid}/sched`, 'utf8'))) n++;
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return n;
+}
+
+test('background lane: cold start declines, then runs mirrors at idle priority, one at a time', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inferd-bg-lane-'));
+  mkdirSync(join(dir, '1'));
+  writeFileSync(join(dir, '1', 'model.onnx'), affine());
+  const config = parseModelConfig(
+    {
+      max_batch_size: 8,
+      instance_group: [{ count: 1 }],
+      onnxruntime: { intra_op_num_threads: 2, pipeline_depth: 1 },
+    },
+    'affine',
+    [onnxBackend.configSection!],
+  );
+  const backend = await onnxBackend.load({
+    modelName: 'affine',
+    version: '1',
+    versionDir: join(dir, '1'),
+    config,
+    invoker: { infer: () => Promise.reject(new Error('no calls')) } as never,
+    logger: pino({ level: 'silent' }),
+  });
+  t.after(() => backend.unload());
+  assert.ok(backend.background, 'the ONNX backend has a background lane');
+  const linux = process.platform === 'linux';
+  const idleBefore = linux ? idleThreads() : 0;
+
+  assert.equal(backend.background([rows(2)]), undefined, 'a cold lane declines and starts');
+  let run: Promise<Tensor[]> | undefined;
+  for (let i = 0; i < 400 && !run; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    run = backend.background([rows(2)]);
+  }
+  assert.ok(run, 'the lane came up within 10 s');
+  assert.equal(backend.background([rows(1)]), undefined, 'busy: a second mirror is declined, not queued');
+  const [y] = await run;
+  assert.deepEqual([...(y!.data as Float32Array)], [-1, 2, 5, 8, 11, 14, 17, 20]);
+  assert.deepEqual(backend.placements, { worker: 0, inline: 0 }, 'no real instance ran it');
+
+  // Same answer as the real path.
+  const [real] = await backend.infer([rows(2)]);
+  assert.deepEqual([...(real!.data as Float32Array)], [...(y!.data as Float32Array)]);
+
+  if (linux) assert.ok(idleThreads() > idleBefore, 'the lane computes on a SCHED_IDLE thread');
+
+  // Free again once the answer is back; a wrong input is a clear error, not a crash.
+  const bad = backend.background([{ name: 'x', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }]);
+  assert.ok(bad);
+  await assert.rejects(bad, /x|shape|dimension/i);
+});
