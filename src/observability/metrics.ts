@@ -11,6 +11,7 @@ import type { DriftWindow } from './drift-window.js';
 
 /** How a feedback compared with its prediction (inferd_feedback_total's `outcome`). */
 type FeedbackOutcome = 'correct' | 'incorrect' | 'unscored';
+type Placements = { readonly worker: number; readonly inline: number };
 
 /** What /metrics exposes: inferd's names, Triton's (nv_*), or both at once. */
 export type MetricsFormat = 'inferd' | 'triton' | 'both';
@@ -165,6 +166,41 @@ export class Metrics {
       this.evictionsSeen = now;
     },
   });
+
+  /** Each loaded version's execution placements (Backend.placements), read at scrape time. */
+  private readonly placementSources = new Map<
+    string,
+    { labels: Record<ModelLabels, string>; read: () => Placements; seen: Placements }
+  >();
+
+  readonly executionsByPlacement = new client.Counter<ModelLabels | 'placement'>({
+    name: 'inferd_executions_by_placement_total',
+    help: 'Model executions by where they ran: worker (an inference thread) or inline (the event loop: inline models and the idle lane)',
+    labelNames: ['model', 'version', 'placement'],
+    registers: [this.registry],
+    collect: () => {
+      for (const src of this.placementSources.values()) {
+        const now = src.read();
+        for (const placement of ['worker', 'inline'] as const) {
+          const delta = now[placement] - src.seen[placement];
+          // inc(0) too: both series exist from the first scrape, so a rate() sees where executions start.
+          this.executionsByPlacement.inc({ ...src.labels, placement }, Math.max(0, delta));
+        }
+        src.seen = { ...now };
+      }
+    },
+  });
+
+  /** Registers a loaded version's placement counts (a reload of the version starts them again). */
+  placements(labels: Record<ModelLabels, string>, read: () => Placements): void {
+    // A reloaded version's backend counts from zero; executions since the last scrape before the
+    // reload are not counted.
+    this.placementSources.set(`${labels.model}\u0000${labels.version}`, {
+      labels,
+      read,
+      seen: { worker: 0, inline: 0 },
+    });
+  }
 
   /** Each loaded version's drift window (drift-window.ts), read at scrape time. */
   private readonly driftWindows = new Map<

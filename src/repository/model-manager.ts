@@ -413,6 +413,8 @@ export class ModelManager {
         },
         observer,
       );
+      const placements = backend.placements;
+      if (placements) this.opts.metrics.placements({ model: name, version }, () => placements);
       if (reference) {
         mv.drift = new DriftWindow(reference);
         this.opts.metrics.driftWindow({ model: name, version }, mv.drift, () => mv.ready);

@@ -80,6 +80,14 @@ describe('statistics and metrics', () => {
     ]) {
       assert.ok(text.includes(name), `missing ${name}`);
     }
+    // Where the ONNX executions ran: counted at scrape time, at least the one above.
+    const placed = [
+      ...text.matchAll(
+        /^inferd_executions_by_placement_total\{model="add",version="1",placement="(worker|inline)"\} (\d+)$/gm,
+      ),
+    ];
+    assert.equal(placed.length, 2, 'one series per placement');
+    assert.ok(placed.reduce((n, m) => n + Number(m[2]), 0) >= 1);
   });
 
   it('docs/observability.md lists exactly the metrics the server defines', async () => {
