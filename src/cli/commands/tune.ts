@@ -4,7 +4,8 @@
  * a copy of the repository where only the model's config differs), measures throughput and p99 at
  * one concurrency, prints the Pareto front, writes the recommended config fragment (config.json and
  * config.pbtxt) and a throughput-against-p99 SVG. The current config is measured in the same run,
- * so the recommendation is never worse than it on what was measured.
+ * and the winner is confirmed against it side by side in alternating rounds (confirm.ts) before it
+ * is recommended: on a machine whose speed drifts, one step each is not enough to tell them apart.
  *
  * Exit status: 0 with a recommendation, 1 when none (every candidate failed, or none fits the
  * latency budget), 2 on a usage error.
@@ -19,11 +20,13 @@ import {
   candidates,
   defaultSpace,
   jsonFragment,
+  label,
   pbtxtFragment,
   type SweepSpace,
 } from '../../loadgen/tune/space.js';
 import { plotSvg } from '../../loadgen/tune/svg.js';
-import { sweep, type SweepPoint } from '../../loadgen/tune/sweep.js';
+import { confirmRounds, sweep, type SweepPoint } from '../../loadgen/tune/sweep.js';
+import { judge, type ConfirmRound, type Verdict } from '../../loadgen/tune/confirm.js';
 import { decodeTextFormat } from '../../repository/pbtxt/decode.js';
 import { tritonModelConfigType } from '../../repository/pbtxt/triton-schema.js';
 
@@ -41,6 +44,7 @@ interface TuneFlags {
   input?: string;
   out?: string;
   json?: boolean;
+  confirmRounds: number;
 }
 
 /** Longest list per dimension: the product is bounded again by MAX_CANDIDATES. */
@@ -107,6 +111,26 @@ function table(
   return lines.join('\n') + '\n';
 }
 
+function confirmTable(
+  candidate: string,
+  c: { rounds: ConfirmRound<SweepPoint>[]; verdict: Verdict },
+): string {
+  const lines = [
+    '',
+    `## Confirmation: ${candidate} against the current config, side by side`,
+    '',
+    '| round | current req/s | current p99 ms | candidate req/s | candidate p99 ms | ratio |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...c.rounds.map(
+      (r, i) =>
+        `| ${i + 1} | ${r.current.throughput.toFixed(0)} | ${r.current.p99.toFixed(2)} | ${r.candidate.throughput.toFixed(0)} | ${r.candidate.p99.toFixed(2)} | ${(r.candidate.throughput / r.current.throughput).toFixed(3)} |`,
+    ),
+    '',
+    `Median ratio ${c.verdict.ratio.toFixed(3)}: ${c.verdict.keep ? 'confirmed' : 'not confirmed, the current config stays'} (${c.verdict.reason}).`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
 export function addTuneCommand(program: Command): void {
   program
     .command('tune')
@@ -135,6 +159,12 @@ export function addTuneCommand(program: Command): void {
     .option(
       '--input <file>',
       'JSON requests to send (as inferd bench --input); default: synthesised from the metadata',
+    )
+    .option(
+      '--confirm-rounds <n>',
+      'side-by-side rounds of the winner against the current config before recommending it (0 = none)',
+      number(0, 100, true),
+      5,
     )
     .option('--out <dir>', 'where to write the results (default tune-<model>)')
     .option('--json', 'print the results as JSON')
@@ -172,7 +202,28 @@ export function addTuneCommand(program: Command): void {
         onProgress: (line) => process.stderr.write(`${line}\n`),
       });
       const front = paretoFront(results);
-      const chosen = recommend(results, flags.latencyBudgetMs);
+      let chosen = recommend(results, flags.latencyBudgetMs);
+      let confirmation: { rounds: ConfirmRound<SweepPoint>[]; verdict: Verdict } | undefined;
+      const winner = chosen?.point.candidate;
+      if (winner && flags.confirmRounds > 0) {
+        process.stderr.write(`confirming ${chosen!.point.label} against the current config, side by side\n`);
+        const sweepOpts = {
+          repository: flags.modelRepository,
+          model,
+          config,
+          candidates: [],
+          concurrency: flags.concurrency,
+          durationS: flags.duration,
+          warmupS: flags.warmup,
+          inputFile: flags.input,
+          serverBin: serverBin(),
+          onProgress: (line: string) => process.stderr.write(`${line}\n`),
+        };
+        const rounds = await confirmRounds(sweepOpts, winner, flags.confirmRounds);
+        confirmation = { rounds, verdict: judge(rounds, flags.latencyBudgetMs) };
+        // Not confirmed: the current config stays (measured in the sweep; it is on the chart).
+        if (!confirmation.verdict.keep) chosen = results.find((m) => m.point.current) ?? chosen;
+      }
       const out = resolve(flags.out ?? `tune-${model}`);
       mkdirSync(out, { recursive: true });
       const title = `inferd tune ${model}: throughput against p99 at concurrency ${flags.concurrency}`;
@@ -184,6 +235,20 @@ export function addTuneCommand(program: Command): void {
         cpus,
         latencyBudgetMs: flags.latencyBudgetMs ?? null,
         recommended: chosen ? { label: chosen.point.label, ...chosen.point.candidate } : null,
+        confirmation: confirmation
+          ? {
+              candidate: label(winner!),
+              ...confirmation.verdict,
+              rounds: confirmation.rounds.map((r) => ({
+                current: { throughput: r.current.throughput, p99: r.current.p99, failed: r.current.failed },
+                candidate: {
+                  throughput: r.candidate.throughput,
+                  p99: r.candidate.p99,
+                  failed: r.candidate.failed,
+                },
+              })),
+            }
+          : null,
         results: results.map((m) => ({
           label: m.point.label,
           ...(m.point.candidate ?? {}),
@@ -196,7 +261,8 @@ export function addTuneCommand(program: Command): void {
         })),
       };
       writeFileSync(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
-      const report = table(results, front, chosen);
+      const report =
+        table(results, front, chosen) + (confirmation ? confirmTable(label(winner!), confirmation) : '');
       writeFileSync(join(out, 'results.md'), `# ${title}\n\n${report}`);
       const cand = chosen?.point.candidate;
       if (cand) {
@@ -208,7 +274,7 @@ export function addTuneCommand(program: Command): void {
         process.stdout.write(report);
         process.stdout.write(
           chosen
-            ? `\nrecommended: ${chosen.point.label}${cand ? '' : ' (the current config is already the best measured)'}\n` +
+            ? `\nrecommended: ${chosen.point.label}${cand ? '' : confirmation && !confirmation.verdict.keep ? ` (not confirmed: ${confirmation.verdict.reason})` : ' (the current config is already the best measured)'}\n` +
                 `wrote ${out}/{results.md,results.json,tune.svg${cand ? ',config.fragment.json,config.fragment.pbtxt' : ''}}\n`
             : `\nno recommendation: ${flags.latencyBudgetMs !== undefined ? 'nothing met the latency budget' : 'every setting failed'}\n`,
         );

@@ -53,6 +53,8 @@ describe('inferd tune', () => {
       '0',
       '--pipeline-depth',
       '1',
+      '--confirm-rounds',
+      '2',
       '--out',
       out,
     ]);
@@ -65,6 +67,20 @@ describe('inferd tune', () => {
       results: Array<{ label: string; throughput: number; failed: number }>;
     };
     assert.equal(results.results.length, 3);
+    // A candidate that won the sweep was run again beside the current config; its fragment is
+    // written only when that confirmed it.
+    const { confirmation, recommended } = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      confirmation: { keep: boolean; ratio: number; rounds: unknown[] } | null;
+      recommended: { label: string } | null;
+    };
+    if (confirmation) {
+      assert.equal(confirmation.rounds.length, 2);
+      assert.equal(existsSync(join(out, 'config.fragment.json')), confirmation.keep);
+      assert.equal(recommended!.label === 'current', !confirmation.keep);
+      assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /## Confirmation: /);
+    } else {
+      assert.equal(recommended!.label, 'current');
+    }
     assert.ok(
       results.results.every((x) => x.failed === 0 && x.throughput > 0),
       JSON.stringify(results),

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { paretoFront, recommend, type Measured } from '../../../src/loadgen/tune/pareto.js';
+import { judge } from '../../../src/loadgen/tune/confirm.js';
 import {
   applyCandidate,
   candidates,
@@ -161,5 +162,38 @@ describe('tune: the SVG', () => {
     assert.match(svg, /i1 &lt;t1&gt;/);
     assert.ok(!svg.includes('<script'));
     assert.match(svg.trim(), /<\/svg>$/);
+  });
+});
+
+describe('tune: confirming the winner side by side', () => {
+  const round = (cur: number, cand: number, curP99 = 10, candP99 = 10, failed = 0) => ({
+    current: m('current', cur, curP99),
+    candidate: m('cand', cand, candP99, failed),
+  });
+
+  it('keeps the candidate when it serves at least as much in the median round', () => {
+    const v = judge([round(100, 110), round(100, 95), round(100, 104)]);
+    assert.equal(v.keep, true);
+    assert.ok(Math.abs(v.ratio - 1.04) < 1e-9);
+  });
+
+  it('keeps the current config when the sweep win does not hold side by side', () => {
+    const v = judge([round(100, 97), round(120, 110), round(90, 95)]);
+    assert.equal(v.keep, false);
+    assert.match(v.reason, /less than the current config/);
+  });
+
+  it('drops a candidate that failed requests, or whose p99 got worse, or is over the budget', () => {
+    assert.equal(judge([round(100, 150), round(100, 150, 10, 10, 1)]).keep, false);
+    const worse = judge([round(100, 120, 10, 13), round(100, 120, 10, 13)]);
+    assert.equal(worse.keep, false);
+    assert.match(worse.reason, /worse than the current/);
+    assert.equal(judge([round(100, 120, 10, 13)], 12).keep, false);
+    assert.equal(judge([round(100, 120, 10, 11)], 12).keep, true);
+  });
+
+  it('a current config that answered nothing loses to any working candidate', () => {
+    assert.equal(judge([round(0, 50)]).keep, true);
+    assert.throws(() => judge([]), /at least one round/);
   });
 });
