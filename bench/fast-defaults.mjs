@@ -8,7 +8,7 @@
 //          [--clients wrk,autocannon] [--scenarios spam,affine] [--before /work/main]
 //          [--out bench/results/fast-defaults.md]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildModel } from '../dist/src/training/graph-builder.js';
@@ -149,6 +149,17 @@ async function affineServers() {
   return { name: 'affine', path, body, servers, base: 'FastAPI + PyTorch', loads: [64] };
 }
 
+/** Resident and peak resident memory (MiB) of a server process, from /proc (Linux). */
+function rssOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
+}
+
 const report = [];
 const m = machine();
 for (const which of scenarios) {
@@ -178,8 +189,9 @@ for (const which of scenarios) {
     }
     loadAvg.push(loadavg()[0]);
   }
+  const memory = Object.fromEntries(sc.servers.map((s) => [s.label, rssOf(s.child.pid)]));
   for (const s of sc.servers) await stopServer(s);
-  report.push({ sc, results, loadAvg });
+  report.push({ sc, results, loadAvg, memory });
 }
 
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
@@ -187,12 +199,12 @@ const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const lines = [
   '# Self-tuned defaults against the naive server, FastAPI + PyTorch and the HTTP ceiling (issue #19)',
   '',
-  `Machine: ${m.nproc} CPUs (${m.model}), Node ${m.node}; SHARED with other sessions during the run (1-min load average per run below).`,
+  `Machine: ${m.nproc} CPUs (${m.model}), Node ${m.node}; 1-min load average after each run below (nothing else should run).`,
   `Command: \`node bench/fast-defaults.mjs --duration ${duration} --runs ${runs} --clients ${clients.join(',')} --scenarios ${scenarios.join(',')}${before ? ` --before ${before}` : ''}\` (${new Date().toISOString()}).`,
   'Closed loop, one server at a time, every server in every run (order reversed on odd runs); ratios taken within a run, then the median over runs. wrk: 1 thread (bench/wrk/post.lua). The load generator runs on the same 2 CPUs.',
   '',
 ];
-for (const { sc, results, loadAvg } of report) {
+for (const { sc, results, loadAvg, memory } of report) {
   lines.push(`## ${sc.name}`, '', `Load average (1 min) after each run: ${loadAvg.map(f1).join(', ')}.`, '');
   lines.push(
     '| client | conc | server | req/s (median) | p50 ms | p99 ms | ratio to ' +
@@ -211,6 +223,14 @@ for (const { sc, results, loadAvg } of report) {
       }
     }
   }
+  lines.push(
+    '',
+    'Memory of each server process after all runs (`/proc/PID/status`: VmRSS, and VmHWM = its peak):',
+    '',
+  );
+  lines.push('| server | RSS MiB | peak RSS MiB |', '|---|---|---|');
+  for (const [label, mem] of Object.entries(memory))
+    lines.push(`| ${label} | ${f1(mem.rss)} | ${f1(mem.peak)} |`);
   lines.push('');
 }
 writeFileSync(out, lines.join('\n'));

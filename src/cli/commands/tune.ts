@@ -268,6 +268,14 @@ export function addTuneCommand(program: Command): void {
       if (cand) {
         writeFileSync(join(out, 'config.fragment.json'), JSON.stringify(jsonFragment(cand), null, 2) + '\n');
         writeFileSync(join(out, 'config.fragment.pbtxt'), pbtxtFragment(cand));
+      } else if (chosen) {
+        // The current config wins: an empty fragment, so that applying the result is always one step.
+        const why = confirmation?.verdict.reason ?? 'it measured best in the sweep';
+        writeFileSync(join(out, 'config.fragment.json'), '{}\n');
+        writeFileSync(
+          join(out, 'config.fragment.pbtxt'),
+          `# inferd tune ${model}: keep the current config, nothing to change (${why})\n`,
+        );
       }
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       else {
@@ -275,7 +283,7 @@ export function addTuneCommand(program: Command): void {
         process.stdout.write(
           chosen
             ? `\nrecommended: ${chosen.point.label}${cand ? '' : confirmation && !confirmation.verdict.keep ? ` (not confirmed: ${confirmation.verdict.reason})` : ' (the current config is already the best measured)'}\n` +
-                `wrote ${out}/{results.md,results.json,tune.svg${cand ? ',config.fragment.json,config.fragment.pbtxt' : ''}}\n`
+                `wrote ${out}/{results.md,results.json,tune.svg,config.fragment.json,config.fragment.pbtxt}${cand ? '' : ' (empty fragments: keep the current config)'}\n`
             : `\nno recommendation: ${flags.latencyBudgetMs !== undefined ? 'nothing met the latency budget' : 'every setting failed'}\n`,
         );
       }

@@ -21,8 +21,6 @@ export class BackgroundLane {
   private instance: OnnxInstance | undefined;
   private busy = false;
   private starting: Promise<void> | undefined;
-  /** Executions run and declined, for tests and the shadow report. */
-  readonly counts = { ran: 0, declined: 0 };
 
   constructor(
     private readonly settings: Omit<SessionSettings, 'intraOpNumThreads' | 'threadPriority'>,
@@ -37,11 +35,9 @@ export class BackgroundLane {
     if (this.state === 'cold') this.start();
     const instance = this.instance;
     if (this.state !== 'ready' || this.busy || !instance?.alive) {
-      this.counts.declined++;
       return undefined;
     }
     this.busy = true;
-    this.counts.ran++;
     return instance.run(inputs.map(toWire), outputNames).then(
       ({ outputs }) => {
         this.busy = false;
@@ -52,12 +48,6 @@ export class BackgroundLane {
         throw err;
       },
     );
-  }
-
-  /** Resolves once the lane has started or failed to (tests; shadow start may warm it). */
-  warm(): Promise<void> {
-    if (this.state === 'cold') this.start();
-    return this.starting ?? Promise.resolve();
   }
 
   async stop(): Promise<void> {

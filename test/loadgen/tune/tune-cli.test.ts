@@ -75,8 +75,10 @@ describe('inferd tune', () => {
     };
     if (confirmation) {
       assert.equal(confirmation.rounds.length, 2);
-      assert.equal(existsSync(join(out, 'config.fragment.json')), confirmation.keep);
       assert.equal(recommended!.label === 'current', !confirmation.keep);
+      // Not confirmed: the fragment is empty (keep the current config).
+      const fragment = JSON.parse(readFileSync(join(out, 'config.fragment.json'), 'utf8')) as object;
+      assert.equal(Object.keys(fragment).length === 0, !confirmation.keep);
       assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /## Confirmation: /);
     } else {
       assert.equal(recommended!.label, 'current');
@@ -85,20 +87,18 @@ describe('inferd tune', () => {
       results.results.every((x) => x.failed === 0 && x.throughput > 0),
       JSON.stringify(results),
     );
-    // Whichever won, a fragment (when a candidate won) is a config the server accepts.
-    if (existsSync(join(out, 'config.fragment.pbtxt'))) {
-      const repo = join(root, 'applied');
-      writeModel(repo, 'add', 1, addModel(0));
-      writeFileSync(join(repo, 'add', 'config.pbtxt'), readFileSync(join(out, 'config.fragment.pbtxt')));
-      const server = await startTestServer(repo);
-      try {
-        const cfg = (await (await fetch(`${server.httpUrl}/v2/models/add/config`)).json()) as {
-          max_batch_size: number;
-        };
-        assert.equal(cfg.max_batch_size, 8);
-      } finally {
-        await server.close();
-      }
+    // Whichever won, the fragment is a config the server accepts (when a candidate won, with its batch bound).
+    const repo = join(root, 'applied');
+    writeModel(repo, 'add', 1, addModel(0));
+    writeFileSync(join(repo, 'add', 'config.pbtxt'), readFileSync(join(out, 'config.fragment.pbtxt')));
+    const server = await startTestServer(repo);
+    try {
+      const res = await fetch(`${server.httpUrl}/v2/models/add/config`);
+      assert.equal(res.status, 200);
+      const cfg = (await res.json()) as { max_batch_size: number };
+      if (recommended!.label !== 'current') assert.equal(cfg.max_batch_size, 8);
+    } finally {
+      await server.close();
     }
   });
 
