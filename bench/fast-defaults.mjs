@@ -48,9 +48,10 @@ async function start(label, cmd, args, cwd = process.cwd()) {
   return { label, child, url };
 }
 
-/** `npm start`'s command (package.json) on a free port, gRPC off, warnings only. */
+/** `npm start`'s command (package.json, its node flags included) on a free port, gRPC off, warnings only. */
 const inferd = (label, root, repo) =>
   start(label, process.execPath, (port) => [
+    '--max-semi-space-size=32',
     join(root, 'bin/inferd.js'),
     'serve',
     '--model-repository',
