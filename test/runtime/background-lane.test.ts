@@ -4,31 +4,10 @@
  * touches the instances real requests use.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import pino from 'pino';
-import { parseModelConfig } from '../../src/core/model-config.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { onnxBackend } from '../../src/runtime/onnx/backend.js';
-import { buildModel } from '../../src/training/graph-builder.js';
-
-/** y = 3x − 1 over FP32 [N, 4]. */
-function affine(): Uint8Array {
-  return buildModel({
-    inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 4] }],
-    outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 4] }],
-    initializers: [
-      { name: 'three', type: 'FLOAT', dims: [], values: [3] },
-      { name: 'one', type: 'FLOAT', dims: [], values: [1] },
-    ],
-    nodes: [
-      { op: 'Mul', inputs: ['x', 'three'], outputs: ['x3'] },
-      { op: 'Sub', inputs: ['x3', 'one'], outputs: ['y'] },
-    ],
-  });
-}
+import { affineModel, loadOnnxBackend } from '../helpers/onnx-backend.js';
 
 const rows = (n: number): Tensor => ({
   name: 'x',
@@ -51,25 +30,11 @@ function idleThreads(): number {
 }
 
 test('background lane: cold start declines, then runs mirrors at idle priority, one at a time', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'inferd-bg-lane-'));
-  mkdirSync(join(dir, '1'));
-  writeFileSync(join(dir, '1', 'model.onnx'), affine());
-  const config = parseModelConfig(
-    {
-      max_batch_size: 8,
-      instance_group: [{ count: 1 }],
-      onnxruntime: { intra_op_num_threads: 2, pipeline_depth: 1 },
-    },
-    'affine',
-    [onnxBackend.configSection!],
-  );
-  const backend = await onnxBackend.load({
-    modelName: 'affine',
-    version: '1',
-    versionDir: join(dir, '1'),
-    config,
-    invoker: { infer: () => Promise.reject(new Error('no calls')) } as never,
-    logger: pino({ level: 'silent' }),
+  // y = 3x − 1 over FP32 [N, 4].
+  const backend = await loadOnnxBackend('affine', affineModel(3, -1), {
+    max_batch_size: 8,
+    instance_group: [{ count: 1 }],
+    onnxruntime: { intra_op_num_threads: 2, pipeline_depth: 1 },
   });
   t.after(() => backend.unload());
   assert.ok(backend.background, 'the ONNX backend has a background lane');

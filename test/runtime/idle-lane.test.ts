@@ -4,53 +4,16 @@
  * arriving while another runs, goes to the worker threads. Answers are the same either way.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
-import { parseModelConfig } from '../../src/core/model-config.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import type { Backend } from '../../src/runtime/backend.js';
-import { onnxBackend } from '../../src/runtime/onnx/backend.js';
-import { buildModel } from '../../src/training/graph-builder.js';
+import { affineModel, loadOnnxBackend } from '../helpers/onnx-backend.js';
 
-/** y = 2x + 1 over FP32 [N, 4]. */
-function affine(): Uint8Array {
-  return buildModel({
-    inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 4] }],
-    outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 4] }],
-    initializers: [
-      { name: 'two', type: 'FLOAT', dims: [], values: [2] },
-      { name: 'one', type: 'FLOAT', dims: [], values: [1] },
-    ],
-    nodes: [
-      { op: 'Mul', inputs: ['x', 'two'], outputs: ['x2'] },
-      { op: 'Add', inputs: ['x2', 'one'], outputs: ['y'] },
-    ],
-  });
-}
-
-async function load(onnxruntime: Record<string, unknown>): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), 'inferd-idle-lane-'));
-  mkdirSync(join(dir, '1'));
-  writeFileSync(join(dir, '1', 'model.onnx'), affine());
-  const config = parseModelConfig(
-    {
-      max_batch_size: 8,
-      instance_group: [{ count: 1 }],
-      onnxruntime: { intra_op_num_threads: 1, pipeline_depth: 1, ...onnxruntime },
-    },
-    'affine',
-    [onnxBackend.configSection!],
-  );
-  return onnxBackend.load({
-    modelName: 'affine',
-    version: '1',
-    versionDir: join(dir, '1'),
-    config,
-    invoker: { infer: () => Promise.reject(new Error('no calls')) } as never,
-    logger: pino({ level: 'silent' }),
+function load(onnxruntime: Record<string, unknown>): Promise<Backend> {
+  return loadOnnxBackend('affine', affineModel(2, 1), {
+    max_batch_size: 8,
+    instance_group: [{ count: 1 }],
+    onnxruntime: { intra_op_num_threads: 1, pipeline_depth: 1, ...onnxruntime },
   });
 }
 
