@@ -40,13 +40,17 @@ test('idle lane: lone small executions run inline, larger or concurrent ones on 
     assert.deepEqual({ ...b.placements }, { worker: 0, inline: 2 });
     await check(b, 3, 20); // above idle_inline_rows
     assert.deepEqual({ ...b.placements }, { worker: 1, inline: 2 });
-    // Started in one tick (a burst parsed in one turn of the event loop): the first finds the model
-    // idle, but one turn later the others are there too, so all of them go to the workers.
+    // Started in one tick (a burst parsed in one turn of the event loop): only the first finds the
+    // model idle, and one turn later the others are normally still there, so it joins them on the
+    // workers. The worker's replies are drained in one poll phase, so when it answers fast (seen
+    // under CI load) the other three can all be done before that turn: then the first runs inline.
     await Promise.all([0, 1, 2, 3].map((i) => check(b, 1, 100 * i)));
-    assert.deepEqual({ ...b.placements }, { worker: 5, inline: 2 });
+    const afterBurst = { ...b.placements };
+    assert.equal(afterBurst.worker + afterBurst.inline, 7);
+    assert.ok(afterBurst.worker >= 4, `at most one of a burst runs inline: ${JSON.stringify(afterBurst)}`);
     // Alone again: back on the lane.
     await check(b, 1, 7);
-    assert.deepEqual({ ...b.placements }, { worker: 5, inline: 3 });
+    assert.deepEqual({ ...b.placements }, { worker: afterBurst.worker, inline: afterBurst.inline + 1 });
   } finally {
     await b.unload();
   }
