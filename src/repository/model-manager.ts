@@ -22,7 +22,7 @@ import { DriftWindow } from '../observability/drift-window.js';
 import { applyTuning, autoComplete, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { execUs } from '../runtime/tuning.js';
 import { readOutputLabels } from './labels.js';
-import { runWarmup, warmupSamples } from './warmup.js';
+import { calibrationSample, runWarmup, warmupSamples } from './warmup.js';
 import { placeRetired, retiredAmong } from './version-retire.js';
 import type { ModelSnapshot, RepositorySource } from './repository-source.js';
 
@@ -376,6 +376,7 @@ export class ModelManager {
         invoker: this.opts.invoker,
         logger: this.opts.logger,
         events: observer,
+        calibrationSample: await calibrationSample(cfg, dir),
       });
       mv.backend = backend;
       // From here on the completed config: what the backend filled in is what serves and reports.

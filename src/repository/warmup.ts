@@ -71,6 +71,38 @@ export function warmupSamples(
 }
 
 /**
+ * One row of the config's first model_warmup sample (shape [1, ...dims] when the model batches),
+ * for the ONNX backend's calibration (runtime/tuning.ts): a model with dynamic height and width is
+ * then timed at the size its operator says it serves, not at 1×1. Undefined without a configured
+ * sample, or when it cannot be built (the warm-up reports that, naming the sample).
+ */
+export async function calibrationSample(cfg: ModelConfig, versionDir: string): Promise<Tensor[] | undefined> {
+  const sample = cfg.model_warmup?.[0];
+  if (!sample) return undefined;
+  const batched = cfg.max_batch_size > 0;
+  try {
+    const out: Tensor[] = [];
+    for (const [name, input] of Object.entries(sample.inputs)) {
+      const datatype = normalise(input.data_type);
+      const rowElements = elementCount(input.dims);
+      const size = datatype === 'BYTES' ? 4 : TYPED_ARRAY[datatype].BYTES_PER_ELEMENT;
+      if (rowElements * size > MAX_WARMUP_TENSOR_BYTES) return undefined;
+      const file = input.input_data_file;
+      const row = file !== undefined ? await readRow(versionDir, file, datatype, rowElements) : undefined;
+      out.push({
+        name,
+        datatype,
+        shape: batched ? [1, ...input.dims] : [...input.dims],
+        data: tensorData(datatype, rowElements, 1, row, input.random_data === true, false),
+      });
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Runs the samples: each `count` times, each time on every instance at once (`concurrency` calls:
  * the backend gives each call the least busy instance). Throws `model_load_failed` naming the
  * sample when one fails.

@@ -29,6 +29,11 @@ export interface LoadContext {
   invoker: ModelInvoker;
   logger: Logger;
   events?: BackendEvents;
+  /**
+   * One row of the config's first model_warmup sample, when it has one: what a backend that
+   * calibrates itself times (runtime/tuning.ts) instead of synthetic inputs.
+   */
+  calibrationSample?: Tensor[];
 }
 
 export interface Backend {

@@ -4,13 +4,13 @@
  * and the reasons in GET /v2/models/{m}/config; explicit settings are kept and not annotated.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server.js';
 import { buildModel } from '../../src/training/graph-builder.js';
-import { addModel, writeModel } from '../fixtures/repository.js';
+import { addModel, upperModel, writeModel } from '../fixtures/repository.js';
 import { adminHeaders, startTestServer } from '../helpers/server.js';
 
 /** y = 2x + b over FP32 [N, 4] (the "model dropped into the folder"). */
@@ -28,6 +28,20 @@ function affineModel(firstDim: string | number): Uint8Array {
     ],
   });
 }
+
+/** y = 2x over FP32 [N, W]: both dimensions dynamic, like an image model's height and width. */
+function scaleModel(): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', type: 'FLOAT', shape: ['N', 'W'] }],
+    outputs: [{ name: 'y', type: 'FLOAT', shape: ['N', 'W'] }],
+    initializers: [{ name: 'two', type: 'FLOAT', dims: [], values: [2] }],
+    nodes: [{ op: 'Mul', inputs: ['x', 'two'], outputs: ['y'] }],
+  });
+}
+
+const warmup = (dims: number[]): object => [
+  { name: 'wide rows', batch_size: 1, inputs: { x: { data_type: 'TYPE_FP32', dims, zero_data: true } } },
+];
 
 type Config = {
   max_batch_size: number;
@@ -54,6 +68,28 @@ describe('self-tuned defaults', () => {
       instance_group: [{ count: 1 }],
       onnxruntime: { intra_op_num_threads: 1, pipeline_depth: 1 },
     });
+    writeModel(root, 'wide', 1, scaleModel(), { max_batch_size: 8, model_warmup: warmup([4096]) });
+    writeModel(root, 'wide_unbatched', 1, scaleModel(), {
+      max_batch_size: 0,
+      model_warmup: warmup([2, 4096]),
+    });
+    // A BYTES sample read from warmup/<file> (Triton's layout: a 4-byte little-endian length, then the bytes).
+    writeModel(root, 'upper', 1, upperModel(), {
+      max_batch_size: 8,
+      model_warmup: [
+        {
+          name: 'a message',
+          batch_size: 1,
+          inputs: { text: { data_type: 'TYPE_STRING', dims: [], input_data_file: 'msg' } },
+        },
+      ],
+    });
+    const msg = Buffer.from('Claim your free prize now');
+    const framed = Buffer.alloc(4 + msg.length);
+    framed.writeUInt32LE(msg.length, 0);
+    msg.copy(framed, 4);
+    mkdirSync(join(root, 'upper', 'warmup'));
+    writeFileSync(join(root, 'upper', 'warmup', 'msg'), framed);
     server = await startTestServer(root);
   });
   after(async () => server.close());
@@ -98,6 +134,20 @@ describe('self-tuned defaults', () => {
       }),
     );
     answers.forEach((d, i) => assert.deepEqual(d, [2 * i + 1, 2, 3, 4]));
+  });
+
+  it('calibration times the model_warmup sample (its row repeated per batch size), else synthetic inputs', async () => {
+    const reason = async (m: string): Promise<string> =>
+      (await config(m)).parameters?.['inferd.tuning.calibration_input']?.string_value ?? '';
+    assert.equal(await reason('wide'), "model_warmup 'wide rows': x [4096]");
+    assert.equal(await reason('wide_unbatched'), "model_warmup 'wide rows': x [2,4096]");
+    assert.equal(await reason('upper'), "model_warmup 'a message': text []");
+    assert.match(await reason('affine'), /^synthetic/);
+    // Each batch size ran on the sample's shape: a failed run would leave no curve.
+    for (const m of ['wide', 'upper']) {
+      const curve = (await config(m)).parameters?.['inferd.tuning.calibration']?.string_value ?? '';
+      assert.match(curve, /1:\d+ 2:\d+ 4:\d+ 8:\d+$/, m);
+    }
   });
 
   it('a fixed first dimension: no batching', async () => {

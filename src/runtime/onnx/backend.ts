@@ -222,6 +222,30 @@ function dynamicFirstDim(specs: readonly TensorSpec[]): boolean {
   return specs.length > 0 && specs.every((s) => s.shape.length > 0 && s.shape[0] === -1);
 }
 
+/**
+ * The warm-up row for calibration when it fits the model: one tensor per input, each with the
+ * input's rank (dim 0 = 1 when the model batches). Otherwise undefined: synthetic inputs, and the
+ * warm-up itself reports what does not fit.
+ */
+function fittingSample(
+  sample: Tensor[] | undefined,
+  inputs: TensorSpec[],
+  canBatch: boolean,
+): Tensor[] | undefined {
+  if (!sample || sample.length !== inputs.length) return undefined;
+  const fits = inputs.every((spec) => {
+    const t = sample.find((s) => s.name === spec.name);
+    return (
+      t !== undefined &&
+      t.datatype === spec.datatype &&
+      t.shape.length === spec.shape.length &&
+      (!canBatch || t.shape[0] === 1) &&
+      spec.shape.every((d, i) => d < 0 || d === t.shape[i])
+    );
+  });
+  return fits ? sample : undefined;
+}
+
 type Started = { instance: ModelInstance; inputs: TensorSpec[]; outputs: TensorSpec[] };
 
 async function startInline(settings: SessionSettings, file: string): Promise<Started> {
@@ -279,10 +303,12 @@ async function loadTuned(
   const quota = cpuQuota();
   let curve: ExecPoint[] = [];
   let failure: string | undefined;
+  const sample = fittingSample(ctx.calibrationSample, first!.inputs, canBatch);
   try {
     curve = monotone(
       await first!.instance.calibrate(
         calibrationBatches(canBatch ? (maxBatchSizeGiven(cfg) ? cfg.max_batch_size : MAX_TUNED_BATCH) : 0),
+        sample?.map(toWire),
       ),
     );
   } catch (err) {
@@ -342,7 +368,13 @@ async function loadTuned(
     maxQueueDelayUs: tuned.maxQueueDelayUs,
     idleInlineRows: tuned.idleInlineRows,
     curve,
-    reasons: { ...tuned.reasons, cpu_quota: String(quota) },
+    reasons: {
+      ...tuned.reasons,
+      cpu_quota: String(quota),
+      calibration_input: sample
+        ? `model_warmup '${cfg.model_warmup?.[0]?.name}': ${sample.map((t) => `${t.name} [${t.shape.slice(canBatch ? 1 : 0)}]`).join(', ')}`
+        : 'synthetic: zeros or a short word, dynamic dimensions 1 (give a model_warmup to time real sizes)',
+    },
   };
   if (tuned.inline || tuned.idleInlineRows === 0) return { started, tuning };
   const idle = await startIdleLane(base, file, started);

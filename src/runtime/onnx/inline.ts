@@ -50,8 +50,8 @@ export class InlineInstance {
     }
   }
 
-  calibrate(batches: number[]): Promise<ExecPoint[]> {
-    return this.ops.calibrateSession(this.session, batches);
+  calibrate(batches: number[], sample?: WireTensor[]): Promise<ExecPoint[]> {
+    return this.ops.calibrateSession(this.session, batches, sample);
   }
 
   async stop(): Promise<void> {

@@ -98,11 +98,16 @@ export class OnnxInstance {
    * Times the session on synthetic inputs, one batch size after another (tuning.ts uses the
    * curve). Call before the instance serves: the runs would delay requests.
    */
-  calibrate(batches: number[]): Promise<ExecPoint[]> {
+  calibrate(batches: number[], sample?: WireTensor[]): Promise<ExecPoint[]> {
     if (this.exited) return Promise.reject(new Error('the model instance has stopped'));
     return new Promise<ExecPoint[]>((resolve, reject) => {
       this.calibration = { resolve, reject };
-      this.worker.postMessage({ type: 'calibrate', batches } satisfies ToWorker);
+      // Cloned, not transferred: the sample's buffers stay with the caller.
+      this.worker.postMessage({
+        type: 'calibrate',
+        batches,
+        ...(sample ? { sample } : {}),
+      } satisfies ToWorker);
     });
   }
 

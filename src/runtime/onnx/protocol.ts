@@ -17,7 +17,7 @@ export type ToWorker =
   | { type: 'load'; settings: SessionSettings }
   | { type: 'infer'; id: number; inputs: WireTensor[]; outputNames: string[] }
   /** Times the session on synthetic inputs of these batch sizes (0 = the model has no batch dim). */
-  | { type: 'calibrate'; batches: number[] }
+  | { type: 'calibrate'; batches: number[]; sample?: WireTensor[] }
   | { type: 'unload' };
 
 export type FromWorker =

@@ -99,10 +99,24 @@ const ARRAYS: Record<string, new (n: number) => ArrayLike<unknown>> = {
   bool: Uint8Array,
 };
 
-/** Synthetic inputs: zeros (strings: a short word), the batch dim `rows`, other dynamic dims 1. */
-function syntheticFeeds(session: ort.InferenceSession, rows: number): Record<string, ort.Tensor> {
+/**
+ * Calibration inputs for `rows` (0 = the model has no batch dim). With a `sample` (one row of the
+ * config's first model_warmup entry, tuning.ts) its row is repeated `rows` times, so an image model
+ * with dynamic height and width is timed at the size it serves; without one, synthetic inputs:
+ * zeros (strings: a short word), the batch dim `rows`, other dynamic dims 1.
+ */
+function calibrationFeeds(
+  session: ort.InferenceSession,
+  rows: number,
+  sample?: readonly WireTensor[],
+): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const m of session.inputMetadata as readonly Meta[]) {
+    const given = sample?.find((t) => t.name === m.name);
+    if (given) {
+      feeds[m.name] = repeatRow(given, rows);
+      continue;
+    }
     const dims = (m.shape ?? []).map((d, i) =>
       i === 0 && rows > 0 ? rows : typeof d === 'number' && d >= 0 ? d : 1,
     );
@@ -115,22 +129,44 @@ function syntheticFeeds(session: ort.InferenceSession, rows: number): Record<str
   return feeds;
 }
 
+/** The sample's one row (dim 0 = 1) repeated `rows` times along dim 0; as given when rows = 0. */
+function repeatRow(t: WireTensor, rows: number): ort.Tensor {
+  const type = ortType(t.datatype) as 'float32';
+  if (rows === 0) {
+    const data = t.datatype === 'BYTES' ? wireStrings(t.data as WireBytes) : t.data;
+    return new ort.Tensor(type, data as Float32Array, t.shape);
+  }
+  const shape = [rows, ...t.shape.slice(1)];
+  if (t.datatype === 'BYTES') {
+    const row = wireStrings(t.data as WireBytes);
+    return new ort.Tensor(type, Array.from({ length: rows }, () => row).flat() as never, shape);
+  }
+  const row = t.data as Float32Array;
+  const out = new (row.constructor as Float32ArrayConstructor)(row.length * rows);
+  for (let r = 0; r < rows; r++) out.set(row, r * row.length);
+  return new ort.Tensor(type, out, shape);
+}
+
 /** Per batch size: up to 7 timed runs within ~40 ms (at least 3), after a warm-up pass; the fastest (µs). */
 const CALIBRATE_RUNS = 7;
 const CALIBRATE_MS_PER_SIZE = 40;
 /** A batch size whose single run takes longer than this ends the calibration (larger ones would too). */
 const CALIBRATE_MAX_RUN_MS = 50;
 
-/** Times the session on synthetic inputs, one batch size after another (0 = no batch dim). */
+/**
+ * Times the session, one batch size after another (0 = no batch dim), on synthetic inputs or on
+ * `sample`'s row repeated (calibrationFeeds).
+ */
 export async function calibrateSession(
   session: ort.InferenceSession,
   batches: number[],
+  sample?: readonly WireTensor[],
 ): Promise<ExecPoint[]> {
   const points: { rows: number; us: number }[] = [];
   // Warm-up over every size first: ORT sizes its arenas and caches per shape on the first runs.
-  for (const rows of batches) await session.run(syntheticFeeds(session, rows));
+  for (const rows of batches) await session.run(calibrationFeeds(session, rows, sample));
   for (const rows of batches) {
-    const feeds = syntheticFeeds(session, rows);
+    const feeds = calibrationFeeds(session, rows, sample);
     const times: number[] = [];
     const start = performance.now();
     while (

@@ -65,9 +65,9 @@ async function infer(id: number, inputs: WireTensor[], outputNames: string[]): P
   post({ type: 'result', id, outputs, computeNs }, transferables(outputs));
 }
 
-async function calibrate(batches: number[]): Promise<void> {
+async function calibrate(batches: number[], sample?: WireTensor[]): Promise<void> {
   if (!session) throw new Error('session not loaded');
-  post({ type: 'calibrated', points: await calibrateSession(session, batches) });
+  post({ type: 'calibrated', points: await calibrateSession(session, batches, sample) });
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -83,7 +83,7 @@ port.on('message', (msg: ToWorker) => {
       );
       break;
     case 'calibrate':
-      calibrate(msg.batches).catch((err: unknown) =>
+      calibrate(msg.batches, msg.sample).catch((err: unknown) =>
         post({ type: 'calibrate_failed', message: err instanceof Error ? err.message : String(err) }),
       );
       break;
