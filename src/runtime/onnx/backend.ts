@@ -32,6 +32,7 @@ import { runFailure } from './run-errors.js';
 import { onnxConfigSection, onnxSection } from './config.js';
 import { resolveConfigPath } from '../npm-path.js';
 import { rewriteModel } from './rewrite/passes.js';
+import type { Int8Ranges } from './rewrite/quantize-static.js';
 
 /**
  * Where the model file is: `default_model_filename` inside the version folder, an absolute path,
@@ -382,14 +383,39 @@ async function loadTuned(
   return { started, tuning, idle: { instance: idle, maxRows: tuned.idleInlineRows, batched } };
 }
 
+/**
+ * The calibrated ranges named by `onnxruntime.int8_calibration` (relative to the model's folder),
+ * checked against the passes they were calibrated after.
+ */
+async function calibration(ctx: LoadContext, name: string, passes: readonly string[]): Promise<Int8Ranges> {
+  const path = isAbsolute(name) ? name : join(ctx.versionDir, '..', name);
+  let parsed: { graph_rewrites?: unknown; ranges?: unknown };
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8')) as typeof parsed;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InferdError('invalid_config', `onnxruntime.int8_calibration: cannot read ${path}: ${reason}`);
+  }
+  const before = Array.isArray(parsed.graph_rewrites) ? (parsed.graph_rewrites as unknown[]) : [];
+  if (typeof parsed.ranges !== 'object' || parsed.ranges === null || before.some((p, i) => passes[i] !== p)) {
+    throw new InferdError(
+      'invalid_config',
+      `onnxruntime.int8_calibration: ${path} needs { ranges } calibrated after graph_rewrites [${before.join(', ')}], which must begin the configured ones`,
+    );
+  }
+  return parsed.ranges as Int8Ranges;
+}
+
 /** The model's bytes after `onnxruntime.graph_rewrites`; a graph the passes cannot read fails the load. */
 async function rewritten(
   file: string,
   passes: NonNullable<ReturnType<typeof onnxSection>['graph_rewrites']>,
   ctx: LoadContext,
+  calibrationFile?: string,
 ): Promise<Uint8Array> {
+  const int8Ranges = calibrationFile ? await calibration(ctx, calibrationFile, passes) : undefined;
   try {
-    const { model, changed } = rewriteModel(await readFile(file), passes);
+    const { model, changed } = rewriteModel(await readFile(file), passes, { int8Ranges });
     ctx.logger.debug({ model: ctx.modelName, version: ctx.version, changed }, 'onnx graph rewritten');
     return model;
   } catch (err) {
@@ -435,7 +461,9 @@ export const onnxBackend: BackendFactory = {
         : undefined;
     if (workerBecause) explicit.execution = 'worker';
     const base = {
-      model: ortCfg.graph_rewrites?.length ? await rewritten(file, ortCfg.graph_rewrites, ctx) : file,
+      model: ortCfg.graph_rewrites?.length
+        ? await rewritten(file, ortCfg.graph_rewrites, ctx, ortCfg.int8_calibration)
+        : file,
       executionProvider: ortCfg.execution_provider,
       graphOptimizationLevel: ortCfg.graph_optimization_level,
       threadPriority: ortCfg.thread_priority ?? DEFAULT_THREAD_PRIORITY,

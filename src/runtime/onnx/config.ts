@@ -35,6 +35,13 @@ const onnxSectionSchema = z.object({
     .max(REWRITE_PASSES.length)
     .optional(),
   /**
+   * For the static int8 passes (`int8-qdq`, `int8-qdq-dense`): the calibrated activation ranges,
+   * a JSON file `{ graph_rewrites, ranges: { tensor: [min, max] } }` relative to the model's
+   * folder (scripts/ocr-calibrate.ts writes models/ocr-{det,rec}/int8-ranges.json). Its
+   * `graph_rewrites` must begin `graph_rewrites` here: the tensor names are the rewritten graph's.
+   */
+  int8_calibration: z.string().min(1).optional(),
+  /**
    * Where executions run: `worker` threads (one per instance), or `inline` on the event loop's
    * thread (one instance; only for models that run a batch in microseconds). Default: self-tuned.
    */

@@ -20,6 +20,7 @@ import type { PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
 import { pipelineBackend } from '../../../src/server.js';
 import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
 import { rewriteModel, type RewritePass } from '../../../src/runtime/onnx/rewrite/passes.js';
+import type { Int8Ranges } from '../../../src/runtime/onnx/rewrite/quantize-static.js';
 
 export const REPO = resolve('models');
 
@@ -51,7 +52,8 @@ export class OrtInvoker implements ModelInvoker {
   /**
    * `rewrites: false` ignores the configs' `onnxruntime.graph_rewrites` (the models as shipped),
    * for before/after benchmarks; otherwise they are applied as the ONNX backend does. `passes`
-   * replaces a model's configured passes (e.g. to add int8 ones).
+   * replaces a model's configured passes (e.g. to add int8 ones); `int8Ranges` gives a model's
+   * calibrated ranges to the static int8 passes.
    */
   static async create(
     names = ['ocr-det', 'ocr-cls', 'ocr-rec'],
@@ -59,7 +61,12 @@ export class OrtInvoker implements ModelInvoker {
     {
       rewrites = true,
       passes: override = {},
-    }: { rewrites?: boolean; passes?: Record<string, RewritePass[]> } = {},
+      int8Ranges = {},
+    }: {
+      rewrites?: boolean;
+      passes?: Record<string, RewritePass[]>;
+      int8Ranges?: Record<string, Int8Ranges>;
+    } = {},
   ): Promise<OrtInvoker> {
     const sessions = new Map<string, ort.InferenceSession>();
     for (const name of names) {
@@ -67,7 +74,10 @@ export class OrtInvoker implements ModelInvoker {
       const file = resolveConfigPath(cfg.default_model_filename, join(REPO, name, '1'));
       const passes =
         override[name] ?? (cfg.onnxruntime as { graph_rewrites?: RewritePass[] } | undefined)?.graph_rewrites;
-      const model = rewrites && passes?.length ? rewriteModel(readFileSync(file), passes).model : file;
+      const model =
+        rewrites && passes?.length
+          ? rewriteModel(readFileSync(file), passes, { int8Ranges: int8Ranges[name] }).model
+          : file;
       const options: ort.InferenceSession.SessionOptions = {
         ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
         // Idle ORT threads spin by default, starving the other sessions on a 2-core machine.

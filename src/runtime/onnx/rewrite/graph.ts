@@ -11,7 +11,9 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
 
 const FLOAT = 1;
+const UINT8 = 2;
 const INT8 = 3;
+const INT32 = 6;
 const INT64 = 7;
 
 /** Reads a FLOAT tensor's values (raw_data little-endian or float_data); undefined otherwise. */
@@ -149,6 +151,29 @@ export class GraphView {
     return name;
   }
 
+  /** Adds a new UINT8 initializer (dims [] for a scalar) and returns its (unique) name. */
+  addUint8(hint: string, dims: number[], values: Uint8Array): string {
+    return this.addRaw(hint, UINT8, dims, values);
+  }
+
+  /** Adds a new INT32 initializer and returns its (unique) name. */
+  addInt32(hint: string, dims: number[], values: Int32Array): string {
+    return this.addRaw(
+      hint,
+      INT32,
+      dims,
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    );
+  }
+
+  private addRaw(hint: string, dataType: number, dims: number[], rawData: Uint8Array): string {
+    const name = `${hint}__opt${this.fresh++}`;
+    const t = { name, dataType, dims, rawData };
+    this.graph.initializer.push(t as onnxProto.onnx.TensorProto);
+    this.initializers.set(name, t);
+    return name;
+  }
+
   /** Adds a new 1-D INT64 initializer and returns its (unique) name. */
   addInt64(hint: string, values: number[]): string {
     const name = `${hint}__opt${this.fresh++}`;
@@ -177,6 +202,33 @@ export class GraphView {
 
   isOutput(value: string): boolean {
     return this.outputs.has(value);
+  }
+
+  /** Orders nodes so each comes after the producers of its inputs (stable for the rest). */
+  sortTopologically(): void {
+    this.reindex();
+    const graph = this.graph;
+    const known = new Set<string>([
+      ...graph.input.map((i) => i.name as string),
+      ...graph.initializer.map((t) => t.name as string),
+      '',
+    ]);
+    let pending = [...graph.node];
+    const ordered: NodeProto[] = [];
+    while (pending.length > 0) {
+      const rest: NodeProto[] = [];
+      for (const n of pending) {
+        if ((n.input ?? []).every((x: string) => known.has(x))) {
+          ordered.push(n);
+          for (const o of n.output ?? []) known.add(o);
+        } else rest.push(n);
+      }
+      if (rest.length === pending.length) {
+        throw new Error(`graph has a cycle or a missing input at node '${rest[0].name ?? rest[0].opType}'`);
+      }
+      pending = rest;
+    }
+    graph.node = ordered as typeof graph.node;
   }
 
   encode(): Uint8Array {
