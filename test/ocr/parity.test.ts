@@ -29,7 +29,9 @@ let dir: string;
 
 before(async () => {
   reference = await Ocr.create();
-  invoker = await OrtInvoker.create();
+  // The float models: this judges our pipeline's steps against the reference's; what the shipped
+  // int8 quantisation costs in accuracy is bounded separately (speed-settings.test.ts).
+  invoker = await OrtInvoker.create(undefined, undefined, { float: true });
   ocr = await loadOcrPipeline(invoker);
   cases = await renderedSet();
   dir = mkdtempSync(join(tmpdir(), 'inferd-ocr-parity-'));

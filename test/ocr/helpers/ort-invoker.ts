@@ -19,6 +19,7 @@ import type { ModelInvoker } from '../../../src/runtime/backend.js';
 import type { PipelineBackend } from '../../../src/runtime/pipeline/backend.js';
 import { pipelineBackend } from '../../../src/server.js';
 import { resolveConfigPath } from '../../../src/runtime/npm-path.js';
+import { FOLD_PASSES } from '../../../src/runtime/onnx/rewrite/fold.js';
 import { rewriteModel, type RewritePass } from '../../../src/runtime/onnx/rewrite/passes.js';
 import type { Int8Ranges } from '../../../src/runtime/onnx/rewrite/quantize-static.js';
 
@@ -53,7 +54,8 @@ export class OrtInvoker implements ModelInvoker {
    * `rewrites: false` ignores the configs' `onnxruntime.graph_rewrites` (the models as shipped),
    * for before/after benchmarks; otherwise they are applied as the ONNX backend does. `passes`
    * replaces a model's configured passes (e.g. to add int8 ones); `int8Ranges` gives a model's
-   * calibrated ranges to the static int8 passes.
+   * calibrated ranges to the static int8 passes; `float: true` keeps only the exact (float) passes
+   * of the configs, dropping their int8 quantisation.
    */
   static async create(
     names = ['ocr-det', 'ocr-cls', 'ocr-rec'],
@@ -62,8 +64,10 @@ export class OrtInvoker implements ModelInvoker {
       rewrites = true,
       passes: override = {},
       int8Ranges = {},
+      float = false,
     }: {
       rewrites?: boolean;
+      float?: boolean;
       passes?: Record<string, RewritePass[]>;
       int8Ranges?: Record<string, Int8Ranges>;
     } = {},
@@ -72,11 +76,20 @@ export class OrtInvoker implements ModelInvoker {
     for (const name of names) {
       const cfg = readConfig(name);
       const file = resolveConfigPath(cfg.default_model_filename, join(REPO, name, '1'));
+      const configured = (cfg.onnxruntime as { graph_rewrites?: RewritePass[] } | undefined)?.graph_rewrites;
       const passes =
-        override[name] ?? (cfg.onnxruntime as { graph_rewrites?: RewritePass[] } | undefined)?.graph_rewrites;
+        override[name] ??
+        (float ? configured?.filter((p) => (FOLD_PASSES as string[]).includes(p)) : configured);
+      // The config's own calibrated ranges unless the caller gives others (as the backend reads them).
+      const rangesFile = (cfg.onnxruntime as { int8_calibration?: string } | undefined)?.int8_calibration;
+      const ranges =
+        int8Ranges[name] ??
+        (rangesFile
+          ? (JSON.parse(readFileSync(join(REPO, name, rangesFile), 'utf8')) as { ranges: Int8Ranges }).ranges
+          : undefined);
       const model =
         rewrites && passes?.length
-          ? rewriteModel(readFileSync(file), passes, { int8Ranges: int8Ranges[name] }).model
+          ? rewriteModel(readFileSync(file), passes, { int8Ranges: ranges }).model
           : file;
       const options: ort.InferenceSession.SessionOptions = {
         ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
