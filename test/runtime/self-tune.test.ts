@@ -73,6 +73,8 @@ describe('self-tuned defaults', () => {
       max_batch_size: 0,
       model_warmup: warmup([2, 4096]),
     });
+    // max_batch_size left to the self-tuner: the sample is written without the batch dimension.
+    writeModel(root, 'wide_tuned', 1, scaleModel(), { model_warmup: warmup([4096]) });
     // A BYTES sample read from warmup/<file> (Triton's layout: a 4-byte little-endian length, then the bytes).
     writeModel(root, 'upper', 1, upperModel(), {
       max_batch_size: 8,
@@ -141,6 +143,7 @@ describe('self-tuned defaults', () => {
       (await config(m)).parameters?.['inferd.tuning.calibration_input']?.string_value ?? '';
     assert.equal(await reason('wide'), "model_warmup 'wide rows': x [4096]");
     assert.equal(await reason('wide_unbatched'), "model_warmup 'wide rows': x [2,4096]");
+    assert.equal(await reason('wide_tuned'), "model_warmup 'wide rows': x [4096]");
     assert.equal(await reason('upper'), "model_warmup 'a message': text []");
     assert.match(await reason('affine'), /^synthetic/);
     // Each batch size ran on the sample's shape: a failed run would leave no curve.

@@ -225,8 +225,10 @@ function dynamicFirstDim(specs: readonly TensorSpec[]): boolean {
 
 /**
  * The warm-up row for calibration when it fits the model: one tensor per input, each with the
- * input's rank (dim 0 = 1 when the model batches). Otherwise undefined: synthetic inputs, and the
- * warm-up itself reports what does not fit.
+ * input's rank (dim 0 = 1 when the model batches). A config that leaves `max_batch_size` to the
+ * self-tuner wrote its sample without the batch dimension (Triton's form for a batching model), so
+ * a row one rank short gets it here. Otherwise undefined: synthetic inputs, and the warm-up itself
+ * reports what does not fit.
  */
 function fittingSample(
   sample: Tensor[] | undefined,
@@ -234,17 +236,22 @@ function fittingSample(
   canBatch: boolean,
 ): Tensor[] | undefined {
   if (!sample || sample.length !== inputs.length) return undefined;
-  const fits = inputs.every((spec) => {
-    const t = sample.find((s) => s.name === spec.name);
-    return (
-      t !== undefined &&
-      t.datatype === spec.datatype &&
+  const rows: Tensor[] = [];
+  for (const spec of inputs) {
+    const given = sample.find((s) => s.name === spec.name);
+    if (!given || given.datatype !== spec.datatype) return undefined;
+    const t =
+      canBatch && given.shape.length === spec.shape.length - 1
+        ? { ...given, shape: [1, ...given.shape] }
+        : given;
+    const fits =
       t.shape.length === spec.shape.length &&
       (!canBatch || t.shape[0] === 1) &&
-      spec.shape.every((d, i) => d < 0 || d === t.shape[i])
-    );
-  });
-  return fits ? sample : undefined;
+      spec.shape.every((d, i) => d < 0 || d === t.shape[i]);
+    if (!fits) return undefined;
+    rows.push(t);
+  }
+  return rows;
 }
 
 type Started = { instance: ModelInstance; inputs: TensorSpec[]; outputs: TensorSpec[] };
