@@ -18,7 +18,7 @@ import { startTestServer } from '../../test/helpers/server.js';
 import { inferOverHttp, makeOcrRepository } from '../../test/ocr/helpers/repo.js';
 import { renderedSet } from '../../test/ocr/helpers/dataset.js';
 import { OrtInvoker, loadOcrPipeline, runOcr } from '../../test/ocr/helpers/ort-invoker.js';
-import { cerParts } from '../../test/ocr/helpers/render.js';
+import { corpusCer } from '../../test/ocr/helpers/render.js';
 import { HEIGHT, WIDTH, documentText, renderDocument } from './document.js';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -60,14 +60,8 @@ async function measure(
 }
 
 async function cer(s: Setting, pages: { bytes: Buffer; text: string }[]): Promise<string> {
-  let edits = 0;
-  let length = 0;
-  for (const p of pages) {
-    const part = cerParts(p.text, await s.read(p.bytes));
-    edits += part.edits;
-    length += part.length;
-  }
-  return `${((100 * edits) / length).toFixed(2)}% (${edits}/${length})`;
+  const { edits, length, percent } = await corpusCer(pages, (bytes) => s.read(bytes));
+  return `${percent.toFixed(2)}% (${edits}/${length})`;
 }
 
 const beforeInvoker = await OrtInvoker.create(undefined, undefined, { rewrites: false });

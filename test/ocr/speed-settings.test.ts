@@ -15,7 +15,7 @@ import { widestCrops } from '../../src/steps/ocr/classify.js';
 import { renderDocument } from '../../bench/ocr/document.js';
 import { renderedSet, type RenderedCase } from './helpers/dataset.js';
 import { OrtInvoker, loadOcrPipeline, readConfig, runOcr } from './helpers/ort-invoker.js';
-import { cerParts } from './helpers/render.js';
+import { corpusCer } from './helpers/render.js';
 
 type Config = ReturnType<typeof readConfig>;
 type Steps = { name: string; parameters: Record<string, unknown> }[];
@@ -129,14 +129,7 @@ describe('graph rewrites of ocr-det and ocr-rec', () => {
       const pages = cases.map((c) => ({ bytes: c.bytes, text: c.lines.join('\n') }));
       const cer = async (inv: OrtInvoker): Promise<number> => {
         const ocr = await loadOcrPipeline(inv);
-        let edits = 0;
-        let length = 0;
-        for (const p of pages) {
-          const part = cerParts(p.text, (await runOcr(ocr, p.bytes)).text);
-          edits += part.edits;
-          length += part.length;
-        }
-        return (100 * edits) / length;
+        return (await corpusCer(pages, async (bytes) => (await runOcr(ocr, bytes)).text)).percent;
       };
       const [f, q] = [await cer(invoker), await cer(int8)];
       assert.ok(q - f <= 0.5, `CER float ${f.toFixed(2)}%, int8 ${q.toFixed(2)}%`);

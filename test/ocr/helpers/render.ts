@@ -87,6 +87,21 @@ export function cerParts(expected: string, actual: string): { edits: number; len
   return { edits: levenshtein(expected, actual), length: [...expected].length };
 }
 
+/** CER pooled over pages (sum of edits / sum of lengths), each page read by `read`. */
+export async function corpusCer(
+  pages: readonly { bytes: Buffer; text: string }[],
+  read: (bytes: Buffer) => Promise<string>,
+): Promise<{ edits: number; length: number; percent: number }> {
+  let edits = 0;
+  let length = 0;
+  for (const p of pages) {
+    const part = cerParts(p.text, await read(p.bytes));
+    edits += part.edits;
+    length += part.length;
+  }
+  return { edits, length, percent: (100 * edits) / length };
+}
+
 export function fontAvailable(family: string): boolean {
   try {
     return execFileSync('fc-list', [':', 'family'], { encoding: 'utf8' }).includes(family);
