@@ -394,7 +394,11 @@ async function loadTuned(
  * The calibrated ranges named by `onnxruntime.int8_calibration` (relative to the model's folder),
  * checked against the passes they were calibrated after.
  */
-async function calibration(ctx: LoadContext, name: string, passes: readonly string[]): Promise<Int8Ranges> {
+async function readInt8Ranges(
+  ctx: LoadContext,
+  name: string,
+  passes: readonly string[],
+): Promise<Int8Ranges> {
   const path = isAbsolute(name) ? name : join(ctx.versionDir, '..', name);
   let parsed: { graph_rewrites?: unknown; ranges?: unknown };
   try {
@@ -418,9 +422,9 @@ async function rewritten(
   file: string,
   passes: NonNullable<ReturnType<typeof onnxSection>['graph_rewrites']>,
   ctx: LoadContext,
-  calibrationFile?: string,
+  rangesFile?: string,
 ): Promise<Uint8Array> {
-  const int8Ranges = calibrationFile ? await calibration(ctx, calibrationFile, passes) : undefined;
+  const int8Ranges = rangesFile ? await readInt8Ranges(ctx, rangesFile, passes) : undefined;
   try {
     const { model, changed } = rewriteModel(await readFile(file), passes, { int8Ranges });
     ctx.logger.debug({ model: ctx.modelName, version: ctx.version, changed }, 'onnx graph rewritten');
