@@ -15,7 +15,7 @@ import { InferdError } from '../errors.js';
 import type { Backend } from '../runtime/backend.js';
 import { batchKey, batchSize, concatInputs, splitOutputs } from './batch.js';
 import { ArrivalRate, batchWait } from './batch-window.js';
-import { unwatchAbort, watchAbort } from './cancellation.js';
+import { watchAbort } from './cancellation.js';
 import type { SchedulerObserver } from './observer.js';
 
 export interface SchedulerOptions {
@@ -70,8 +70,6 @@ interface Item {
   enqueuedMs: number;
   done: boolean;
   timer?: NodeJS.Timeout;
-  onAbort?: () => void;
-  watchers?: ReturnType<typeof watchAbort>;
   resolve: (r: JobResult) => void;
   reject: (e: InferdError) => void;
 }
@@ -181,11 +179,7 @@ export class Scheduler {
         // Bounded: a wait beyond 2³¹−1 ms would make Node fire the timer after 1 ms.
         item.timer = setTimeout(() => this.expire(item), timerDelayMs(wait));
       }
-      if (job.signal) {
-        item.onAbort = () =>
-          this.remove(item, new InferdError('canceled', 'the client canceled the request'));
-        item.watchers = watchAbort(job.signal, item.onAbort);
-      }
+      if (job.signal) watchAbort(job.signal, this.cancelQueued);
       if (this.opts.adaptive) this.arrivals.record(item.enqueuedMs, item.rows);
       this.push(item);
       this.scheduleAfterIo();
@@ -243,7 +237,6 @@ export class Scheduler {
   private settle(item: Item): void {
     item.done = true;
     if (item.timer) clearTimeout(item.timer);
-    if (item.watchers) unwatchAbort(item.watchers, item.onAbort!);
   }
 
   /** Takes a queued item out without computing it. */
@@ -256,6 +249,17 @@ export class Scheduler {
     this.compact();
     this.notifyIdle();
   }
+
+  /** A signal aborted (its client left): its queued requests go, uncomputed (cancellation.ts). */
+  private readonly cancelQueued = (signal: AbortSignal): void => {
+    const gone: Item[] = [];
+    for (const level of this.sortedLevels) {
+      for (const item of this.levels.get(level)!)
+        if (!item.done && item.job.signal === signal) gone.push(item);
+    }
+    for (const item of gone)
+      this.remove(item, new InferdError('canceled', 'the client canceled the request'));
+  };
 
   private expire(item: Item): void {
     this.remove(

@@ -189,3 +189,33 @@ describe('scheduler dispatch', () => {
     assert.deepEqual(batches, [1, 1, 1]);
   });
 });
+
+describe('scheduler cancellation by a shared signal', () => {
+  it('an abort removes only that signal’s queued requests, in every scheduler that holds some', async () => {
+    // One signal per HTTP connection (client-gone.ts): many requests, over time and across models.
+    const a = echoBackend();
+    const b = echoBackend();
+    const sa = new Scheduler(a.backend, options({ maxBatchSize: 1 }), observer);
+    const sb = new Scheduler(b.backend, options({ maxBatchSize: 1 }), observer);
+    const conn = new AbortController();
+    const other = new AbortController();
+    const withSignal = (v: number, signal: AbortSignal) => ({ ...job(v), signal });
+    // Requests that settled before the abort leave nothing behind to cancel.
+    for (let i = 0; i < 50; i++) await sa.enqueue(withSignal(i, conn.signal));
+    a.batches.length = 0;
+    const first = sa.enqueue(withSignal(100, conn.signal)); // executes at once (concurrency 1)
+    const queuedA = sa.enqueue(withSignal(101, conn.signal)).catch((e: unknown) => e);
+    const kept = sa.enqueue(withSignal(102, other.signal));
+    const runningB = sb.enqueue(withSignal(200, conn.signal)); // executes at once
+    const queuedB = sb.enqueue(withSignal(201, conn.signal)).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    conn.abort();
+    assert.equal(Array.from((await first).outputs[0]!.data as Float32Array)[0], 100);
+    assert.equal(((await queuedA) as { code?: string }).code, 'canceled');
+    assert.equal(Array.from((await kept).outputs[0]!.data as Float32Array)[0], 102);
+    assert.equal(((await queuedB) as { code?: string }).code, 'canceled');
+    assert.equal(Array.from((await runningB).outputs[0]!.data as Float32Array)[0], 200);
+    assert.deepEqual(a.batches, [1, 1], 'the canceled request was never computed');
+    assert.deepEqual(b.batches, [1]);
+  });
+});
