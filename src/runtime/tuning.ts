@@ -70,6 +70,17 @@ const PIPELINE_MAX_US = 5000;
  */
 const INLINE_MAX_US = 100;
 /**
+ * A longer full batch still runs inline when its compute per row is at most this share of the event
+ * loop's own work per request: a worker thread could then take at most that share off the event
+ * loop, and it costs its hand-off (postMessage, copies, a wake-up) and a core of its own. Measured
+ * on spam (64 rows in 117–229 µs, 2–4 µs a row against ~90 µs of event loop per request): inline
+ * served 14.1k req/s at concurrency 64 against 11.4k on a worker thread, p99 10 against 29 ms
+ * (8 alternating wrk rounds, bench/results/spam-defaults.md).
+ */
+const INLINE_MAX_LOOP_SHARE = 0.1;
+/** ...as long as one execution holds the event loop no longer than this. */
+const INLINE_BATCH_MAX_US = 1000;
+/**
  * A model served by worker threads still runs an execution this short inline when none of its
  * executions is in flight (low load): at one request at a time the two thread hand-offs, not the
  * model, were most of the latency (spam: p50 0.8 ms on workers, 0.46 ms inline, 0.41 ms for the
@@ -182,22 +193,31 @@ export function chooseDefaults(input: TuningInput): Tuned {
       explicit.threads !== undefined ? 'config' : `${threads}: ${quota} CPU(s) / ${instances} instance(s)`;
   }
 
+  const rowUs = fullUs / Math.max(1, maxBatchSize);
+  const cheapRows = fullUs <= INLINE_BATCH_MAX_US && rowUs <= INLINE_MAX_LOOP_SHARE * loopUs;
   const inline =
     explicit.execution === 'inline' ||
     (explicit.execution === undefined &&
       explicit.instances === undefined &&
       explicit.pipelineDepth === undefined &&
       small &&
-      fullUs <= INLINE_MAX_US);
+      (fullUs <= INLINE_MAX_US || cheapRows));
   if (explicit.execution !== undefined) reasons.execution = 'config';
+  else if (inline)
+    reasons.execution =
+      fullUs <= INLINE_MAX_US
+        ? `inline: a full batch runs in ${fmt(fullUs)}, less than a round trip to a worker thread`
+        : `inline: a full batch runs in ${fmt(fullUs)}, ${fmt(rowUs)} a row, under ` +
+          `${INLINE_MAX_LOOP_SHARE * 100}% of the event loop's ~${fmt(loopUs)} per request: a worker ` +
+          'thread would save the event loop less than its hand-off costs';
   else
-    reasons.execution = inline
-      ? `inline: a full batch runs in ${fmt(fullUs)}, less than a round trip to a worker thread`
-      : `worker threads: ${
-          explicit.instances !== undefined || explicit.pipelineDepth !== undefined
-            ? 'the config sets instances or pipelining'
-            : `a full batch runs ${fmt(fullUs)}, above the ${fmt(INLINE_MAX_US)} the event loop may spend on one`
-        }`;
+    reasons.execution = `worker threads: ${
+      explicit.instances !== undefined || explicit.pipelineDepth !== undefined
+        ? 'the config sets instances or pipelining'
+        : `a full batch runs ${fmt(fullUs)} (${fmt(rowUs)} a row), above the ${fmt(INLINE_MAX_US)} ` +
+          `the event loop may spend on one, and a row costs more than ${INLINE_MAX_LOOP_SHARE * 100}% ` +
+          `of its ~${fmt(loopUs)} per request or the batch more than ${fmt(INLINE_BATCH_MAX_US)}`
+    }`;
   if (inline) {
     instances = 1;
     if (explicit.instances === undefined) reasons.instance_count = '1: inline, on the event loop';

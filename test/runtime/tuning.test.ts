@@ -82,12 +82,26 @@ describe('chooseDefaults', () => {
     assert.equal(free.instances, 2, free.reasons.instance_count);
   });
 
-  it('worker execution with short lone runs: small executions go inline while the model is idle', () => {
-    // Spam-like after the sparse head: 158 µs for 1 row, 402 µs for 64.
+  it('rows that cost little beside the event loop run inline even when a full batch is longer', () => {
+    // Spam-like after the sparse head: 154 µs for 1 row, 406 µs for 64 (6.3 µs a row, under 10%
+    // of the event loop's ~90 µs per request).
     const curve = [1, 2, 4, 8, 16, 32, 64].map((rows) => ({ rows, us: 150 + 4 * rows }));
     const t = chooseDefaults({ quota: 2, curve, canBatch: true, explicit: {} });
+    assert.equal(t.inline, true, t.reasons.execution);
+    assert.equal(t.maxBatchSize, 64);
+    assert.match(t.reasons.execution!, /µs a row, under 10%/);
+    assert.equal(t.idleInlineRows, 0, t.reasons.idle_inline);
+    // The same rows in a batch that would hold the event loop over 1 ms: worker threads.
+    const long = [1, 2, 4, 8, 16, 32, 64].map((rows) => ({ rows, us: 900 + 4 * rows }));
+    assert.equal(chooseDefaults({ quota: 2, curve: long, canBatch: true, explicit: {} }).inline, false);
+  });
+
+  it('worker execution with short lone runs: small executions go inline while the model is idle', () => {
+    // 112 µs for 1 row, 868 µs for 64: 13.6 µs a row, over 10% of the event loop's ~90 µs.
+    const curve = [1, 2, 4, 8, 16, 32, 64].map((rows) => ({ rows, us: 100 + 12 * rows }));
+    const t = chooseDefaults({ quota: 2, curve, canBatch: true, explicit: {} });
     assert.equal(t.inline, false, t.reasons.execution);
-    // 150 + 4·8 = 182 µs fits the 200 µs bound; 16 rows (214 µs) does not.
+    // 100 + 12·8 = 196 µs fits the 200 µs bound; 16 rows (292 µs) does not.
     assert.equal(t.idleInlineRows, 8, t.reasons.idle_inline);
     assert.match(t.reasons.idle_inline!, /^up to 8 row/);
     // A lone row above the bound, an explicit placement, or all-inline: no idle lane.
