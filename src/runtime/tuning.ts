@@ -73,9 +73,10 @@ const INLINE_MAX_US = 100;
  * A longer full batch still runs inline when its compute per row is at most this share of the event
  * loop's own work per request: a worker thread could then take at most that share off the event
  * loop, and it costs its hand-off (postMessage, copies, a wake-up) and a core of its own. Measured
- * on spam (64 rows in 117–229 µs, 2–4 µs a row against ~90 µs of event loop per request): inline
- * served 14.1k req/s at concurrency 64 against 11.4k on a worker thread, p99 10 against 29 ms
- * (8 alternating wrk rounds, bench/results/spam-defaults.md).
+ * on spam (its synthetic calibration: 64 rows in 117–229 µs, 2–4 µs a row against ~90 µs of event
+ * loop per request): inline served 14.1k req/s at concurrency 64 against 11.4k on a worker thread,
+ * p99 10 against 29 ms, with the load generator on the same 2 CPUs (8 alternating wrk rounds,
+ * bench/results/spam-defaults.md).
  */
 const INLINE_MAX_LOOP_SHARE = 0.1;
 /** ...as long as one execution holds the event loop no longer than this. */

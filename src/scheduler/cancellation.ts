@@ -10,7 +10,7 @@
  * (bench/results/spam-defaults.md). A scheduler's handler is added once per signal (a Set lookup
  * afterwards) and, when the signal aborts, removes that signal's requests from its own queue.
  */
-export type OnAbort = (signal: AbortSignal) => void;
+type OnAbort = (signal: AbortSignal) => void;
 
 const watched = new WeakMap<AbortSignal, Set<OnAbort>>();
 
