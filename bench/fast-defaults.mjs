@@ -13,7 +13,16 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildModel } from '../dist/src/training/graph-builder.js';
 import { defaultIntraOpThreads } from '../dist/src/runtime/cpu-quota.js';
-import { autocannonRun, freePort, hasWrk, machine, median, stopServer, wrkRun } from './procs.mjs';
+import {
+  autocannonRun,
+  freePort,
+  hasWrk,
+  machine,
+  median,
+  npmStartArgs,
+  stopServer,
+  wrkRun,
+} from './procs.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : dflt);
@@ -48,25 +57,9 @@ async function start(label, cmd, args, cwd = process.cwd()) {
   return { label, child, url };
 }
 
-/** `npm start`'s command (package.json, its node flags included) on a free port, gRPC off, warnings only. */
+/** `npm start`'s command on a free port (bench/procs.mjs npmStartArgs). */
 const inferd = (label, root, repo) =>
-  start(label, process.execPath, (port) => [
-    '--max-semi-space-size=32',
-    join(root, 'bin/inferd.js'),
-    'serve',
-    '--model-repository',
-    repo,
-    '--auth',
-    'off',
-    '--host',
-    '127.0.0.1',
-    '--http-port',
-    String(port),
-    '--grpc-port',
-    '0',
-    '--log-level',
-    'warn',
-  ]);
+  start(label, process.execPath, (port) => npmStartArgs(root, repo, port));
 
 async function ceiling(name, url, path, body, dir) {
   const res = await fetch(url + path, {

@@ -8,9 +8,8 @@
 // side by side.
 // Usage: npm run build && node bench/gc-survival.mjs [--duration 6] [--connections 1]
 //          [--before /path/to/checkout] [--models models]
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { freePort, hasWrk, machine, median, wrkRun } from './procs.mjs';
+import { resolve } from 'node:path';
+import { hasWrk, machine, median, npmStartArgs, startServer, stopServer, wrkRun } from './procs.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : dflt);
@@ -27,49 +26,19 @@ const body = JSON.stringify({
 
 /** One server from `root`, loaded for `duration` s; the scavenges of its main isolate meanwhile. */
 async function measure(label, root) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--max-semi-space-size=32',
-      '--trace-gc-nvp',
-      join(root, 'bin/inferd.js'),
-      'serve',
-      '--model-repository',
-      models,
-      '--auth',
-      'off',
-      '--host',
-      '127.0.0.1',
-      '--http-port',
-      String(port),
-      '--grpc-port',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   let out = '';
   let loading = false;
-  child.stdout.on('data', (d) => {
-    if (loading) out += d;
+  const server = await startServer(label, (port) => ['--trace-gc-nvp', ...npmStartArgs(root, models, port)], {
+    onStdout: (d) => {
+      if (loading) out += d;
+    },
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null || i > 1200) throw new Error(`${label} did not start`);
-    try {
-      if ((await fetch(`${url}/v2/health/ready`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const url = server.url;
   await wrkRun(`${url}/v2/models/spam/infer`, body, connections, 2); // warm-up, not counted
   loading = true;
   const load = await wrkRun(`${url}/v2/models/spam/infer`, body, connections, duration);
   loading = false;
-  child.kill('SIGTERM');
+  await stopServer(server);
   // --trace-gc-nvp prints one line per GC: "[pid:isolate] ms: pause=… gc=s … promoted=… ".
   const lines = out.split('\n').filter((l) => l.includes(' gc=s '));
   const byIsolate = new Map();

@@ -25,10 +25,38 @@ export const freePort = () =>
     });
   });
 
-/** Spawns `node args...` (stdout ignored, stderr kept for errors) and waits for /v2/health/ready. */
-export async function startServer(label, args) {
+/**
+ * `npm start`'s server (package.json, its node flags included) from checkout `root` on `repo`, on
+ * `port`, gRPC off, warnings only: the node arguments.
+ */
+export const npmStartArgs = (root, repo, port) => [
+  '--max-semi-space-size=32',
+  join(root, 'bin/inferd.js'),
+  'serve',
+  '--model-repository',
+  repo,
+  '--auth',
+  'off',
+  '--host',
+  '127.0.0.1',
+  '--http-port',
+  String(port),
+  '--grpc-port',
+  '0',
+  '--log-level',
+  'warn',
+];
+
+/**
+ * Spawns `node args...` (stderr kept for errors; stdout ignored unless `onStdout` takes it) and waits
+ * for /v2/health/ready.
+ */
+export async function startServer(label, args, { onStdout } = {}) {
   const port = await freePort();
-  const child = spawn(process.execPath, args(port), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args(port), {
+    stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'],
+  });
+  if (onStdout) child.stdout.on('data', onStdout);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
