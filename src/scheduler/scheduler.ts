@@ -62,6 +62,9 @@ export interface JobResult {
 
 const msToNs = (ms: number): number => Math.round(ms * 1e6);
 
+/** Lone executions in a row after which an idle model stops waiting a turn for company. */
+const LONE_STREAK = 8;
+
 interface Item {
   job: Job;
   key: string;
@@ -84,6 +87,8 @@ export class Scheduler {
   private dispatchSoon: NodeJS.Immediate | undefined;
   private closedReason: string | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** Executions in a row whose request arrived alone and ran alone (see scheduleAfterIo). */
+  private loneStreak = 0;
   private readonly arrivals = new ArrivalRate();
   /** performance.now() until which the adaptive window waits (set with a 'wait' decision). */
   private waitUntilMs = 0;
@@ -181,6 +186,8 @@ export class Scheduler {
       }
       if (job.signal) watchAbort(job.signal, this.cancelQueued);
       if (this.opts.adaptive) this.arrivals.record(item.enqueuedMs, item.rows);
+      // Company: another request queued or executing when this one came.
+      if (this.queued > 0 || this.inFlight > 0) this.loneStreak = 0;
       this.push(item);
       this.scheduleAfterIo();
     });
@@ -193,9 +200,20 @@ export class Scheduler {
    * machine (spam model, 64 connections): the main thread, not ONNX Runtime, was the bottleneck and
    * postMessage alone took 7.6% of it with dispatch-per-request (see bench/results/scheduler-*.md).
    * The added wait is one setImmediate (µs), not a timer.
+   *
+   * Except when the recent requests came one at a time (LONE_STREAK executions in a row, each
+   * request alone in the queue and the model idle when it came, as from a single client): then a
+   * request that finds the model idle goes at once, since waiting for company that has not come in
+   * as many turns costs a turn of the event loop (26 µs of 260 per spam request at concurrency 1
+   * on the 2-core bench machine, docs/optimization.md) and batches nothing. The first request that
+   * finds company ends the streak; batching resumes from that turn.
    */
   private scheduleAfterIo(): void {
     if (!this.opts.batching || this.opts.maxBatchSize === 0) {
+      this.schedule();
+      return;
+    }
+    if (this.loneStreak >= LONE_STREAK && this.queued === 1 && this.inFlight === 0) {
       this.schedule();
       return;
     }
@@ -409,6 +427,8 @@ export class Scheduler {
 
   private execute(batch: Item[]): void {
     const startMs = performance.now();
+    if (batch.length === 1 && this.queued === 1 && this.inFlight === 0) this.loneStreak += 1;
+    else this.loneStreak = 0;
     for (const item of batch) {
       this.settle(item);
       this.observer.dequeued(msToNs(startMs - item.enqueuedMs));

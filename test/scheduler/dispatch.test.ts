@@ -1,7 +1,8 @@
 /**
  * Dispatch coalescing (bench/results/scheduler-*.md): with dynamic batching, requests enqueued in the
  * same event-loop turn join one execution even when an instance is idle and the queue delay is 0;
- * without batching each request still runs alone and is dispatched at once.
+ * without batching each request still runs alone and is dispatched at once. After a streak of lone
+ * requests (one client at a time) an idle model takes the next one at once, until company comes.
  * Uses an in-memory backend; asserts execution counts, never timings.
  */
 import assert from 'node:assert/strict';
@@ -187,6 +188,41 @@ describe('scheduler dispatch', () => {
     const s = new Scheduler(backend, options({ batching: false }), observer);
     await Promise.all([1, 2, 3].map((v) => s.enqueue(job(v))));
     assert.deepEqual(batches, [1, 1, 1]);
+  });
+});
+
+describe('scheduler dispatch after lone requests', () => {
+  it('after 8 lone executions an idle model runs the next request at once; company ends it', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(backend, options({}), observer);
+    // One client, one request at a time: each waits a turn first (the streak is being counted).
+    for (let i = 0; i < 8; i++) {
+      const p = s.enqueue(job(i));
+      assert.equal(batches.length, i, `request ${i} waited for the end of its turn`);
+      await p;
+    }
+    // The ninth goes at once: the backend has it before enqueue returns.
+    const ninth = s.enqueue(job(8));
+    assert.equal(batches.length, 9);
+    await ninth;
+    // Two in one turn: the first still goes at once, the second found company and waits its turn;
+    // the streak is over, so the next three in one turn are one batch again.
+    const pair = [s.enqueue(job(9)), s.enqueue(job(10))];
+    assert.equal(batches.length, 10);
+    await Promise.all(pair);
+    await Promise.all([11, 12, 13].map((v) => s.enqueue(job(v))));
+    assert.deepEqual(batches.slice(9), [1, 1, 3]);
+  });
+
+  it('a streak never skips the turn while another request is queued or executing', async () => {
+    const { backend, batches } = echoBackend();
+    const s = new Scheduler(backend, options({ concurrency: 2 }), observer);
+    for (let i = 0; i < 10; i++) await s.enqueue(job(i));
+    const first = s.enqueue(job(10)); // at once: lone and idle
+    const second = s.enqueue(job(11)); // company: waits for the end of the turn
+    assert.equal(batches.length, 11);
+    await Promise.all([first, second]);
+    assert.equal(batches.length, 12);
   });
 });
 
